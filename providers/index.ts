@@ -1,0 +1,12 @@
+/**
+ * The public surface for provider plugin authors: `lb-provisioner/providers`.
+ *
+ * A plugin is an ES module whose default export is a {@link ProviderFactory}; the controller loads it
+ * with `--provider <package name or path>` through {@link loadProvider}. Prove a provider with the
+ * conformance suite exported from `lb-provisioner/providers/conformance`.
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./load.ts";
+export * from "./types.ts";

@@ -1,0 +1,264 @@
+/**
+ * The provider-neutral seam between the controller and a cloud.
+ *
+ * The controller knows Kubernetes and nothing of any cloud; a provider knows one cloud and nothing of
+ * Kubernetes beyond the plain data in {@link LoadBalancerSpec}. Plugin authors implement
+ * {@link LoadBalancerProvider} and export a {@link ProviderFactory} as their module's default export.
+ *
+ * @module
+ */
+
+/** Interface version, bumped on any incompatible change to the types in this file (see docs/providers.md). */
+export const PROVIDER_API_VERSION = 1;
+
+/** The Service a load balancer belongs to. */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  /**
+   * The Service's `metadata.uid`. Always set in specs built by the controller; may be absent on refs
+   * that a provider reconstructs from cloud-side tags in {@link LoadBalancerProvider.listLoadBalancers}.
+   */
+  readonly uid?: string;
+}
+
+/** Names one load balancer: a Service in a cluster. Identity never depends on anything else. */
+export interface LoadBalancerRef {
+  /** The `--cluster-name` this controller runs with; providers scope ownership to it. */
+  readonly clusterName: string;
+  readonly service: ServiceRef;
+}
+
+/** Transport protocols of a Service port. Providers reject the ones they cannot serve. */
+export type Protocol = "TCP" | "UDP" | "SCTP";
+
+/** One Service port, as the load balancer must expose it. */
+export interface ListenerSpec {
+  /** The Service port's name ("" for a single unnamed port). */
+  readonly name: string;
+  /** Port the load balancer listens on (`spec.ports[].port`). */
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** Port every eligible node serves this Service port on (`spec.ports[].nodePort`). */
+  readonly nodePort: number;
+}
+
+/** A Node address as Kubernetes reports it (`status.addresses[]`). */
+export interface NodeAddress {
+  /** `InternalIP`, `ExternalIP`, `Hostname`, `InternalDNS` or `ExternalDNS`. */
+  readonly type: string;
+  readonly address: string;
+}
+
+/** A node the load balancer should send traffic to. Only eligible nodes ever appear in a spec. */
+export interface NodeSpec {
+  readonly name: string;
+  /** `spec.providerID`, e.g. `aws:///us-east-1a/i-0123456789abcdef0`; absent when the node has none. */
+  readonly providerID?: string;
+  readonly addresses: readonly NodeAddress[];
+  /** `topology.kubernetes.io/zone`, when labelled. */
+  readonly zone?: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * How the load balancer decides a node is healthy.
+ * - `traffic-port`: a TCP connect to each listener's own nodePort (`externalTrafficPolicy: Cluster`).
+ * - `http`: an HTTP GET on the Service's `healthCheckNodePort` (`externalTrafficPolicy: Local`), which
+ *   kube-proxy answers 200 only on nodes that have a local endpoint.
+ */
+export type HealthCheckSpec =
+  | { readonly kind: "traffic-port"; readonly protocol: "TCP" }
+  | { readonly kind: "http"; readonly protocol: "HTTP"; readonly port: number; readonly path: string };
+
+/** Everything a provider needs to build one Service's load balancer. Inputs are read-only. */
+export interface LoadBalancerSpec extends LoadBalancerRef {
+  /** One entry per Service port, in the Service's order. Never empty in a valid spec. */
+  readonly listeners: readonly ListenerSpec[];
+  /** Eligible nodes, sorted by name. May be empty (the load balancer then has no targets). */
+  readonly nodes: readonly NodeSpec[];
+  readonly healthCheck: HealthCheckSpec;
+  readonly externalTrafficPolicy: "Cluster" | "Local";
+  /** `spec.loadBalancerSourceRanges`, already validated as CIDRs; empty means "allow all". */
+  readonly sourceRanges: readonly string[];
+  /** The Service's annotations, for the provider to parse its own (e.g. `service.beta.kubernetes.io/aws-*`). */
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/** One entry of `status.loadBalancer.ingress`. A provider sets `hostname`, `ip`, or both. */
+export interface LoadBalancerIngress {
+  readonly hostname?: string;
+  readonly ip?: string;
+}
+
+/** What the controller writes to the Service's `status.loadBalancer`. */
+export interface LoadBalancerStatus {
+  readonly ingress: readonly LoadBalancerIngress[];
+}
+
+/** A target as the cloud has it. */
+export interface ObservedTarget {
+  /** The provider's identity of the target: an instance id, an IP, or (fake) a node name. */
+  readonly id: string;
+  /** The port traffic is sent to on the target: the listener's nodePort. */
+  readonly port: number;
+  /** The Node this target is, when the provider could map it back (see {@link GetOptions.nodes}). */
+  readonly node?: string;
+  /** Health as the cloud last reported it, when it reports one. */
+  readonly health?: "healthy" | "unhealthy" | "initial" | "draining" | "unknown";
+}
+
+/** Health check as the cloud has it. */
+export interface ObservedHealthCheck {
+  readonly protocol: "TCP" | "HTTP" | "HTTPS";
+  /** A port number, or `traffic-port` when the cloud probes each target on its own port. */
+  readonly port: number | "traffic-port";
+  readonly path?: string;
+}
+
+/** One listener and the targets it forwards to. */
+export interface ObservedListener {
+  readonly port: number;
+  /** Protocol of the listener; a provider may report a cloud protocol such as `TCP_UDP` or `TLS`. */
+  readonly protocol: string;
+  /** The nodePort the listener forwards to. */
+  readonly targetPort: number;
+  readonly targets: readonly ObservedTarget[];
+  readonly healthCheck?: ObservedHealthCheck;
+}
+
+/** A load balancer as it exists, in neutral terms: what `plan` compares and what tests check. */
+export interface ObservedLoadBalancer {
+  readonly ref: LoadBalancerRef;
+  readonly status: LoadBalancerStatus;
+  /** Listeners sorted by port then protocol. */
+  readonly listeners: readonly ObservedListener[];
+  readonly scheme?: "internet-facing" | "internal";
+  readonly sourceRanges?: readonly string[];
+  /** Provider identifiers worth showing an operator (e.g. ARNs), keyed by a short label. */
+  readonly resources?: Readonly<Record<string, string>>;
+}
+
+/** Options common to every provider call. */
+export interface CallOptions {
+  /**
+   * Aborted when the controller shuts down or gives up. A provider stops issuing cloud calls soon after
+   * and rejects with the signal's reason; whatever it created so far stays owned and tagged, so the next
+   * ensure or delete converges from there.
+   */
+  readonly signal?: AbortSignal;
+}
+
+export interface GetOptions extends CallOptions {
+  /** Nodes the controller knows; lets a provider fill {@link ObservedTarget.node}. */
+  readonly nodes?: readonly NodeSpec[];
+}
+
+/** A problem with a spec, naming the field and how to fix it. */
+export interface ValidationIssue {
+  /** The Service field or annotation at fault, e.g. `spec.ports[1].protocol` or `metadata.annotations[...]`. */
+  readonly field: string;
+  /** What is wrong and what to do about it, in one sentence. */
+  readonly message: string;
+  /** `error` makes the spec invalid; `warning` is reported and the load balancer is still built. */
+  readonly severity: "error" | "warning";
+}
+
+/**
+ * A cloud's load balancers.
+ *
+ * Contract for every method:
+ * - Inputs are read-only; a provider never mutates a spec, ref or node it is given.
+ * - Identity is the {@link LoadBalancerRef}: the same ref always addresses the same load balancer, across
+ *   process restarts, with no state kept outside the cloud.
+ * - A provider modifies or deletes only resources it can prove it created for that ref in that cluster
+ *   (e.g. by tags). Anything else in the way is a {@link ConflictError}.
+ * - Errors are the classes in `errors.ts`; anything else is treated by the controller as transient.
+ *
+ * What the controller does with each error:
+ * - {@link RetryAfterError}: requeues after exactly `retryAfterMs`; no Warning event.
+ * - {@link InvalidConfigurationError}: Warning event naming the field; no retry until the Service or
+ *   the node set changes.
+ * - {@link ConflictError}: Warning event; retried on the slow backoff, in case the conflict is removed.
+ * - {@link TransientError} (incl. {@link ThrottledError}) and unknown errors: Warning event; per-key
+ *   exponential backoff (5 s doubling to 300 s).
+ */
+export interface LoadBalancerProvider {
+  /** Short name for logs and metrics, e.g. `aws` or `fake`. */
+  readonly name: string;
+
+  /**
+   * Creates the load balancer for `spec.service` or converges an existing one to `spec`, and returns the
+   * address to publish.
+   *
+   * Idempotent: a second call with an equal spec makes no mutating cloud call. Converges by diff — a
+   * changed node set costs one register/deregister per target group, not a rebuild. Recreates anything
+   * deleted out of band. On an invalid spec it throws {@link InvalidConfigurationError} before creating
+   * anything.
+   */
+  ensureLoadBalancer(spec: LoadBalancerSpec, options?: CallOptions): Promise<LoadBalancerStatus>;
+
+  /**
+   * Reads the load balancer for `ref`. Resolves `undefined` when none exists (including when a resource
+   * with its name exists but belongs to someone else). Never mutates.
+   */
+  getLoadBalancer(ref: LoadBalancerRef, options?: GetOptions): Promise<ObservedLoadBalancer | undefined>;
+
+  /**
+   * Removes everything this provider created for `ref`: listeners, load balancer, target groups,
+   * security groups. Resolves when nothing is left, including when nothing ever existed; a second call
+   * is a no-op. Resources not owned by `ref` are never touched.
+   */
+  ensureLoadBalancerDeleted(ref: LoadBalancerRef, options?: CallOptions): Promise<void>;
+
+  /**
+   * Lists every load balancer this provider owns in `clusterName`, whatever Service it was made for.
+   * Used by `gc` to find load balancers no Service accounts for. Optional.
+   */
+  listLoadBalancers?(clusterName: string, options?: CallOptions): Promise<readonly ObservedLoadBalancer[]>;
+
+  /**
+   * Checks a spec without any cloud call: pure and synchronous. Returns every issue found (empty when
+   * valid). `ensureLoadBalancer` must reject a spec that has an `error` issue with
+   * {@link InvalidConfigurationError}. Optional; used by `plan` and for early Warning events.
+   */
+  validate?(spec: LoadBalancerSpec): readonly ValidationIssue[];
+
+  /** Releases clients, timers and sockets. Called once, at shutdown. Optional. */
+  close?(): Promise<void>;
+}
+
+/** One cloud call, reported for the controller's metrics. */
+export interface ProviderCall {
+  /** The cloud operation, e.g. `CreateLoadBalancer`. */
+  readonly operation: string;
+  /** Whether the operation changes the cloud (create, modify, register, delete...). */
+  readonly mutating: boolean;
+  /** `success`, or the neutral error class name (`throttled`, `not_found`, `invalid`, `conflict`, `transient`). */
+  readonly outcome: "success" | "throttled" | "not_found" | "invalid" | "conflict" | "transient";
+  readonly durationMs: number;
+}
+
+/** The subset of a structured logger a provider may use (pino's shape). */
+export interface ProviderLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What the controller hands a provider factory. */
+export interface ProviderOptions {
+  readonly clusterName: string;
+  readonly logger: ProviderLogger;
+  /** Called after every cloud call; feeds `lbp_provider_calls_total`. */
+  readonly onCall?: (call: ProviderCall) => void;
+  /**
+   * Provider-specific settings, from `--provider-config key=value` flags and the environment (e.g. the
+   * AWS provider reads `region` and `endpoint`). Unknown keys are the provider's to reject.
+   */
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** A plugin module's default export. May be async (e.g. to read credentials). */
+export type ProviderFactory = (options: ProviderOptions) => LoadBalancerProvider | Promise<LoadBalancerProvider>;

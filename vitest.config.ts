@@ -1,0 +1,38 @@
+import { defineConfig } from "vitest/config";
+
+// One project per tier, so each can be run alone (`npm run test:<tier>`) and `npm test` runs all.
+// Integration tiers start real processes (kube-apiserver, etcd, moto_server): generous timeouts, and
+// files run one at a time on these 2-core machines so startup does not starve running tests.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/harness/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "aws",
+          include: ["test/aws/**/*.test.ts"],
+          globalSetup: ["test/harness/global-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
