@@ -1,0 +1,69 @@
+/**
+ * How `plan` reports: a short text per Service for people, a stable JSON document for CI, and the exit
+ * code CI keys on. Pure functions of the {@link ServicePlan}s.
+ *
+ * @module
+ */
+import type { PlannedChange, ServicePlan } from "./types.ts";
+
+/** `plan` exits 0 when nothing would change, and this when something would (or cannot be built). */
+export const EXIT_CHANGES_PENDING = 2;
+
+/** The process exit code for a set of plans. */
+export function planExitCode(plans: readonly ServicePlan[]): number {
+  return plans.some((plan) => plan.action !== "none") ? EXIT_CHANGES_PENDING : 0;
+}
+
+const SYMBOL: Record<PlannedChange["action"], string> = { create: "+", update: "~", delete: "-" };
+
+/** One line per change, grouped by Service, then a one-line summary. */
+export function renderPlanText(plans: readonly ServicePlan[]): string {
+  const lines: string[] = [];
+  for (const plan of plans) {
+    lines.push(`${plan.service}: ${describeAction(plan)}`);
+    for (const issue of plan.issues) lines.push(`  ! ${issue.severity} ${issue.field}: ${issue.message}`);
+    for (const change of plan.changes) lines.push(`  ${renderChange(change)}`);
+  }
+  lines.push(summarize(plans));
+  return `${lines.join("\n")}\n`;
+}
+
+function describeAction(plan: ServicePlan): string {
+  switch (plan.action) {
+    case "none":
+      return "up to date";
+    case "invalid":
+      return "invalid (the controller reports a Warning event and changes nothing)";
+    case "create":
+      return "create load balancer";
+    case "delete":
+      return "clean up load balancer";
+    case "update":
+      return "update load balancer";
+  }
+}
+
+export function renderChange(change: PlannedChange): string {
+  const values =
+    change.from !== undefined && change.to !== undefined
+      ? `${change.from} -> ${change.to}`
+      : (change.to ?? change.from ?? "");
+  return `${SYMBOL[change.action]} ${change.subject} ${change.name}${values === "" ? "" : `  ${values}`}`;
+}
+
+function summarize(plans: readonly ServicePlan[]): string {
+  if (plans.length === 0) return "No Services to plan for.";
+  const count = (action: ServicePlan["action"]) => plans.filter((plan) => plan.action === action).length;
+  const pending = plans.length - count("none");
+  if (pending === 0) return `No changes: ${plans.length} Service${plans.length === 1 ? "" : "s"} up to date.`;
+  return (
+    `Plan: ${count("create")} to create, ${count("update")} to update, ${count("delete")} to clean up, ` +
+    `${count("invalid")} invalid, ${count("none")} up to date.`
+  );
+}
+
+/** The JSON document `plan --output json` prints: stable field names, for scripts. */
+export function renderPlanJson(plans: readonly ServicePlan[]): string {
+  const changed = plans.filter((plan) => plan.action !== "none").length;
+  return `${JSON.stringify({ changed: changed > 0, services: plans }, null, 2)}\n`;
+}

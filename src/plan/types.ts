@@ -1,0 +1,76 @@
+/**
+ * The vocabulary of `lb-provisioner plan`: what would change for one Service's load balancer, in the
+ * provider-neutral terms of {@link ObservedLoadBalancer}. Produced by `diff.ts`, printed by `render.ts`.
+ *
+ * @module
+ */
+import type {
+  LoadBalancerIngress,
+  LoadBalancerSpec,
+  ObservedLoadBalancer,
+  ValidationIssue,
+} from "../../providers/index.ts";
+
+/** What happens to one piece of a load balancer. */
+export type ChangeAction = "create" | "update" | "delete";
+
+/**
+ * The piece that changes. A listener forwards to exactly one target group (one per Service port), so
+ * `target-group` changes are about the port traffic is sent to and its health check; `status` is the
+ * Service's own `status.loadBalancer`, which the controller writes after the cloud converges.
+ */
+export type ChangeSubject =
+  | "load-balancer"
+  | "listener"
+  | "target-group"
+  | "target"
+  | "health-check"
+  | "source-ranges"
+  | "status";
+
+/** One change the controller would make. `from`/`to` are short human-readable values. */
+export interface PlannedChange {
+  readonly action: ChangeAction;
+  readonly subject: ChangeSubject;
+  /** Which one: `80/TCP` for a listener, `node-1:30008` for a target, the address for a load balancer. */
+  readonly name: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/**
+ * The verdict for one Service:
+ * - `none`: the load balancer and the Service's status already match;
+ * - `create` / `update` / `delete`: the controller would make {@link ServicePlan.changes};
+ * - `invalid`: the spec has `error` issues, so the controller would make no cloud call and report a
+ *   Warning event instead.
+ */
+export type PlanAction = "none" | "create" | "update" | "delete" | "invalid";
+
+/** Everything `plan` says about one Service. */
+export interface ServicePlan {
+  /** `namespace/name`. */
+  readonly service: string;
+  readonly action: PlanAction;
+  /** Ordered: load balancer, then per listener (listener, target group, health check, targets), then status. */
+  readonly changes: readonly PlannedChange[];
+  /** The provider's validation findings (warnings included), for the operator to read. */
+  readonly issues: readonly ValidationIssue[];
+}
+
+/** What the diff needs to know about one Service. Everything is plain data, read-only. */
+export interface PlanInput {
+  /** `namespace/name`. */
+  readonly service: string;
+  /**
+   * The spec the controller would ensure, or `undefined` when the Service no longer wants a load
+   * balancer (deleted with the finalizer still on, switched away from LoadBalancer, class changed).
+   */
+  readonly desired: LoadBalancerSpec | undefined;
+  /** What the provider reports, or `undefined` when nothing exists. */
+  readonly observed: ObservedLoadBalancer | undefined;
+  /** The Service's current `status.loadBalancer.ingress`. */
+  readonly publishedIngress: readonly LoadBalancerIngress[];
+  /** The provider's `validate(desired)` result; empty when it has no `validate`. */
+  readonly issues?: readonly ValidationIssue[];
+}
