@@ -42,7 +42,7 @@ function actionOf(input: PlanInput, changes: readonly PlannedChange[]): PlanActi
   return "update";
 }
 
-function changesFor({ desired, observed, publishedIngress }: PlanInput): PlannedChange[] {
+function changesFor({ desired, observed, publishedIngress, statusInSync }: PlanInput): PlannedChange[] {
   if (desired === undefined) {
     const changes = observed === undefined ? [] : deleteAll(observed);
     if (publishedIngress.length > 0) {
@@ -54,7 +54,7 @@ function changesFor({ desired, observed, publishedIngress }: PlanInput): Planned
   return [
     ...listenerChanges(desired, observed),
     ...sourceRangeChanges(desired, observed),
-    ...statusChanges(observed.status.ingress, publishedIngress),
+    ...statusChanges(observed.status.ingress, publishedIngress, statusInSync),
   ];
 }
 
@@ -244,10 +244,11 @@ function normalizeRanges(ranges: readonly string[]): string[] {
 function statusChanges(
   observedIngress: readonly LoadBalancerIngress[],
   publishedIngress: readonly LoadBalancerIngress[],
+  statusInSync: boolean | undefined,
 ): PlannedChange[] {
   const want = formatIngress(observedIngress);
   const have = formatIngress(publishedIngress);
-  if (want === have) return [];
+  if (statusInSync ?? want === have) return [];
   return [
     {
       action: have === "" ? "create" : "update",

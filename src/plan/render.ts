@@ -20,7 +20,7 @@ const SYMBOL: Record<PlannedChange["action"], string> = { create: "+", update: "
 export function renderPlanText(plans: readonly ServicePlan[]): string {
   const lines: string[] = [];
   for (const plan of plans) {
-    lines.push(`${plan.service}: ${describeAction(plan)}`);
+    lines.push(`${plan.service}: ${plan.note ?? describeAction(plan)}`);
     for (const issue of plan.issues) lines.push(`  ! ${issue.severity} ${issue.field}: ${issue.message}`);
     for (const change of plan.changes) lines.push(`  ${renderChange(change)}`);
   }

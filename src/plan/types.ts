@@ -54,8 +54,10 @@ export interface ServicePlan {
   readonly action: PlanAction;
   /** Ordered: load balancer, then per listener (listener, target group, health check, targets), then status. */
   readonly changes: readonly PlannedChange[];
-  /** The provider's validation findings (warnings included), for the operator to read. */
+  /** Validation findings (warnings included), for the operator to read. */
   readonly issues: readonly ValidationIssue[];
+  /** Why the controller leaves this Service alone, when it was named but is not one it manages. */
+  readonly note?: string;
 }
 
 /** What the diff needs to know about one Service. Everything is plain data, read-only. */
@@ -73,4 +75,9 @@ export interface PlanInput {
   readonly publishedIngress: readonly LoadBalancerIngress[];
   /** The provider's `validate(desired)` result; empty when it has no `validate`. */
   readonly issues?: readonly ValidationIssue[];
+  /**
+   * Whether the published status already says what the provider reports, as the controller judges it
+   * (it also minds `ipMode` and `ports`). When absent, addresses are compared by hostname and IP.
+   */
+  readonly statusInSync?: boolean;
 }

@@ -224,6 +224,18 @@ describe("planService", () => {
       changes: [],
     },
     {
+      case: "same addresses, but the controller would still re-patch the status (e.g. a foreign ipMode)",
+      input: input({ statusInSync: false }),
+      action: "update",
+      changes: ["update status ingress lb-1.example.test->lb-1.example.test"],
+    },
+    {
+      case: "the controller's own judgement wins over the address comparison",
+      input: input({ publishedIngress: [], statusInSync: true }),
+      action: "none",
+      changes: [],
+    },
+    {
       case: "the Service no longer wants a load balancer",
       input: input({ desired: undefined }),
       action: "delete",

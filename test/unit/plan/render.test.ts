@@ -47,6 +47,12 @@ describe("plan rendering", () => {
     );
   });
 
+  it("text: a note replaces the verdict", () => {
+    expect(renderPlanText([{ ...upToDate, note: "not managed: type NodePort" }])).toContain(
+      "default/a: not managed: type NodePort\n",
+    );
+  });
+
   it("text: says so when nothing would change", () => {
     expect(renderPlanText([upToDate])).toBe("default/a: up to date\nNo changes: 1 Service up to date.\n");
     expect(renderPlanText([])).toBe("No Services to plan for.\n");

@@ -1,0 +1,134 @@
+/**
+ * `plan` against a live cluster: reads Services and Nodes, builds each managed Service's spec with the
+ * controller's own predicates and spec builder, reads what the provider has, and hands both to the pure
+ * diff. Only reads: no Kubernetes write, and only `getLoadBalancer` / `validate` on the provider.
+ *
+ * @module
+ */
+import { CoreV1Api, type KubeConfig, type V1Service } from "@kubernetes/client-node";
+import type { LoadBalancerProvider, LoadBalancerRef, NodeSpec } from "../../providers/index.ts";
+import { buildLoadBalancerSpec } from "../controller/load-balancer-spec.ts";
+import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
+import {
+  cleanupFinalizer,
+  hasFinalizer,
+  objectKey,
+  type ServiceSelection,
+  wantsLoadBalancer,
+} from "../controller/service-filters.ts";
+import { loadBalancerStatusEqual } from "../controller/status.ts";
+import { planService } from "./diff.ts";
+import type { ServicePlan } from "./types.ts";
+
+/** What `plan`, `status` and `gc` work with: a cluster, a provider, and the controller's selection. */
+export interface OperatorDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly provider: LoadBalancerProvider;
+  /** `--cluster-name`: which cloud resources are this controller's. */
+  readonly clusterName: string;
+  /** `--load-balancer-class`: which Services are this controller's. */
+  readonly selection: ServiceSelection;
+}
+
+/** A Service named on the command line does not exist. */
+export class ServiceNotFoundError extends Error {
+  override readonly name = "ServiceNotFoundError";
+}
+
+/**
+ * Plans every Service the controller manages (wants a load balancer, or holds the finalizer and needs
+ * cleanup), sorted by key; or just `target`, which is then reported even when it is not managed.
+ */
+export async function runPlan(
+  deps: OperatorDeps,
+  target?: { readonly namespace: string; readonly name: string },
+): Promise<ServicePlan[]> {
+  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const [services, nodeList] = await Promise.all([
+    target === undefined ? listServices(core) : readService(core, target),
+    core.listNode(),
+  ]);
+  const nodes = eligibleNodeSpecs(nodeList.items);
+  const plans: ServicePlan[] = [];
+  for (const service of services.sort((a, b) => objectKey(a).localeCompare(objectKey(b)))) {
+    const plan = await planOne(deps, service, nodes, target !== undefined);
+    if (plan) plans.push(plan);
+  }
+  return plans;
+}
+
+async function planOne(
+  deps: OperatorDeps,
+  service: V1Service,
+  nodes: readonly NodeSpec[],
+  named: boolean,
+): Promise<ServicePlan | undefined> {
+  const key = objectKey(service);
+  const finalizer = cleanupFinalizer(deps.selection);
+  const wanted = wantsLoadBalancer(service, deps.selection) && !service.metadata?.deletionTimestamp;
+  if (!wanted && !hasFinalizer(service, finalizer)) {
+    // Without our finalizer the controller never touches it; a leftover load balancer is `gc`'s business.
+    return named
+      ? { service: key, action: "none", changes: [], issues: [], note: describeUnmanaged(service) }
+      : undefined;
+  }
+  const ref = refOf(deps.clusterName, service);
+  const observed = await deps.provider.getLoadBalancer(ref, { nodes });
+  const published = service.status?.loadBalancer;
+  const base = { service: key, observed, publishedIngress: published?.ingress ?? [] };
+  if (!wanted) return planService({ ...base, desired: undefined });
+
+  const built = buildLoadBalancerSpec(service, nodes, deps.clusterName);
+  if (!built.ok) return { service: key, action: "invalid", changes: [], issues: built.issues };
+  return planService({
+    ...base,
+    desired: built.spec,
+    issues: deps.provider.validate?.(built.spec) ?? [],
+    ...(observed === undefined ? {} : { statusInSync: loadBalancerStatusEqual(published, observed.status) }),
+  });
+}
+
+function describeUnmanaged(service: V1Service): string {
+  const type = service.spec?.type ?? "ClusterIP";
+  if (type !== "LoadBalancer") return `not managed (type ${type})`;
+  const serviceClass = service.spec?.loadBalancerClass;
+  return serviceClass === undefined
+    ? "not managed (no loadBalancerClass, and this controller runs with --load-balancer-class)"
+    : `not managed (loadBalancerClass ${serviceClass} is not this controller's)`;
+}
+
+/** The provider ref of a Service's load balancer. */
+export function refOf(clusterName: string, service: V1Service): LoadBalancerRef {
+  const uid = service.metadata?.uid;
+  return {
+    clusterName,
+    service: {
+      namespace: service.metadata?.namespace ?? "",
+      name: service.metadata?.name ?? "",
+      ...(uid ? { uid } : {}),
+    },
+  };
+}
+
+/** Every Service in the cluster, following list pagination. */
+export async function listServices(core: CoreV1Api): Promise<V1Service[]> {
+  const services: V1Service[] = [];
+  let next: string | undefined;
+  do {
+    const page = await core.listServiceForAllNamespaces({ limit: 500, ...(next ? { _continue: next } : {}) });
+    services.push(...page.items);
+    next = page.metadata?._continue || undefined;
+  } while (next);
+  return services;
+}
+
+async function readService(core: CoreV1Api, target: { namespace: string; name: string }): Promise<V1Service[]> {
+  try {
+    return [await core.readNamespacedService(target)];
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) {
+      throw new ServiceNotFoundError(`Service ${target.namespace}/${target.name} not found`);
+    }
+    throw error;
+  }
+}
