@@ -1,0 +1,131 @@
+/**
+ * `status`: one row per Service the controller manages — its address, what the provider has for it,
+ * and the last thing the controller reported about it, read from the Service's Events (the controller
+ * records one per reconcile outcome, with the upstream reasons).
+ *
+ * @module
+ */
+import { CoreV1Api, type CoreV1Event, type V1Service } from "@kubernetes/client-node";
+import type { ObservedLoadBalancer } from "../../providers/index.ts";
+import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
+import { cleanupFinalizer, hasFinalizer, objectKey, wantsLoadBalancer } from "../controller/service-filters.ts";
+import { formatIngress } from "./diff.ts";
+import { listServices, type OperatorDeps, refOf } from "./run-plan.ts";
+
+/** What `status` shows for one Service. */
+export interface ServiceStatusRow {
+  /** `namespace/name`. */
+  readonly service: string;
+  /** The published `status.loadBalancer.ingress`, or "" when none yet. */
+  readonly address: string;
+  readonly provider: string;
+  /** `80/TCP, 443/TCP`: the provider's listeners, or the Service's ports when the provider has none. */
+  readonly listeners: string;
+  /** Distinct targets across the load balancer's target groups; undefined when it does not exist. */
+  readonly targets: number | undefined;
+  /** `Normal EnsuredLoadBalancer` or `Warning SyncLoadBalancerFailed: <message>`; "" when no Event yet. */
+  readonly lastResult: string;
+  /** When that Event last happened. */
+  readonly lastResultAt: Date | undefined;
+}
+
+/** Reasons the controller records on Services; an Event with another reason is not about reconciling. */
+const CONTROLLER_REASONS: ReadonlySet<string> = new Set([
+  "EnsuringLoadBalancer",
+  "EnsuredLoadBalancer",
+  "UpdatedLoadBalancer",
+  "DeletingLoadBalancer",
+  "DeletedLoadBalancer",
+  "SyncLoadBalancerFailed",
+  "DeleteLoadBalancerFailed",
+  "UnAvailableLoadBalancer",
+  "LoadBalancerConfigurationWarning",
+]);
+
+/** Rows for every Service the controller manages (wants a load balancer, or holds the finalizer), sorted. */
+export async function runStatus(deps: OperatorDeps): Promise<ServiceStatusRow[]> {
+  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const [services, nodeList, events] = await Promise.all([
+    listServices(core),
+    core.listNode(),
+    core.listEventForAllNamespaces({ fieldSelector: "involvedObject.kind=Service" }),
+  ]);
+  const nodes = eligibleNodeSpecs(nodeList.items);
+  const finalizer = cleanupFinalizer(deps.selection);
+  const managed = services
+    .filter((service) => wantsLoadBalancer(service, deps.selection) || hasFinalizer(service, finalizer))
+    .sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+  return Promise.all(
+    managed.map(async (service) => {
+      const observed = await deps.provider.getLoadBalancer(refOf(deps.clusterName, service), { nodes });
+      return statusRow(service, observed, deps.provider.name, latestControllerEvent(service, events.items));
+    }),
+  );
+}
+
+/** Pure: one row from a Service, what its provider has, and its latest controller Event. */
+export function statusRow(
+  service: V1Service,
+  observed: ObservedLoadBalancer | undefined,
+  provider: string,
+  event: CoreV1Event | undefined,
+): ServiceStatusRow {
+  const listeners =
+    observed !== undefined && observed.listeners.length > 0
+      ? observed.listeners.map((listener) => `${listener.port}/${listener.protocol}`)
+      : (service.spec?.ports ?? []).map((port) => `${port.port}/${port.protocol ?? "TCP"}`);
+  const targets =
+    observed === undefined
+      ? undefined
+      : new Set(observed.listeners.flatMap((listener) => listener.targets.map((target) => target.node ?? target.id)))
+          .size;
+  return {
+    service: objectKey(service),
+    address: formatIngress(service.status?.loadBalancer?.ingress ?? []),
+    provider,
+    listeners: listeners.join(", "),
+    targets,
+    lastResult: event === undefined ? "" : describeEvent(event),
+    lastResultAt: event === undefined ? undefined : eventTime(event),
+  };
+}
+
+/** The newest Event with a controller reason about this very Service object (same UID). */
+export function latestControllerEvent(service: V1Service, events: readonly CoreV1Event[]): CoreV1Event | undefined {
+  let latest: CoreV1Event | undefined;
+  for (const event of events) {
+    const about = event.involvedObject;
+    if (about.namespace !== service.metadata?.namespace || about.name !== service.metadata?.name) continue;
+    if (about.uid !== undefined && about.uid !== service.metadata?.uid) continue;
+    if (!CONTROLLER_REASONS.has(event.reason ?? "")) continue;
+    if (latest === undefined || (eventTime(event)?.getTime() ?? 0) >= (eventTime(latest)?.getTime() ?? 0)) {
+      latest = event;
+    }
+  }
+  return latest;
+}
+
+function describeEvent(event: CoreV1Event): string {
+  const head = `${event.type ?? "Normal"} ${event.reason ?? ""}`;
+  return event.type === "Warning" && event.message ? `${head}: ${event.message}` : head;
+}
+
+/** When an Event last happened: a series' last observation, else the newest timestamp it carries. */
+export function eventTime(event: CoreV1Event): Date | undefined {
+  const candidates = [event.series?.lastObservedTime, event.lastTimestamp, event.eventTime, event.firstTimestamp];
+  for (const candidate of candidates) {
+    if (candidate !== undefined && candidate !== null) return new Date(candidate as unknown as string | Date);
+  }
+  return event.metadata?.creationTimestamp ? new Date(event.metadata.creationTimestamp) : undefined;
+}
+
+/** `kubectl`-style age: 42s, 5m, 3h, 2d. */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 120) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h`;
+  return `${Math.floor(hours / 24)}d`;
+}

@@ -1,0 +1,162 @@
+import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import type { ObservedLoadBalancer } from "../../../providers/index.ts";
+import { renderGc } from "../../../src/commands/gc.ts";
+import { parseServiceArgument } from "../../../src/commands/plan.ts";
+import { renderStatusTable } from "../../../src/commands/status.ts";
+import { eventTime, formatAge, latestControllerEvent, statusRow } from "../../../src/plan/service-status.ts";
+
+const service: V1Service = {
+  metadata: { namespace: "default", name: "web", uid: "u-1" },
+  spec: { type: "LoadBalancer", ports: [{ port: 80, protocol: "TCP" }, { port: 53 }] },
+  status: { loadBalancer: { ingress: [{ hostname: "lb.example.test" }] } },
+};
+
+const observed: ObservedLoadBalancer = {
+  ref: { clusterName: "c", service: { namespace: "default", name: "web" } },
+  status: { ingress: [{ hostname: "lb.example.test" }] },
+  listeners: [
+    {
+      port: 80,
+      protocol: "TCP",
+      targetPort: 30008,
+      targets: [
+        { id: "node-1", port: 30008 },
+        { id: "node-2", port: 30008 },
+      ],
+    },
+    { port: 53, protocol: "UDP", targetPort: 30053, targets: [{ id: "node-1", port: 30053 }] },
+  ],
+};
+
+function event(reason: string, at: string, tweak: Partial<CoreV1Event> = {}): CoreV1Event {
+  return {
+    metadata: { namespace: "default", name: `web.${reason}` },
+    involvedObject: { kind: "Service", namespace: "default", name: "web", uid: "u-1" },
+    reason,
+    type: "Normal",
+    lastTimestamp: new Date(at),
+    ...tweak,
+  };
+}
+
+describe("status", () => {
+  it("a row from the Service, the provider's view and the latest event", () => {
+    const row = statusRow(service, observed, "fake", event("EnsuredLoadBalancer", "2026-01-01T00:00:00Z"));
+    expect(row).toEqual({
+      service: "default/web",
+      address: "lb.example.test",
+      provider: "fake",
+      listeners: "80/TCP, 53/UDP",
+      targets: 2,
+      lastResult: "Normal EnsuredLoadBalancer",
+      lastResultAt: new Date("2026-01-01T00:00:00Z"),
+    });
+  });
+
+  it("falls back to the Service's ports when the provider has nothing", () => {
+    const row = statusRow(service, undefined, "aws", undefined);
+    expect(row).toMatchObject({ listeners: "80/TCP, 53/TCP", targets: undefined, lastResult: "" });
+  });
+
+  it("the latest controller event of this Service object wins; others are ignored", () => {
+    const events = [
+      event("EnsuringLoadBalancer", "2026-01-01T00:00:00Z"),
+      event("SyncLoadBalancerFailed", "2026-01-01T00:01:00Z", { type: "Warning", message: "boom" }),
+      event("EnsuredLoadBalancer", "2026-01-01T00:00:30Z"),
+      event("Scheduled", "2026-01-01T00:05:00Z"),
+      event("DeletedLoadBalancer", "2026-01-01T00:09:00Z", {
+        involvedObject: { kind: "Service", namespace: "default", name: "web", uid: "u-old" },
+      }),
+      event("EnsuredLoadBalancer", "2026-01-01T00:09:00Z", {
+        involvedObject: { kind: "Service", namespace: "other", name: "web" },
+      }),
+    ];
+    const latest = latestControllerEvent(service, events);
+    expect(latest?.reason).toBe("SyncLoadBalancerFailed");
+    expect(statusRow(service, observed, "fake", latest).lastResult).toBe("Warning SyncLoadBalancerFailed: boom");
+  });
+
+  it("reads the time of series, classic and new-style events", () => {
+    expect(eventTime(event("X", "2026-01-01T00:00:00Z"))).toEqual(new Date("2026-01-01T00:00:00Z"));
+    expect(
+      eventTime({
+        metadata: {},
+        involvedObject: {},
+        eventTime: new Date("2026-02-01T00:00:00Z"),
+        series: { count: 3, lastObservedTime: new Date("2026-02-02T00:00:00Z") },
+      }),
+    ).toEqual(new Date("2026-02-02T00:00:00Z"));
+    expect(eventTime({ metadata: {}, involvedObject: {} })).toBeUndefined();
+  });
+
+  it.each([
+    [0, "0s"],
+    [119_999, "119s"],
+    [120_000, "2m"],
+    [7_199_000, "119m"],
+    [7_200_000, "2h"],
+    [48 * 3_600_000, "2d"],
+    [-5, "0s"],
+  ])("age of %d ms is %s", (ms, text) => {
+    expect(formatAge(ms)).toBe(text);
+  });
+
+  it("renders a table, with placeholders for what is not known yet", () => {
+    const now = new Date("2026-01-01T00:03:00Z");
+    const rows = [
+      statusRow(service, observed, "fake", event("EnsuredLoadBalancer", "2026-01-01T00:00:00Z")),
+      statusRow(
+        { ...service, metadata: { namespace: "default", name: "new" }, status: {} },
+        undefined,
+        "fake",
+        undefined,
+      ),
+    ];
+    expect(renderStatusTable(rows, now)).toBe(
+      [
+        "SERVICE      ADDRESS          PROVIDER  LISTENERS       TARGETS  LAST RESULT                 AGE",
+        "default/web  lb.example.test  fake      80/TCP, 53/UDP  2        Normal EnsuredLoadBalancer  3m",
+        "default/new  <pending>        fake      80/TCP, 53/TCP  -        -                           -",
+        "",
+      ].join("\n"),
+    );
+    expect(renderStatusTable([], now)).toBe("No Services managed by this controller.\n");
+  });
+});
+
+describe("gc output", () => {
+  const orphan = { loadBalancer: { ...observed, resources: { loadBalancer: "abc" } }, reason: "Service not found" };
+
+  it("lists and says how to delete", () => {
+    expect(renderGc({ orphans: [orphan], deleted: false }, "c")).toBe(
+      [
+        "SERVICE      ADDRESS          REASON             RESOURCES",
+        "default/web  lb.example.test  Service not found  loadBalancer=abc",
+        "1 orphaned load balancer; run again with --yes to delete.",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says what it deleted, or that there was nothing", () => {
+    expect(renderGc({ orphans: [orphan, orphan], deleted: true }, "c")).toMatch(
+      /Deleted 2 orphaned load balancers\.\n$/,
+    );
+    expect(renderGc({ orphans: [], deleted: true }, "c")).toBe("No orphaned load balancers in cluster c.\n");
+  });
+});
+
+describe("plan argument", () => {
+  it.each([
+    ["default/web", { namespace: "default", name: "web" }],
+    ["web", { namespace: "default", name: "web" }],
+    ["kube-system/dns", { namespace: "kube-system", name: "dns" }],
+  ])("%s", (text, parsed) => {
+    expect(parseServiceArgument(text)).toEqual(parsed);
+  });
+
+  it.each(["a/b/c", "/web", "ns/", ""])("rejects %j", (text) => {
+    expect(() => parseServiceArgument(text)).toThrow(/expected namespace\/name/);
+  });
+});
