@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { loadProvider } from "../../providers/index.ts";
 import type { Config } from "../config.ts";
+import { loadKubeConfig } from "../kube/config.ts";
 import { createLogger } from "../observability/logger.ts";
 import type { OperatorDeps } from "./run-plan.ts";
 
@@ -22,19 +22,12 @@ export const OPERATOR_FLAGS: readonly string[] = [
   "--aws-endpoint-url",
 ];
 
-/** A client configuration: `--kubeconfig` (or `KUBECONFIG`), else in-cluster, else `~/.kube/config`. */
-export function kubeConfigFor(config: Config): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (config.kubeconfig === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(config.kubeconfig);
-  return kubeConfig;
-}
-
 /**
  * Connects to the cluster and loads the provider. Provider log lines go to stderr at `warn`, so the
  * command's own output (possibly JSON) stays clean on stdout. Close with `deps.provider.close?.()`.
  */
 export async function connectOperator(config: Config): Promise<OperatorDeps> {
+  const kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig });
   const logger = createLogger("warn", process.stderr);
   const provider = await loadProvider(config.provider, {
     clusterName: config.clusterName,
@@ -42,7 +35,7 @@ export async function connectOperator(config: Config): Promise<OperatorDeps> {
     settings: config.providerSettings,
   });
   return {
-    kubeConfig: kubeConfigFor(config),
+    kubeConfig,
     provider,
     clusterName: config.clusterName,
     selection: { loadBalancerClass: config.loadBalancerClass },
