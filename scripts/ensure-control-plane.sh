@@ -23,6 +23,21 @@ if [[ -x "$dest/kube-apiserver" && -x "$dest/etcd" ]]; then
   exit 0
 fi
 
+# One build per version at a time: a second caller (another test run, the demo) waits for the first
+# and then finds the binaries in the cache.
+mkdir -p "$CACHE_ROOT/control-plane"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$dest.lock"
+  if ! flock -n 9; then
+    echo "lb-provisioner: waiting for another build of kube-apiserver v$KUBE_VERSION into $dest" >&2
+    flock 9
+  fi
+  if [[ -x "$dest/kube-apiserver" && -x "$dest/etcd" ]]; then
+    echo "$dest"
+    exit 0
+  fi
+fi
+
 command -v go >/dev/null 2>&1 \
   || fail "building kube-apiserver and etcd needs Go >= 1.24 on PATH; install Go, or set KUBEBUILDER_ASSETS to a directory holding kube-apiserver and etcd"
 

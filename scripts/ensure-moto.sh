@@ -15,6 +15,19 @@ if [[ -f "$venv/.complete" ]]; then
   exit 0
 fi
 
+mkdir -p "$CACHE_ROOT"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$venv.lock"
+  if ! flock -n 9; then
+    echo "lb-provisioner: waiting for another installation of moto into $venv" >&2
+    flock 9
+  fi
+  if [[ -f "$venv/.complete" ]]; then
+    echo "$venv/bin/moto_server"
+    exit 0
+  fi
+fi
+
 python=""
 for candidate in python3 python; do
   if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then

@@ -1,0 +1,40 @@
+/**
+ * Embedded real dependencies for tests and the `demo` command: a kube-apiserver + etcd control plane,
+ * an AWS endpoint (moto or `AWS_ENDPOINT_URL`), and the seed scenario's AWS network. Everything they
+ * start is recorded and killed with its owner (see `process-registry.ts`).
+ *
+ * @module
+ */
+export {
+  type AwsEndpoint,
+  type AwsEndpointInfo,
+  attachAwsEndpoint,
+  ensureMoto,
+  type StartAwsEndpointOptions,
+  startAwsEndpoint,
+} from "./aws-endpoint.ts";
+export {
+  SEED_VPC_CIDR,
+  type SeedAwsNetworkOptions,
+  type SeededAwsNetwork,
+  type SeededInstance,
+  type SeededSubnet,
+  seedAwsNetwork,
+} from "./aws-seed.ts";
+export {
+  BUILT_IN_IDENTITIES,
+  type ControlPlane,
+  ensureControlPlaneAssets,
+  type Identity,
+  SERVICE_NODE_PORT_RANGE,
+  type StartControlPlaneOptions,
+  startControlPlane,
+} from "./control-plane.ts";
+export { EmbeddedSetupError } from "./errors.ts";
+export {
+  findLiveProcesses,
+  killRecordedProcess,
+  type ProcessRecord,
+  RUN_ID_ENV,
+  reapOrphanedProcesses,
+} from "./process-registry.ts";
