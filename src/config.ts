@@ -5,7 +5,7 @@
  * names it where one exists), the environment variables it is also read from, its default and how its
  * value is parsed. Commands register the flags from that table ({@link addSettingOptions}) and hand the
  * parsed flag values to {@link resolveConfig}, which applies the precedence
- * `flag > LBP_* variable > well-known variable (AWS_REGION, KUBECONFIG...) > default` and throws one
+ * `flag > LBP_* variable > well-known variable (AWS_REGION, POD_NAMESPACE...) > default` and throws one
  * {@link ConfigError} for the first bad value, naming the flag, its variable and the expected form.
  *
  * @module
@@ -37,7 +37,10 @@ export interface Config {
   /** Reconcile workers: Services synced at the same time. */
   readonly concurrentServiceSyncs: number;
   readonly leaderElection: LeaderElectionConfig;
-  /** Path of a kubeconfig file; undefined means in-cluster config (or the client's default loading). */
+  /**
+   * Path of a kubeconfig file. Undefined: the in-cluster service account, else `$KUBECONFIG` (which may
+   * list several files), else `~/.kube/config` — resolved by `src/kube/config.ts`.
+   */
   readonly kubeconfig?: string;
   /** `fake`, `aws`, or a module specifier whose default export is a provider factory. */
   readonly provider: string;
@@ -149,8 +152,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
     key: "kubeconfig",
     flag: "--kubeconfig",
     valueName: "<path>",
-    env: ["LBP_KUBECONFIG", "KUBECONFIG"],
-    description: "kubeconfig file (default: in-cluster service account)",
+    env: ["LBP_KUBECONFIG"],
+    description: "kubeconfig file (default: the in-cluster service account, else $KUBECONFIG, else ~/.kube/config)",
     group: GENERAL,
   },
   {
@@ -528,9 +531,7 @@ function kubeconfigPath(sources: ConfigSources): string | undefined {
   const fileExists = sources.fileExists ?? isReadableFile;
   return parse(sources, "kubeconfig", (value) => {
     const input = text(value);
-    // KUBECONFIG may list several files; the client merges them, so only a single path is checked.
-    const first = input.split(":")[0] ?? "";
-    if (input === "" || !fileExists(first)) throw new InvalidValue("a readable kubeconfig file");
+    if (input === "" || !fileExists(input)) throw new InvalidValue("a readable kubeconfig file");
     return input;
   });
 }

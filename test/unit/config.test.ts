@@ -81,8 +81,8 @@ describe("resolveConfig precedence: flag > LBP_* > well-known variable > default
     expect(config.providerSettings).toEqual({ region: "eu-north-1" });
   });
 
-  it("reads --kubeconfig from LBP_KUBECONFIG, then KUBECONFIG", () => {
-    expect(resolveConfig(sources({}, { KUBECONFIG: "/k2" })).kubeconfig).toBe("/k2");
+  it("reads --kubeconfig from LBP_KUBECONFIG, leaving KUBECONFIG to the client loader's own order", () => {
+    expect(resolveConfig(sources({}, { KUBECONFIG: "/k2" })).kubeconfig).toBeUndefined();
     expect(resolveConfig(sources({}, { KUBECONFIG: "/k2", LBP_KUBECONFIG: "/k1" })).kubeconfig).toBe("/k1");
     expect(resolveConfig(sources({ kubeconfig: "/k0" }, { LBP_KUBECONFIG: "/k1" })).kubeconfig).toBe("/k0");
     expect(resolveConfig(sources()).kubeconfig).toBeUndefined();
