@@ -1,0 +1,585 @@
+/**
+ * The Service annotations of the AWS provider: cloud-provider-aws's NLB annotations (so existing
+ * manifests keep working), plus `aws-load-balancer-nlb-target-type` and `aws-load-balancer-scheme` from
+ * the AWS Load Balancer Controller. {@link parseAnnotations} turns them into one typed
+ * {@link AwsServiceConfig}, reporting every problem as a {@link ValidationIssue} that names
+ * `metadata.annotations["<key>"]` and says how to fix it. An annotation this provider does not implement
+ * is a `warning` (the load balancer is still built, without it), never silently ignored.
+ *
+ * Pure: no cloud calls. Checks that need AWS (do the subnets exist?) happen in the provider.
+ *
+ * @module
+ */
+import { isIP } from "node:net";
+import type { ListenerSpec, LoadBalancerSpec, ValidationIssue } from "../types.ts";
+import type { HealthCheckProtocol, Scheme, TargetType } from "./state.ts";
+import { isReservedTagKey } from "./tags.ts";
+
+const P = "service.beta.kubernetes.io/";
+
+/** Every annotation key this provider reads. */
+export const ANNOTATION = {
+  type: `${P}aws-load-balancer-type`,
+  internal: `${P}aws-load-balancer-internal`,
+  scheme: `${P}aws-load-balancer-scheme`,
+  targetType: `${P}aws-load-balancer-nlb-target-type`,
+  subnets: `${P}aws-load-balancer-subnets`,
+  eipAllocations: `${P}aws-load-balancer-eip-allocations`,
+  privateIpv4Addresses: `${P}aws-load-balancer-private-ipv4-addresses`,
+  sslCert: `${P}aws-load-balancer-ssl-cert`,
+  sslPorts: `${P}aws-load-balancer-ssl-ports`,
+  sslNegotiationPolicy: `${P}aws-load-balancer-ssl-negotiation-policy`,
+  backendProtocol: `${P}aws-load-balancer-backend-protocol`,
+  additionalTags: `${P}aws-load-balancer-additional-resource-tags`,
+  healthCheckProtocol: `${P}aws-load-balancer-healthcheck-protocol`,
+  healthCheckPort: `${P}aws-load-balancer-healthcheck-port`,
+  healthCheckPath: `${P}aws-load-balancer-healthcheck-path`,
+  healthCheckInterval: `${P}aws-load-balancer-healthcheck-interval`,
+  healthCheckTimeout: `${P}aws-load-balancer-healthcheck-timeout`,
+  healthyThreshold: `${P}aws-load-balancer-healthcheck-healthy-threshold`,
+  unhealthyThreshold: `${P}aws-load-balancer-healthcheck-unhealthy-threshold`,
+  crossZone: `${P}aws-load-balancer-cross-zone-load-balancing-enabled`,
+  accessLogEnabled: `${P}aws-load-balancer-access-log-enabled`,
+  accessLogBucket: `${P}aws-load-balancer-access-log-s3-bucket-name`,
+  accessLogPrefix: `${P}aws-load-balancer-access-log-s3-bucket-prefix`,
+  targetGroupAttributes: `${P}aws-load-balancer-target-group-attributes`,
+  targetNodeLabels: `${P}aws-load-balancer-target-node-labels`,
+  sourceRanges: `${P}load-balancer-source-ranges`,
+} as const;
+
+/**
+ * cloud-provider-aws annotations this provider does not implement, each with why and what to do
+ * instead. Setting one yields a `warning` issue carrying this text.
+ */
+export const UNSUPPORTED_ANNOTATIONS: Readonly<Record<string, string>> = {
+  [`${P}aws-load-balancer-proxy-protocol`]:
+    "applies to Classic Load Balancers only; for an NLB set proxy_protocol_v2.enabled=true in aws-load-balancer-target-group-attributes",
+  [`${P}aws-load-balancer-connection-draining-enabled`]:
+    "applies to Classic Load Balancers only; for an NLB set deregistration_delay.timeout_seconds in aws-load-balancer-target-group-attributes",
+  [`${P}aws-load-balancer-connection-draining-timeout`]:
+    "applies to Classic Load Balancers only; for an NLB set deregistration_delay.timeout_seconds in aws-load-balancer-target-group-attributes",
+  [`${P}aws-load-balancer-connection-idle-timeout`]:
+    "applies to Classic Load Balancers only; NLB idle timeouts are fixed per protocol",
+  [`${P}aws-load-balancer-access-log-emit-interval`]:
+    "applies to Classic Load Balancers only; NLB access logs have a fixed interval",
+  [`${P}aws-load-balancer-extra-security-groups`]:
+    "applies to Classic Load Balancers only; the NLB gets one security group owned by the Service, whose rules follow spec.loadBalancerSourceRanges",
+  [`${P}aws-load-balancer-security-groups`]:
+    "bring-your-own security groups are not supported; the NLB gets one security group owned by the Service, whose rules follow spec.loadBalancerSourceRanges",
+};
+
+/** Which ports get a TLS listener: every TCP port, or those named by number or Service port name. */
+export type TlsPorts =
+  | { readonly all: true }
+  | { readonly numbers: ReadonlySet<number>; readonly names: ReadonlySet<string> };
+
+export interface TlsConfig {
+  readonly certificateArn: string;
+  readonly ports: TlsPorts;
+  readonly sslPolicy?: string;
+  /** `backend-protocol: ssl`: the target group speaks TLS to the nodes too. */
+  readonly backendTls: boolean;
+}
+
+/** Annotation overrides of the health check; absent fields keep the Service's defaults. */
+export interface HealthCheckOverrides {
+  readonly protocol?: HealthCheckProtocol;
+  /** `traffic-port`, a port number, or a Service port name (its nodePort). */
+  readonly port?: "traffic-port" | number | { readonly portName: string };
+  readonly path?: string;
+  readonly intervalSeconds?: number;
+  readonly timeoutSeconds?: number;
+  readonly healthyThreshold?: number;
+  readonly unhealthyThreshold?: number;
+}
+
+/**
+ * A label selector from `target-node-labels`: `key=value` must match; `key` or `key=` requires only
+ * the key (as cloud-provider-aws).
+ */
+export type NodeLabelSelector = Readonly<Record<string, string | { readonly exists: true }>>;
+
+/** Everything the annotations ask for, with defaults applied. */
+export interface AwsServiceConfig {
+  readonly scheme: Scheme;
+  /** Absent: instance targets, or ip targets when no node has an AWS providerID. */
+  readonly targetType?: TargetType;
+  /** Subnet IDs or `Name` tag values; absent: discovery. */
+  readonly subnets?: readonly string[];
+  readonly eipAllocations?: readonly string[];
+  readonly privateIpv4Addresses?: readonly string[];
+  readonly tls?: TlsConfig;
+  readonly additionalTags: Readonly<Record<string, string>>;
+  readonly healthCheck: HealthCheckOverrides;
+  readonly crossZone: boolean;
+  readonly accessLogs: { readonly enabled: boolean; readonly bucket?: string; readonly prefix?: string };
+  /** Only the keys asked for. */
+  readonly targetGroupAttributes: Readonly<Record<string, string>>;
+  readonly targetNodeLabels: NodeLabelSelector;
+  /** From the `load-balancer-source-ranges` annotation, used only when the spec has none. */
+  readonly sourceRanges: readonly string[];
+}
+
+export interface ParsedAnnotations {
+  readonly config: AwsServiceConfig;
+  readonly issues: readonly ValidationIssue[];
+}
+
+/** Target group attributes accepted in `target-group-attributes`, with a check of each value. */
+const TARGET_GROUP_ATTRIBUTES: Readonly<Record<string, (value: string) => string | undefined>> = {
+  "preserve_client_ip.enabled": expectBoolean,
+  "proxy_protocol_v2.enabled": expectBoolean,
+  "deregistration_delay.timeout_seconds": (v) => expectIntegerIn(v, 0, 3600),
+  "deregistration_delay.connection_termination.enabled": expectBoolean,
+  "stickiness.enabled": expectBoolean,
+  "stickiness.type": (v) => (v === "source_ip" ? undefined : "must be source_ip on a Network Load Balancer"),
+  "target_health_state.unhealthy.connection_termination.enabled": expectBoolean,
+  "target_health_state.unhealthy.draining_interval_seconds": (v) => expectIntegerIn(v, 0, 360000),
+};
+
+/** Turns `spec.annotations` into a config, plus every problem found. */
+export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
+  const a = spec.annotations;
+  const issues = new Issues();
+
+  checkType(a, issues);
+  for (const key of Object.keys(a).sort()) {
+    const reason = UNSUPPORTED_ANNOTATIONS[key];
+    if (reason !== undefined) issues.warn(key, `is not supported by this provider and has no effect: ${reason}`);
+    else if (key.startsWith(`${P}aws-load-balancer-`) && !KNOWN_KEYS.has(key))
+      issues.warn(key, "is not an annotation this provider knows; it has no effect (see docs/aws.md for the list)");
+  }
+
+  const scheme = parseScheme(a, issues);
+  const targetType = parseEnum(a, ANNOTATION.targetType, ["instance", "ip"] as const, issues);
+  const subnets = parseOptionalList(a, ANNOTATION.subnets, issues);
+  const eipAllocations = parseEipAllocations(a, scheme, issues);
+  const privateIpv4Addresses = parsePrivateAddresses(a, scheme, issues);
+  const tls = parseTls(spec, issues);
+  const additionalTags = parseAdditionalTags(a, spec.clusterName, issues);
+  const healthCheck = parseHealthCheck(spec, issues);
+  const crossZone = parseBooleanAnnotation(a, ANNOTATION.crossZone, issues) ?? false;
+  const accessLogs = parseAccessLogs(a, issues);
+  const targetGroupAttributes = parseTargetGroupAttributes(spec, issues);
+  const targetNodeLabels = parseNodeLabels(a, issues);
+  const sourceRanges = parseSourceRanges(spec, issues);
+
+  const config: AwsServiceConfig = {
+    scheme,
+    ...(targetType !== undefined && { targetType }),
+    ...(subnets !== undefined && { subnets }),
+    ...(eipAllocations !== undefined && { eipAllocations }),
+    ...(privateIpv4Addresses !== undefined && { privateIpv4Addresses }),
+    ...(tls !== undefined && { tls }),
+    additionalTags,
+    healthCheck,
+    crossZone,
+    accessLogs,
+    targetGroupAttributes,
+    targetNodeLabels,
+    sourceRanges,
+  };
+  return { config, issues: issues.list };
+}
+
+/** `metadata.annotations["<key>"]`, the field name every issue about an annotation carries. */
+export function annotationField(key: string): string {
+  return `metadata.annotations[${JSON.stringify(key)}]`;
+}
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.values(ANNOTATION));
+
+class Issues {
+  readonly list: ValidationIssue[] = [];
+  error(key: string, message: string): void {
+    this.list.push({ field: annotationField(key), message, severity: "error" });
+  }
+  warn(key: string, message: string): void {
+    this.list.push({ field: annotationField(key), message, severity: "warning" });
+  }
+}
+
+function checkType(a: Readonly<Record<string, string>>, issues: Issues): void {
+  const value = a[ANNOTATION.type];
+  if (value === undefined || value === "nlb") return;
+  if (value === "nlb-ip" || value === "external")
+    issues.error(
+      ANNOTATION.type,
+      `"${value}" hands the Service to the AWS Load Balancer Controller; remove the annotation or set it to "nlb" for this provider to build the load balancer`,
+    );
+  else
+    issues.error(
+      ANNOTATION.type,
+      `"${value}" is not supported: this provider builds Network Load Balancers only; set it to "nlb" or remove it`,
+    );
+}
+
+function parseScheme(a: Readonly<Record<string, string>>, issues: Issues): Scheme {
+  // cloud-provider-aws: absent, empty or exactly "false" means internet-facing; any other value internal.
+  const internal = a[ANNOTATION.internal];
+  const fromInternal: Scheme | undefined =
+    internal === undefined ? undefined : internal === "" || internal === "false" ? "internet-facing" : "internal";
+  const fromScheme = parseEnum(a, ANNOTATION.scheme, ["internal", "internet-facing"] as const, issues);
+  if (fromScheme !== undefined && fromInternal !== undefined && fromScheme !== fromInternal)
+    issues.error(
+      ANNOTATION.scheme,
+      `says "${fromScheme}" but ${ANNOTATION.internal} says "${fromInternal}"; remove one of the two annotations`,
+    );
+  return fromScheme ?? fromInternal ?? "internet-facing";
+}
+
+function parseEipAllocations(
+  a: Readonly<Record<string, string>>,
+  scheme: Scheme,
+  issues: Issues,
+): readonly string[] | undefined {
+  const list = parseOptionalList(a, ANNOTATION.eipAllocations, issues);
+  if (list === undefined) return undefined;
+  if (scheme === "internal")
+    issues.error(ANNOTATION.eipAllocations, "Elastic IPs apply to internet-facing load balancers only; remove it");
+  const bad = list.filter((id) => !/^eipalloc-[0-9a-f]+$/.test(id));
+  if (bad.length > 0)
+    issues.error(
+      ANNOTATION.eipAllocations,
+      `${quoteAll(bad)} are not Elastic IP allocation IDs (eipalloc-...); list one allocation ID per subnet`,
+    );
+  return list;
+}
+
+function parsePrivateAddresses(
+  a: Readonly<Record<string, string>>,
+  scheme: Scheme,
+  issues: Issues,
+): readonly string[] | undefined {
+  const list = parseOptionalList(a, ANNOTATION.privateIpv4Addresses, issues);
+  if (list === undefined) return undefined;
+  if (scheme !== "internal")
+    issues.error(
+      ANNOTATION.privateIpv4Addresses,
+      `private addresses apply to internal load balancers only; add ${ANNOTATION.internal}: "true" or remove it`,
+    );
+  const bad = list.filter((ip) => isIP(ip) !== 4);
+  if (bad.length > 0)
+    issues.error(ANNOTATION.privateIpv4Addresses, `${quoteAll(bad)} are not IPv4 addresses; list one per subnet`);
+  return list;
+}
+
+function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined {
+  const a = spec.annotations;
+  const cert = a[ANNOTATION.sslCert]?.trim();
+  const portsValue = a[ANNOTATION.sslPorts];
+  const policy = a[ANNOTATION.sslNegotiationPolicy]?.trim();
+  const backend = a[ANNOTATION.backendProtocol]?.trim().toLowerCase();
+
+  if (backend !== undefined && backend !== "" && !["ssl", "tcp", "http", "https"].includes(backend))
+    issues.error(ANNOTATION.backendProtocol, `"${backend}" is not a backend protocol; use "ssl" or "tcp"`);
+  else if (backend === "http" || backend === "https")
+    issues.warn(
+      ANNOTATION.backendProtocol,
+      `"${backend}" applies to Classic Load Balancers only; an NLB forwards TCP (or TLS with "ssl"), so it has no effect`,
+    );
+
+  if (cert === undefined || cert === "") {
+    for (const key of [ANNOTATION.sslPorts, ANNOTATION.sslNegotiationPolicy])
+      if (a[key] !== undefined) issues.warn(key, `has no effect without ${ANNOTATION.sslCert}`);
+    if (backend === "ssl") issues.warn(ANNOTATION.backendProtocol, `"ssl" has no effect without ${ANNOTATION.sslCert}`);
+    return undefined;
+  }
+  if (cert.includes(",")) {
+    issues.error(ANNOTATION.sslCert, "takes exactly one certificate ARN; remove the others");
+    return undefined;
+  }
+  if (!/^arn:aws[a-z-]*:(acm|iam):/.test(cert)) {
+    issues.error(ANNOTATION.sslCert, `"${cert}" is not an ACM or IAM certificate ARN (arn:aws:acm:...)`);
+    return undefined;
+  }
+
+  let ports: TlsPorts = { all: true };
+  const entries = portsValue === undefined ? ["*"] : splitList(portsValue);
+  if (!entries.includes("*")) {
+    const numbers = new Set<number>();
+    const names = new Set<string>();
+    for (const entry of entries) {
+      if (/^\d+$/.test(entry)) numbers.add(Number(entry));
+      else names.add(entry);
+      const known = spec.listeners.some((l) => String(l.port) === entry || (l.name !== "" && l.name === entry));
+      if (!known) issues.warn(ANNOTATION.sslPorts, `"${entry}" names no port of this Service; it is ignored`);
+    }
+    ports = { numbers, names };
+  }
+  const selected = spec.listeners.filter((l) => tlsSelects(ports, l));
+  if (selected.length > 0 && selected.every((l) => l.protocol !== "TCP"))
+    issues.warn(ANNOTATION.sslCert, "selects only UDP ports, which cannot use TLS; no TLS listener is made");
+
+  return {
+    certificateArn: cert,
+    ports,
+    ...(policy !== undefined && policy !== "" && { sslPolicy: policy }),
+    backendTls: backend === "ssl",
+  };
+}
+
+/** Whether the TLS configuration selects a listener's port (by number or by Service port name). */
+export function tlsSelects(ports: TlsPorts, listener: Pick<ListenerSpec, "port" | "name">): boolean {
+  if ("all" in ports) return true;
+  return ports.numbers.has(listener.port) || (listener.name !== "" && ports.names.has(listener.name));
+}
+
+function parseAdditionalTags(
+  a: Readonly<Record<string, string>>,
+  clusterName: string,
+  issues: Issues,
+): Readonly<Record<string, string>> {
+  const value = a[ANNOTATION.additionalTags];
+  if (value === undefined) return {};
+  const tags = parseKeyValues(value);
+  const problems: string[] = [];
+  for (const [key, tagValue] of Object.entries(tags)) {
+    if (key.length > 128) problems.push(`key "${key.slice(0, 20)}..." is longer than 128 characters`);
+    if (tagValue.length > 256) problems.push(`the value of "${key}" is longer than 256 characters`);
+    if (key.toLowerCase().startsWith("aws:")) problems.push(`"${key}" uses the reserved aws: prefix`);
+    if (isReservedTagKey(key, clusterName)) problems.push(`"${key}" is an ownership tag set by the provider`);
+  }
+  if (Object.keys(tags).length > 40) problems.push("more than 40 tags (AWS allows 50 per resource, 10 are reserved)");
+  if (problems.length > 0) {
+    issues.error(ANNOTATION.additionalTags, `${problems.join("; ")}; fix the "Key1=Value1,Key2=Value2" list`);
+    return {};
+  }
+  return tags;
+}
+
+function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOverrides {
+  const a = spec.annotations;
+  const protocolValue = a[ANNOTATION.healthCheckProtocol];
+  let protocol: HealthCheckProtocol | undefined;
+  if (protocolValue !== undefined) {
+    const upper = protocolValue.trim().toUpperCase();
+    if (upper === "TCP" || upper === "HTTP" || upper === "HTTPS") protocol = upper;
+    else issues.error(ANNOTATION.healthCheckProtocol, `"${protocolValue}" is not one of tcp, http, https`);
+  }
+
+  let port: HealthCheckOverrides["port"];
+  const portValue = a[ANNOTATION.healthCheckPort]?.trim();
+  if (portValue !== undefined) {
+    if (portValue === "traffic-port") port = "traffic-port";
+    else if (/^\d+$/.test(portValue)) {
+      const n = Number(portValue);
+      if (n >= 1 && n <= 65535) port = n;
+      else issues.error(ANNOTATION.healthCheckPort, `${portValue} is not a port number (1-65535)`);
+    } else if (spec.listeners.some((l) => l.name !== "" && l.name === portValue)) port = { portName: portValue };
+    else
+      issues.error(
+        ANNOTATION.healthCheckPort,
+        `"${portValue}" is neither "traffic-port", a port number, nor the name of a port of this Service`,
+      );
+  }
+
+  const path = a[ANNOTATION.healthCheckPath];
+  if (path !== undefined) {
+    const effective = protocol ?? (spec.healthCheck.kind === "http" ? "HTTP" : "TCP");
+    if (!path.startsWith("/") || path.length > 1024)
+      issues.error(ANNOTATION.healthCheckPath, `"${path}" must start with "/" and be at most 1024 characters`);
+    else if (effective === "TCP")
+      issues.warn(ANNOTATION.healthCheckPath, "has no effect with a TCP health check; set healthcheck-protocol: http");
+  }
+
+  const intervalSeconds = parseIntegerAnnotation(a, ANNOTATION.healthCheckInterval, 5, 300, issues);
+  const timeoutSeconds = parseIntegerAnnotation(a, ANNOTATION.healthCheckTimeout, 2, 120, issues);
+  const healthyThreshold = parseIntegerAnnotation(a, ANNOTATION.healthyThreshold, 2, 10, issues);
+  const unhealthyThreshold = parseIntegerAnnotation(a, ANNOTATION.unhealthyThreshold, 2, 10, issues);
+  return {
+    ...(protocol !== undefined && { protocol }),
+    ...(port !== undefined && { port }),
+    ...(path?.startsWith("/") && path.length <= 1024 && { path }),
+    ...(intervalSeconds !== undefined && { intervalSeconds }),
+    ...(timeoutSeconds !== undefined && { timeoutSeconds }),
+    ...(healthyThreshold !== undefined && { healthyThreshold }),
+    ...(unhealthyThreshold !== undefined && { unhealthyThreshold }),
+  };
+}
+
+function parseAccessLogs(a: Readonly<Record<string, string>>, issues: Issues): AwsServiceConfig["accessLogs"] {
+  const enabled = parseBooleanAnnotation(a, ANNOTATION.accessLogEnabled, issues) ?? false;
+  const bucket = a[ANNOTATION.accessLogBucket]?.trim();
+  const prefix = a[ANNOTATION.accessLogPrefix]?.trim();
+  if (enabled && (bucket === undefined || bucket === "")) {
+    issues.error(
+      ANNOTATION.accessLogBucket,
+      `is required when ${ANNOTATION.accessLogEnabled} is true; name the bucket`,
+    );
+    return { enabled: false };
+  }
+  if (!enabled)
+    for (const key of [ANNOTATION.accessLogBucket, ANNOTATION.accessLogPrefix])
+      if (a[key] !== undefined) issues.warn(key, `has no effect unless ${ANNOTATION.accessLogEnabled} is "true"`);
+  if (!enabled) return { enabled };
+  return { enabled, ...(bucket !== undefined && { bucket }), ...(prefix !== undefined && prefix !== "" && { prefix }) };
+}
+
+function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Readonly<Record<string, string>> {
+  const value = spec.annotations[ANNOTATION.targetGroupAttributes];
+  if (value === undefined) return {};
+  const problems: string[] = [];
+  const attributes: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const entry of splitList(value)) {
+    const eq = entry.indexOf("=");
+    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+    const attributeValue = eq < 0 ? "" : entry.slice(eq + 1).trim();
+    const check = TARGET_GROUP_ATTRIBUTES[key];
+    if (check === undefined) {
+      problems.push(
+        `"${key}" is not a supported target group attribute (${Object.keys(TARGET_GROUP_ATTRIBUTES).join(", ")})`,
+      );
+      continue;
+    }
+    if (seen.has(key)) problems.push(`"${key}" is given twice`);
+    seen.add(key);
+    const problem = check(attributeValue);
+    if (problem !== undefined) problems.push(`${key}=${attributeValue}: ${problem}`);
+    else attributes[key] = attributeValue;
+  }
+  const hasUdp = spec.listeners.some((l) => l.protocol === "UDP");
+  if (attributes["preserve_client_ip.enabled"] === "false" && hasUdp)
+    problems.push("preserve_client_ip.enabled=false is not allowed with UDP ports");
+  if (problems.length > 0) {
+    issues.error(ANNOTATION.targetGroupAttributes, `${problems.join("; ")}; use "key1=value1,key2=value2"`);
+    return {};
+  }
+  return attributes;
+}
+
+function parseNodeLabels(a: Readonly<Record<string, string>>, issues: Issues): NodeLabelSelector {
+  const value = a[ANNOTATION.targetNodeLabels];
+  if (value === undefined) return {};
+  const selector: Record<string, string | { exists: true }> = {};
+  for (const entry of splitList(value)) {
+    const eq = entry.indexOf("=");
+    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+    const labelValue = eq < 0 ? "" : entry.slice(eq + 1).trim();
+    if (key === "") {
+      issues.error(ANNOTATION.targetNodeLabels, `"${entry}" has no label key; use "key=value,key2"`);
+      continue;
+    }
+    selector[key] = labelValue === "" ? { exists: true } : labelValue;
+  }
+  return selector;
+}
+
+function parseSourceRanges(spec: LoadBalancerSpec, issues: Issues): readonly string[] {
+  const value = spec.annotations[ANNOTATION.sourceRanges];
+  if (value === undefined) return [];
+  const ranges = splitList(value);
+  const bad = ranges.filter((cidr) => !isCidr(cidr));
+  if (bad.length > 0) {
+    issues.error(ANNOTATION.sourceRanges, `${quoteAll(bad)} are not CIDRs (e.g. 203.0.113.0/24)`);
+    return [];
+  }
+  if (spec.sourceRanges.length > 0 && ranges.length > 0)
+    issues.warn(ANNOTATION.sourceRanges, "is ignored because spec.loadBalancerSourceRanges is set");
+  return ranges;
+}
+
+/** Whether `value` is an IPv4 or IPv6 CIDR with a prefix length in range. */
+export function isCidr(value: string): boolean {
+  const slash = value.indexOf("/");
+  if (slash < 0) return false;
+  const family = isIP(value.slice(0, slash));
+  const bits = value.slice(slash + 1);
+  if (family === 0 || !/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function parseEnum<T extends string>(
+  a: Readonly<Record<string, string>>,
+  key: string,
+  values: readonly T[],
+  issues: Issues,
+): T | undefined {
+  const raw = a[key];
+  if (raw === undefined) return undefined;
+  const value = raw.trim().toLowerCase();
+  if ((values as readonly string[]).includes(value)) return value as T;
+  issues.error(key, `"${raw}" is not one of ${values.join(", ")}`);
+  return undefined;
+}
+
+function parseBooleanAnnotation(a: Readonly<Record<string, string>>, key: string, issues: Issues): boolean | undefined {
+  const raw = a[key];
+  if (raw === undefined) return undefined;
+  const parsed = parseBoolean(raw.trim());
+  if (parsed === undefined) issues.error(key, `"${raw}" is not a boolean; use "true" or "false"`);
+  return parsed;
+}
+
+function parseIntegerAnnotation(
+  a: Readonly<Record<string, string>>,
+  key: string,
+  min: number,
+  max: number,
+  issues: Issues,
+): number | undefined {
+  const raw = a[key];
+  if (raw === undefined) return undefined;
+  const problem = expectIntegerIn(raw.trim(), min, max);
+  if (problem !== undefined) {
+    issues.error(key, `"${raw}" ${problem}`);
+    return undefined;
+  }
+  return Number(raw.trim());
+}
+
+function parseOptionalList(
+  a: Readonly<Record<string, string>>,
+  key: string,
+  issues: Issues,
+): readonly string[] | undefined {
+  const raw = a[key];
+  if (raw === undefined) return undefined;
+  const list = splitList(raw);
+  if (list.length === 0) {
+    issues.error(key, "is empty; list comma-separated values or remove the annotation");
+    return undefined;
+  }
+  const duplicates = list.filter((v, i) => list.indexOf(v) !== i);
+  if (duplicates.length > 0) issues.error(key, `lists ${quoteAll([...new Set(duplicates)])} more than once`);
+  return list;
+}
+
+/** Go's `strconv.ParseBool` spellings, which cloud-provider-aws accepts. */
+export function parseBoolean(value: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(value)) return false;
+  return undefined;
+}
+
+/** `"K1=V1,K2=,K3"` as cloud-provider-aws reads it: `K2` and `K3` get empty values; empty keys are skipped. */
+export function parseKeyValues(value: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const entry of value.trim().split(",")) {
+    const [key = "", tagValue = ""] = entry.trim().split("=");
+    if (key !== "") result[key] = tagValue;
+  }
+  return result;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+}
+
+function expectBoolean(value: string): string | undefined {
+  return value === "true" || value === "false" ? undefined : 'must be "true" or "false"';
+}
+
+function expectIntegerIn(value: string, min: number, max: number): string | undefined {
+  if (!/^\d+$/.test(value)) return `is not a whole number (${min}-${max})`;
+  const n = Number(value);
+  return n < min || n > max ? `is out of range (${min}-${max})` : undefined;
+}
+
+function quoteAll(values: readonly string[]): string {
+  return values.map((v) => `"${v}"`).join(", ");
+}

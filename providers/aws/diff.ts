@@ -1,0 +1,208 @@
+/**
+ * The pure expected-vs-actual diff: which AWS calls turn the actual state of a Service's load balancer
+ * into the desired one, in an order that keeps traffic flowing.
+ *
+ * Order, and why:
+ * 1. Security group first (the load balancer is created with it attached); new rules are authorized
+ *    before stale ones are revoked, so changing source ranges never closes the door in between.
+ * 2. Load balancer: created when missing; replaced (listeners, then itself) only when the scheme changes,
+ *    which AWS cannot do in place. Attributes and tags converge in place.
+ * 3. Target groups, each fully converged (health check, attributes, tags, targets) before any listener
+ *    points at it. Targets: deregister before register, so an instance replacement works even at the
+ *    targets-per-load-balancer quota (cloud-provider-aws#1328); at most {@link TARGETS_PER_CALL} a call.
+ * 4. Listeners: stale ones deleted, changed ones modified (repointed), missing ones created.
+ * 5. Target groups nothing points at any more deleted last — after their listeners moved away. A target
+ *    group whose immutable fields changed has a new name, so it is replaced by steps 3–5 without
+ *    touching any other port.
+ *
+ * An unchanged Service yields no action at all.
+ *
+ * @module
+ */
+import { NLB_DEFAULT_ATTRIBUTES } from "./model.ts";
+import {
+  type Action,
+  type ActualHealthCheck,
+  type ActualListener,
+  type ActualState,
+  type DesiredListener,
+  type DesiredState,
+  type HealthCheck,
+  type IngressRule,
+  ingressRuleKey,
+  type ListenerChange,
+  type Tags,
+  type Target,
+} from "./state.ts";
+import { missingTags } from "./tags.ts";
+
+/** Targets per RegisterTargets/DeregisterTargets call (the AWS Load Balancer Controller's chunk size). */
+export const TARGETS_PER_CALL = 200;
+
+/** Protocols a listener can switch between in place; any other change deletes and recreates it. */
+const MODIFIABLE_PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "TLS"]);
+
+export function planActions(desired: DesiredState, actual: ActualState): Action[] {
+  const actions: Action[] = [];
+  const sg = actual.securityGroup;
+
+  if (sg === undefined) {
+    actions.push({ kind: "createSecurityGroup" });
+    if (desired.securityGroup.ingress.length > 0)
+      actions.push({ kind: "authorizeIngress", rules: desired.securityGroup.ingress });
+  } else {
+    const { add, remove } = diffIngress(desired.securityGroup.ingress, sg.ingress);
+    if (add.length > 0) actions.push({ kind: "authorizeIngress", rules: add });
+    if (remove.length > 0) actions.push({ kind: "revokeIngress", rules: remove });
+  }
+
+  let lb = actual.loadBalancer;
+  let listeners: readonly ActualListener[] = actual.listeners;
+  if (lb !== undefined && lb.scheme !== desired.loadBalancer.scheme) {
+    for (const listener of listeners) actions.push({ kind: "deleteListener", arn: listener.arn, port: listener.port });
+    actions.push({
+      kind: "deleteLoadBalancer",
+      arn: lb.arn,
+      reason: `scheme changes from ${lb.scheme} to ${desired.loadBalancer.scheme}, which AWS cannot change in place`,
+    });
+    lb = undefined;
+    listeners = [];
+  }
+
+  if (lb === undefined) actions.push({ kind: "createLoadBalancer" });
+  else {
+    if (sg === undefined || !lb.securityGroups.includes(sg.id))
+      actions.push({ kind: "setSecurityGroups", securityGroups: "owned" });
+    const tags = missingTags(desired.loadBalancer.tags, lb.tags);
+    if (Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
+  }
+  const attributes = changedAttributes(desired.loadBalancer.attributes, lb?.attributes ?? {}, NLB_DEFAULT_ATTRIBUTES);
+  if (Object.keys(attributes).length > 0) actions.push({ kind: "modifyLoadBalancerAttributes", attributes });
+
+  const actualGroups = new Map(actual.targetGroups.map((tg) => [tg.name, tg]));
+  for (const tg of desired.targetGroups) {
+    const current = actualGroups.get(tg.name);
+    if (current === undefined) {
+      actions.push({ kind: "createTargetGroup", name: tg.name });
+      if (Object.keys(tg.attributes).length > 0)
+        actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes: tg.attributes });
+      for (const chunk of chunks(tg.targets)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
+      continue;
+    }
+    if (healthCheckDiffers(tg.healthCheck, current.healthCheck))
+      actions.push({ kind: "modifyTargetGroup", name: tg.name });
+    if (current.attributes !== undefined) {
+      const changed = changedAttributes(tg.attributes, current.attributes, {});
+      if (Object.keys(changed).length > 0)
+        actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes: changed });
+    }
+    const tags = missingTags(tg.tags, current.tags);
+    if (Object.keys(tags).length > 0) actions.push({ kind: "tagTargetGroup", name: tg.name, tags });
+    const { register, deregister } = diffTargets(tg.targets, current.targets);
+    for (const chunk of chunks(deregister)) actions.push({ kind: "deregisterTargets", name: tg.name, targets: chunk });
+    for (const chunk of chunks(register)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
+  }
+
+  const deletes: Action[] = [];
+  const modifies: Action[] = [];
+  const creates: Action[] = [];
+  const wantedPorts = new Set(desired.listeners.map((l) => l.port));
+  for (const listener of listeners)
+    if (!wantedPorts.has(listener.port))
+      deletes.push({ kind: "deleteListener", arn: listener.arn, port: listener.port });
+  for (const listener of desired.listeners) {
+    const current = listeners.find((l) => l.port === listener.port);
+    if (current === undefined) {
+      creates.push({ kind: "createListener", port: listener.port });
+      continue;
+    }
+    const changes = listenerChanges(listener, current, actualGroups.get(listener.targetGroupName)?.arn);
+    if (changes.length === 0) continue;
+    if (
+      changes.includes("protocol") &&
+      !(MODIFIABLE_PROTOCOLS.has(current.protocol) && MODIFIABLE_PROTOCOLS.has(listener.protocol))
+    ) {
+      deletes.push({ kind: "deleteListener", arn: current.arn, port: current.port });
+      creates.push({ kind: "createListener", port: listener.port });
+    } else modifies.push({ kind: "modifyListener", arn: current.arn, port: listener.port, changes });
+  }
+  actions.push(...deletes, ...modifies, ...creates);
+
+  const wantedGroups = new Set(desired.targetGroups.map((tg) => tg.name));
+  for (const tg of actual.targetGroups)
+    if (!wantedGroups.has(tg.name)) actions.push({ kind: "deleteTargetGroup", arn: tg.arn, name: tg.name });
+
+  return actions;
+}
+
+/** Rules to authorize and to revoke. */
+export function diffIngress(
+  desired: readonly IngressRule[],
+  actual: readonly IngressRule[],
+): { add: IngressRule[]; remove: IngressRule[] } {
+  const want = new Set(desired.map(ingressRuleKey));
+  const have = new Set(actual.map(ingressRuleKey));
+  return {
+    add: desired.filter((rule) => !have.has(ingressRuleKey(rule))),
+    remove: actual.filter((rule) => !want.has(ingressRuleKey(rule))),
+  };
+}
+
+/** Targets to register and to deregister, each sorted by id then port. */
+export function diffTargets(
+  desired: readonly Target[],
+  actual: readonly Target[],
+): { register: Target[]; deregister: Target[] } {
+  const key = (t: Target) => `${t.id}:${t.port}`;
+  const want = new Set(desired.map(key));
+  const have = new Set(actual.map(key));
+  const byId = (a: Target, b: Target) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.port - b.port);
+  return {
+    register: desired.filter((t) => !have.has(key(t))).sort(byId),
+    deregister: actual.filter((t) => !want.has(key(t))).sort(byId),
+  };
+}
+
+/** Whether the mutable health check settings differ. Settings AWS does not report count as equal. */
+export function healthCheckDiffers(desired: HealthCheck, actual: ActualHealthCheck): boolean {
+  if (actual.protocol !== desired.protocol || actual.port !== String(desired.port)) return true;
+  if (desired.protocol !== "TCP" && (actual.path ?? "/") !== (desired.path ?? "/")) return true;
+  const differs = (want: number | undefined, have: number | undefined) =>
+    want !== undefined && have !== undefined && want !== have;
+  return (
+    differs(desired.intervalSeconds, actual.intervalSeconds) ||
+    differs(desired.timeoutSeconds, actual.timeoutSeconds) ||
+    differs(desired.healthyThreshold, actual.healthyThreshold) ||
+    differs(desired.unhealthyThreshold, actual.unhealthyThreshold)
+  );
+}
+
+function listenerChanges(
+  desired: DesiredListener,
+  actual: ActualListener,
+  targetGroupArn: string | undefined,
+): ListenerChange[] {
+  const changes: ListenerChange[] = [];
+  if (actual.protocol !== desired.protocol) changes.push("protocol");
+  if (targetGroupArn === undefined || actual.targetGroupArn !== targetGroupArn) changes.push("targetGroup");
+  if (desired.protocol === "TLS") {
+    if (actual.certificateArn !== desired.certificateArn) changes.push("certificate");
+    // Without a policy annotation, whatever policy AWS applied by default is accepted.
+    if (desired.sslPolicy !== undefined && actual.sslPolicy !== desired.sslPolicy) changes.push("sslPolicy");
+  }
+  return changes;
+}
+
+/** Desired attributes whose actual value (or, when unreported, the default) differs. */
+function changedAttributes(desired: Tags, actual: Tags, defaults: Tags): Record<string, string> {
+  const changed: Record<string, string> = {};
+  for (const [key, value] of Object.entries(desired))
+    if ((actual[key] ?? defaults[key]) !== value) changed[key] = value;
+  return changed;
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += TARGETS_PER_CALL) result.push(items.slice(i, i + TARGETS_PER_CALL));
+  return result;
+}

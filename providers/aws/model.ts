@@ -1,0 +1,300 @@
+/**
+ * The desired AWS state of one Service: a pure function of its spec and parsed annotations.
+ *
+ * One NLB; one listener per Service port number (a port carrying both TCP and UDP becomes one `TCP_UDP`
+ * listener); one target group per listener on the nodePort; every eligible node as a target; one
+ * security group admitting `loadBalancerSourceRanges` (everyone when empty) on the listener ports.
+ * Defaults follow cloud-provider-aws: TCP traffic-port health checks every 30 s (3/3) for
+ * `externalTrafficPolicy: Cluster`, HTTP `/healthz` on the healthCheckNodePort every 10 s (2/2) for
+ * `Local`, cross-zone off, access logs off.
+ *
+ * @module
+ */
+import { isIP } from "node:net";
+import { InvalidConfigurationError } from "../errors.ts";
+import type { ListenerSpec, LoadBalancerSpec, NodeSpec } from "../types.ts";
+import {
+  ANNOTATION,
+  type AwsServiceConfig,
+  annotationField,
+  type NodeLabelSelector,
+  tlsSelects,
+} from "./annotations.ts";
+import { loadBalancerName, securityGroupName, targetGroupName } from "./names.ts";
+import {
+  type DesiredListener,
+  type DesiredState,
+  type DesiredTargetGroup,
+  type HealthCheck,
+  type IngressRule,
+  ingressRuleKey,
+  type ListenerProtocol,
+  type SubnetMapping,
+  type Tags,
+  type TargetGroupProtocol,
+  type TargetType,
+} from "./state.ts";
+import { ownershipTags } from "./tags.ts";
+
+/** Attribute values of a new NLB, so a fresh load balancer with default settings needs no modify call. */
+export const NLB_DEFAULT_ATTRIBUTES: Tags = {
+  "load_balancing.cross_zone.enabled": "false",
+  "access_logs.s3.enabled": "false",
+  "access_logs.s3.bucket": "",
+  "access_logs.s3.prefix": "",
+};
+
+const ALL_IPV4 = "0.0.0.0/0";
+
+/** The targets a spec resolves to, and the nodes left out (with why). */
+export interface TargetResolution {
+  readonly targetType: TargetType;
+  /** Instance ids or IPv4 addresses, sorted and unique. */
+  readonly ids: readonly string[];
+  readonly skipped: readonly { readonly node: string; readonly reason: string }[];
+}
+
+/** The instance id in an AWS providerID (`aws:///<zone>/<instance-id>`, or `aws:///<instance-id>`). */
+export function instanceIdOf(providerID: string | undefined): string | undefined {
+  if (providerID === undefined) return undefined;
+  const match = /^aws:\/\/[^/]*\/(?:[^/]+\/)?(i-[0-9a-zA-Z]+)$/.exec(providerID);
+  return match?.[1];
+}
+
+/** The first IPv4 `InternalIP` of a node. */
+export function internalIpOf(node: NodeSpec): string | undefined {
+  return node.addresses.find((a) => a.type === "InternalIP" && isIP(a.address) === 4)?.address;
+}
+
+/** Whether a node's labels satisfy `target-node-labels`. */
+export function matchesNodeLabels(node: NodeSpec, selector: NodeLabelSelector): boolean {
+  return Object.entries(selector).every(([key, want]) => {
+    const have = node.labels[key];
+    return typeof want === "string" ? have === want : have !== undefined;
+  });
+}
+
+/**
+ * Picks instance or ip targets and lists them. Instance targets unless the annotation asks for `ip` or
+ * no selected node has an AWS providerID (nodes outside EC2's knowledge, e.g. not yet initialised by a
+ * cloud provider, are reached by address).
+ */
+export function resolveTargets(nodes: readonly NodeSpec[], config: AwsServiceConfig): TargetResolution {
+  const skipped: { node: string; reason: string }[] = [];
+  const selected = nodes.filter((node) => {
+    const ok = matchesNodeLabels(node, config.targetNodeLabels);
+    if (!ok) skipped.push({ node: node.name, reason: `does not match ${ANNOTATION.targetNodeLabels}` });
+    return ok;
+  });
+  const noneHasInstance = selected.length > 0 && selected.every((n) => instanceIdOf(n.providerID) === undefined);
+  const targetType: TargetType = config.targetType ?? (noneHasInstance ? "ip" : "instance");
+  const ids = new Set<string>();
+  for (const node of selected) {
+    const id = targetType === "instance" ? instanceIdOf(node.providerID) : internalIpOf(node);
+    if (id !== undefined) ids.add(id);
+    else
+      skipped.push({
+        node: node.name,
+        reason:
+          targetType === "instance"
+            ? `has no AWS providerID (aws:///<zone>/<instance-id>): ${JSON.stringify(node.providerID ?? "")}`
+            : "has no IPv4 InternalIP address",
+      });
+  }
+  return { targetType, ids: [...ids].sort(), skipped };
+}
+
+/** The health check every target group of the Service gets. */
+export function buildHealthCheck(spec: LoadBalancerSpec, config: AwsServiceConfig): HealthCheck {
+  const o = config.healthCheck;
+  const local = spec.healthCheck.kind === "http";
+  const base: HealthCheck =
+    spec.healthCheck.kind === "http"
+      ? {
+          protocol: "HTTP",
+          port: spec.healthCheck.port,
+          path: spec.healthCheck.path,
+          intervalSeconds: 10,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+        }
+      : { protocol: "TCP", port: "traffic-port", intervalSeconds: 30, healthyThreshold: 3, unhealthyThreshold: 3 };
+  const protocol = o.protocol ?? base.protocol;
+  let port = base.port;
+  if (o.port === "traffic-port" || typeof o.port === "number") port = o.port;
+  else if (o.port !== undefined) {
+    const named = o.port.portName;
+    port = spec.listeners.find((l) => l.name === named)?.nodePort ?? base.port;
+  }
+  const path = protocol === "TCP" ? undefined : (o.path ?? (local ? base.path : undefined) ?? "/");
+  return {
+    protocol,
+    port,
+    ...(path !== undefined && { path }),
+    intervalSeconds: o.intervalSeconds ?? base.intervalSeconds,
+    ...(o.timeoutSeconds !== undefined && { timeoutSeconds: o.timeoutSeconds }),
+    healthyThreshold: o.healthyThreshold ?? base.healthyThreshold,
+    unhealthyThreshold: o.unhealthyThreshold ?? base.unhealthyThreshold,
+  };
+}
+
+interface PortGroup {
+  readonly port: number;
+  readonly nodePort: number;
+  readonly listeners: readonly ListenerSpec[];
+}
+
+function groupByPort(listeners: readonly ListenerSpec[]): PortGroup[] {
+  const groups = new Map<number, ListenerSpec[]>();
+  for (const l of listeners) groups.set(l.port, [...(groups.get(l.port) ?? []), l]);
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, members]) => ({ port, nodePort: members[0]?.nodePort ?? 0, listeners: members }));
+}
+
+function protocolsOf(
+  group: PortGroup,
+  config: AwsServiceConfig,
+): { listener: ListenerProtocol; target: TargetGroupProtocol } {
+  const hasTcp = group.listeners.some((l) => l.protocol === "TCP");
+  const hasUdp = group.listeners.some((l) => l.protocol === "UDP");
+  if (hasTcp && hasUdp) return { listener: "TCP_UDP", target: "TCP_UDP" };
+  if (hasUdp) return { listener: "UDP", target: "UDP" };
+  const tls = config.tls;
+  if (tls !== undefined && group.listeners.some((l) => tlsSelects(tls.ports, l)))
+    return { listener: "TLS", target: tls.backendTls ? "TLS" : "TCP" };
+  return { listener: "TCP", target: "TCP" };
+}
+
+/** The full desired state of `spec` (already validated). */
+export function buildDesiredState(
+  spec: LoadBalancerSpec,
+  config: AwsServiceConfig,
+  targets: TargetResolution = resolveTargets(spec.nodes, config),
+): DesiredState {
+  const scope = { clusterName: spec.clusterName, namespace: spec.service.namespace, name: spec.service.name };
+  const tags: Tags = { ...config.additionalTags, ...ownershipTags(spec) };
+  const healthCheck = buildHealthCheck(spec, config);
+  const targetGroups: DesiredTargetGroup[] = [];
+  const listeners: DesiredListener[] = [];
+  const ingress = new Map<string, IngressRule>();
+  const sourceRanges = spec.sourceRanges.length > 0 ? spec.sourceRanges : config.sourceRanges;
+  const cidrs = sourceRanges.length > 0 ? [...new Set(sourceRanges)] : [ALL_IPV4];
+
+  for (const group of groupByPort(spec.listeners)) {
+    const protocols = protocolsOf(group, config);
+    const name = targetGroupName(scope, {
+      servicePort: group.port,
+      protocol: protocols.target,
+      nodePort: group.nodePort,
+      targetType: targets.targetType,
+      healthCheckProtocol: healthCheck.protocol,
+    });
+    targetGroups.push({
+      name,
+      servicePort: group.port,
+      protocol: protocols.target,
+      port: group.nodePort,
+      targetType: targets.targetType,
+      healthCheck,
+      attributes: config.targetGroupAttributes,
+      targets: targets.ids.map((id) => ({ id, port: group.nodePort })),
+      tags,
+    });
+    const tls = protocols.listener === "TLS" ? config.tls : undefined;
+    listeners.push({
+      port: group.port,
+      protocol: protocols.listener,
+      targetGroupName: name,
+      ...(tls !== undefined && { certificateArn: tls.certificateArn }),
+      ...(tls?.sslPolicy !== undefined && { sslPolicy: tls.sslPolicy }),
+      tags,
+    });
+    const ipProtocols: ("tcp" | "udp")[] =
+      protocols.listener === "TCP_UDP" ? ["tcp", "udp"] : protocols.listener === "UDP" ? ["udp"] : ["tcp"];
+    for (const protocol of ipProtocols)
+      for (const cidr of cidrs) {
+        const rule: IngressRule = { protocol, fromPort: group.port, toPort: group.port, cidr };
+        ingress.set(ingressRuleKey(rule), rule);
+      }
+  }
+
+  return {
+    loadBalancer: {
+      name: loadBalancerName(scope),
+      scheme: config.scheme,
+      tags,
+      attributes: loadBalancerAttributes(config),
+    },
+    securityGroup: {
+      name: securityGroupName(scope),
+      description: `lb-provisioner: load balancer of ${spec.service.namespace}/${spec.service.name} in cluster ${spec.clusterName}`,
+      tags,
+      ingress: [...ingress.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, rule]) => rule),
+    },
+    targetGroups,
+    listeners,
+  };
+}
+
+function loadBalancerAttributes(config: AwsServiceConfig): Tags {
+  const attributes: Record<string, string> = {
+    "load_balancing.cross_zone.enabled": String(config.crossZone),
+    "access_logs.s3.enabled": String(config.accessLogs.enabled),
+  };
+  if (config.accessLogs.enabled) {
+    attributes["access_logs.s3.bucket"] = config.accessLogs.bucket ?? "";
+    attributes["access_logs.s3.prefix"] = config.accessLogs.prefix ?? "";
+  }
+  return attributes;
+}
+
+/** A subnet as placement needs it. */
+export interface PlacementSubnet {
+  readonly id: string;
+  readonly cidr: string;
+}
+
+/**
+ * `CreateLoadBalancer` subnet mappings: Elastic IPs and private addresses are matched to subnets by
+ * position, as cloud-provider-aws does, so their counts must equal the number of subnets.
+ */
+export function buildSubnetMappings(config: AwsServiceConfig, subnets: readonly PlacementSubnet[]): SubnetMapping[] {
+  const eips = config.eipAllocations;
+  const ips = config.privateIpv4Addresses;
+  const ids = subnets.map((s) => s.id).join(", ");
+  if (eips !== undefined && eips.length !== subnets.length)
+    throw new InvalidConfigurationError(
+      annotationField(ANNOTATION.eipAllocations),
+      `lists ${eips.length} allocation IDs but the load balancer is placed in ${subnets.length} subnets (${ids}); list one per subnet, in the same order`,
+    );
+  if (ips !== undefined && ips.length !== subnets.length)
+    throw new InvalidConfigurationError(
+      annotationField(ANNOTATION.privateIpv4Addresses),
+      `lists ${ips.length} addresses but the load balancer is placed in ${subnets.length} subnets (${ids}); list one per subnet, in the same order`,
+    );
+  return subnets.map((subnet, i) => {
+    const privateIp = ips?.[i];
+    if (privateIp !== undefined && !ipv4InCidr(privateIp, subnet.cidr))
+      throw new InvalidConfigurationError(
+        annotationField(ANNOTATION.privateIpv4Addresses),
+        `${privateIp} is not inside subnet ${subnet.id} (${subnet.cidr}); list addresses in subnet order`,
+      );
+    const allocationId = eips?.[i];
+    return {
+      subnetId: subnet.id,
+      ...(allocationId !== undefined && { allocationId }),
+      ...(privateIp !== undefined && { privateIPv4Address: privateIp }),
+    };
+  });
+}
+
+/** Whether an IPv4 address lies inside an IPv4 CIDR. */
+export function ipv4InCidr(address: string, cidr: string): boolean {
+  const [base = "", bitsText = ""] = cidr.split("/");
+  const bits = Number(bitsText);
+  if (isIP(address) !== 4 || isIP(base) !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  const toNumber = (ip: string) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - bits);
+  return Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size);
+}

@@ -1,0 +1,312 @@
+import { describe, expect, it } from "vitest";
+import {
+  ANNOTATION,
+  annotationField,
+  isCidr,
+  parseAnnotations,
+  parseBoolean,
+  parseKeyValues,
+  UNSUPPORTED_ANNOTATIONS,
+} from "../../../providers/aws/annotations.ts";
+import { analyzeSpec, requireValidSpec } from "../../../providers/aws/validate.ts";
+import { InvalidConfigurationError } from "../../../providers/errors.ts";
+import { key, newSpec, withAnnotations, withListeners, withLocalTraffic, withSourceRanges } from "./fixtures.ts";
+
+function parse(annotations: Record<string, string>, ...tweaks: Parameters<typeof newSpec>) {
+  return parseAnnotations(newSpec(withAnnotations(annotations), ...tweaks));
+}
+
+function errorsOf(annotations: Record<string, string>, ...tweaks: Parameters<typeof newSpec>) {
+  return parse(annotations, ...tweaks).issues.filter((i) => i.severity === "error");
+}
+
+describe("parseAnnotations", () => {
+  it("defaults to an internet-facing NLB with no extras", () => {
+    const { config, issues } = parse({});
+    expect(issues).toEqual([]);
+    expect(config).toEqual({
+      scheme: "internet-facing",
+      additionalTags: {},
+      healthCheck: {},
+      crossZone: false,
+      accessLogs: { enabled: false },
+      targetGroupAttributes: {},
+      targetNodeLabels: {},
+      sourceRanges: [],
+    });
+  });
+
+  it.each([
+    [undefined, undefined, "internet-facing"],
+    ["false", undefined, "internet-facing"],
+    ["", undefined, "internet-facing"],
+    ["true", undefined, "internal"],
+    ["0.0.0.0/0", undefined, "internal"],
+    [undefined, "internal", "internal"],
+    [undefined, "internet-facing", "internet-facing"],
+    ["true", "internal", "internal"],
+  ])("reads scheme from internal=%j scheme=%j as %s", (internal, scheme, expected) => {
+    const annotations: Record<string, string> = {};
+    if (internal !== undefined) annotations[ANNOTATION.internal] = internal;
+    if (scheme !== undefined) annotations[ANNOTATION.scheme] = scheme;
+    const { config, issues } = parse(annotations);
+    expect(issues).toEqual([]);
+    expect(config.scheme).toBe(expected);
+  });
+
+  it("reports contradicting scheme annotations", () => {
+    expect(errorsOf({ [ANNOTATION.internal]: "true", [ANNOTATION.scheme]: "internet-facing" })).toEqual([
+      expect.objectContaining({ field: annotationField(ANNOTATION.scheme) }),
+    ]);
+  });
+
+  it.each([
+    [ANNOTATION.type, "nlb-ip", /AWS Load Balancer Controller/],
+    [ANNOTATION.type, "external", /AWS Load Balancer Controller/],
+    [ANNOTATION.type, "clb", /Network Load Balancers only/],
+    [ANNOTATION.targetType, "lambda", /not one of instance, ip/],
+    [ANNOTATION.scheme, "public", /not one of internal, internet-facing/],
+    [ANNOTATION.crossZone, "yes", /not a boolean/],
+    [ANNOTATION.healthCheckProtocol, "udp", /not one of tcp, http, https/],
+    [ANNOTATION.healthCheckPort, "70000", /not a port number/],
+    [ANNOTATION.healthCheckPort, "metrics", /name of a port/],
+    [ANNOTATION.healthCheckPath, "healthz", /must start with "\/"/],
+    [ANNOTATION.healthCheckInterval, "3", /out of range \(5-300\)/],
+    [ANNOTATION.healthCheckTimeout, "ten", /not a whole number/],
+    [ANNOTATION.healthyThreshold, "11", /out of range \(2-10\)/],
+    [ANNOTATION.unhealthyThreshold, "1", /out of range \(2-10\)/],
+    [ANNOTATION.sslCert, "not-an-arn", /not an ACM or IAM certificate ARN/],
+    [ANNOTATION.sslCert, "arn:aws:acm:us-east-1:1:certificate/a,arn:aws:acm:us-east-1:1:certificate/b", /exactly one/],
+    [ANNOTATION.backendProtocol, "grpc", /not a backend protocol/],
+    [ANNOTATION.additionalTags, "kubernetes.io/service-name=x", /ownership tag/],
+    [ANNOTATION.additionalTags, "aws:cloudformation=x", /reserved aws: prefix/],
+    [ANNOTATION.targetGroupAttributes, "stickiness.enabled=maybe", /must be "true" or "false"/],
+    [ANNOTATION.targetGroupAttributes, "slow_start.duration_seconds=30", /not a supported target group attribute/],
+    [ANNOTATION.targetGroupAttributes, "proxy_protocol_v2.enabled=true,proxy_protocol_v2.enabled=false", /given twice/],
+    [ANNOTATION.targetNodeLabels, "=x", /no label key/],
+    [ANNOTATION.sourceRanges, "10.0.0.0/8,not-a-cidr", /not CIDRs/],
+    [ANNOTATION.subnets, " , ", /is empty/],
+    [ANNOTATION.subnets, "subnet-1,subnet-1", /more than once/],
+    [ANNOTATION.eipAllocations, "eip-123", /not Elastic IP allocation IDs/],
+    [ANNOTATION.privateIpv4Addresses, "10.0.0.5", /internal load balancers only/],
+    [ANNOTATION.accessLogEnabled, "true", /is required/],
+  ])("rejects %s=%j naming the annotation", (annotation, value, message) => {
+    const errors = errorsOf({ [annotation]: value });
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.map((e) => e.message).join("\n")).toMatch(message);
+    for (const error of errors) expect(error.field).toMatch(/^metadata\.annotations\["service\.beta\.kubernetes\.io\//);
+  });
+
+  it("requires the access log bucket on the bucket annotation's field", () => {
+    expect(errorsOf({ [ANNOTATION.accessLogEnabled]: "true" })[0]?.field).toBe(
+      annotationField(ANNOTATION.accessLogBucket),
+    );
+  });
+
+  it("rejects Elastic IPs on an internal load balancer and private addresses that are not IPv4", () => {
+    const errors = errorsOf({
+      [ANNOTATION.internal]: "true",
+      [ANNOTATION.eipAllocations]: "eipalloc-0a1b",
+      [ANNOTATION.privateIpv4Addresses]: "10.0.0.5,fe80::1",
+    });
+    expect(errors.map((e) => e.field)).toEqual([
+      annotationField(ANNOTATION.eipAllocations),
+      annotationField(ANNOTATION.privateIpv4Addresses),
+    ]);
+  });
+
+  it("rejects preserve_client_ip.enabled=false when a port is UDP", () => {
+    const errors = errorsOf(
+      { [ANNOTATION.targetGroupAttributes]: "preserve_client_ip.enabled=false" },
+      withListeners({ name: "dns", port: 53, protocol: "UDP", nodePort: 30053 }),
+    );
+    expect(errors[0]?.message).toMatch(/not allowed with UDP/);
+  });
+
+  it.each(Object.keys(UNSUPPORTED_ANNOTATIONS))("answers unsupported %s with a warning", (annotation) => {
+    const { issues } = parse({ [annotation]: "x" });
+    expect(issues).toEqual([
+      { field: annotationField(annotation), message: expect.stringMatching(/not supported/), severity: "warning" },
+    ]);
+  });
+
+  it("warns about unknown aws-load-balancer annotations (typos, other controllers)", () => {
+    const { issues } = parse({ [key("aws-load-balancer-healthcheck-intervall")]: "10", "example.com/other": "x" });
+    expect(issues).toEqual([
+      expect.objectContaining({
+        field: annotationField(key("aws-load-balancer-healthcheck-intervall")),
+        severity: "warning",
+      }),
+    ]);
+  });
+
+  it("parses every supported annotation into the config", () => {
+    const { config, issues } = parse(
+      {
+        [ANNOTATION.type]: "nlb",
+        [ANNOTATION.internal]: "true",
+        [ANNOTATION.targetType]: "ip",
+        [ANNOTATION.subnets]: "subnet-0a, private-b",
+        [ANNOTATION.privateIpv4Addresses]: "10.0.1.10,10.0.2.10",
+        [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        [ANNOTATION.sslPorts]: "443,https",
+        [ANNOTATION.sslNegotiationPolicy]: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        [ANNOTATION.backendProtocol]: "ssl",
+        [ANNOTATION.additionalTags]: "team=web, cost-center=42,flag=,bare",
+        [ANNOTATION.healthCheckProtocol]: "http",
+        [ANNOTATION.healthCheckPort]: "admin",
+        [ANNOTATION.healthCheckPath]: "/ready",
+        [ANNOTATION.healthCheckInterval]: "10",
+        [ANNOTATION.healthCheckTimeout]: "5",
+        [ANNOTATION.healthyThreshold]: "2",
+        [ANNOTATION.unhealthyThreshold]: "4",
+        [ANNOTATION.crossZone]: "True",
+        [ANNOTATION.accessLogEnabled]: "1",
+        [ANNOTATION.accessLogBucket]: "logs",
+        [ANNOTATION.accessLogPrefix]: "nlb/",
+        [ANNOTATION.targetGroupAttributes]: "proxy_protocol_v2.enabled=true,deregistration_delay.timeout_seconds=30",
+        [ANNOTATION.targetNodeLabels]: "role=edge,gpu",
+        [ANNOTATION.sourceRanges]: "10.0.0.0/8",
+      },
+      withListeners(
+        { name: "https", port: 443, protocol: "TCP", nodePort: 30443 },
+        { name: "admin", port: 9000, protocol: "TCP", nodePort: 30900 },
+      ),
+    );
+    expect(issues).toEqual([]);
+    expect(config).toEqual({
+      scheme: "internal",
+      targetType: "ip",
+      subnets: ["subnet-0a", "private-b"],
+      privateIpv4Addresses: ["10.0.1.10", "10.0.2.10"],
+      tls: {
+        certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        ports: { numbers: new Set([443]), names: new Set(["https"]) },
+        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        backendTls: true,
+      },
+      additionalTags: { team: "web", "cost-center": "42", flag: "", bare: "" },
+      healthCheck: {
+        protocol: "HTTP",
+        port: { portName: "admin" },
+        path: "/ready",
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 4,
+      },
+      crossZone: true,
+      accessLogs: { enabled: true, bucket: "logs", prefix: "nlb/" },
+      targetGroupAttributes: { "proxy_protocol_v2.enabled": "true", "deregistration_delay.timeout_seconds": "30" },
+      targetNodeLabels: { role: "edge", gpu: { exists: true } },
+      sourceRanges: ["10.0.0.0/8"],
+    });
+  });
+
+  it.each([
+    [{ [ANNOTATION.sslPorts]: "443" }, ANNOTATION.sslPorts, /without/],
+    [{ [ANNOTATION.backendProtocol]: "http" }, ANNOTATION.backendProtocol, /Classic Load Balancers only/],
+    [{ [ANNOTATION.healthCheckPath]: "/x" }, ANNOTATION.healthCheckPath, /no effect with a TCP health check/],
+    [{ [ANNOTATION.accessLogBucket]: "b" }, ANNOTATION.accessLogBucket, /no effect unless/],
+    [
+      { [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:1:certificate/a", [ANNOTATION.sslPorts]: "8443" },
+      ANNOTATION.sslPorts,
+      /names no port/,
+    ],
+  ])("warns (not fails) about %j", (annotations, annotation, message) => {
+    const { issues } = parse(annotations);
+    expect(issues).toEqual([
+      { field: annotationField(annotation), message: expect.stringMatching(message), severity: "warning" },
+    ]);
+  });
+
+  it("ignores the source-ranges annotation (with a warning) when the spec has ranges", () => {
+    const { issues } = parse({ [ANNOTATION.sourceRanges]: "10.0.0.0/8" }, withSourceRanges("192.0.2.0/24"));
+    expect(issues).toEqual([
+      expect.objectContaining({ severity: "warning", message: expect.stringMatching(/is ignored/) }),
+    ]);
+  });
+
+  it("keeps a Local Service's HTTP health check path without warning", () => {
+    expect(parse({ [ANNOTATION.healthCheckPath]: "/livez" }, withLocalTraffic()).issues).toEqual([]);
+  });
+});
+
+describe("value helpers", () => {
+  it.each([
+    ["true", true],
+    ["T", true],
+    ["1", true],
+    ["False", false],
+    ["0", false],
+    ["yes", undefined],
+    ["", undefined],
+  ])("parseBoolean(%j) = %j", (value, expected) => {
+    expect(parseBoolean(value)).toBe(expected);
+  });
+
+  it("parseKeyValues reads cloud-provider-aws's K=V list", () => {
+    expect(parseKeyValues(" a=1, b= ,c,=d,e=f=g ")).toEqual({ a: "1", b: "", c: "", e: "f" });
+  });
+
+  it.each([
+    ["10.0.0.0/8", true],
+    ["0.0.0.0/0", true],
+    ["2001:db8::/32", true],
+    ["10.0.0.0/33", false],
+    ["10.0.0.0", false],
+    ["::/129", false],
+    ["x/8", false],
+  ])("isCidr(%j) = %j", (value, expected) => {
+    expect(isCidr(value)).toBe(expected);
+  });
+});
+
+describe("analyzeSpec", () => {
+  it.each([
+    ["no ports", withListeners(), "spec.ports"],
+    ["SCTP", withListeners({ name: "", port: 80, protocol: "SCTP", nodePort: 30008 }), "spec.ports[0].protocol"],
+    ["no nodePort", withListeners({ name: "", port: 80, protocol: "TCP", nodePort: 0 }), "spec.ports[0].nodePort"],
+    [
+      "TCP and UDP on one port with different nodePorts",
+      withListeners(
+        { name: "dns-tcp", port: 53, protocol: "TCP", nodePort: 30053 },
+        { name: "dns-udp", port: 53, protocol: "UDP", nodePort: 30054 },
+      ),
+      "spec.ports[1].nodePort",
+    ],
+    [
+      "too many ports",
+      withListeners(
+        ...Array.from({ length: 51 }, (_, i) => ({
+          name: `p${i}`,
+          port: 1000 + i,
+          protocol: "TCP" as const,
+          nodePort: 30000 + i,
+        })),
+      ),
+      "spec.ports",
+    ],
+    ["no healthCheckNodePort", withLocalTraffic(0), "spec.healthCheckNodePort"],
+  ])("rejects %s naming %s", (_label, tweak, field) => {
+    const errors = analyzeSpec(newSpec(tweak)).issues.filter((i) => i.severity === "error");
+    expect(errors.map((e) => e.field)).toEqual([field]);
+    expect(() => requireValidSpec(newSpec(tweak))).toThrow(InvalidConfigurationError);
+  });
+
+  it("accepts the seed Service and a TCP+UDP port sharing one nodePort", () => {
+    expect(analyzeSpec(newSpec()).issues).toEqual([]);
+    const dns = withListeners(
+      { name: "dns-tcp", port: 53, protocol: "TCP", nodePort: 30053 },
+      { name: "dns-udp", port: 53, protocol: "UDP", nodePort: 30053 },
+    );
+    expect(analyzeSpec(newSpec(dns)).issues).toEqual([]);
+  });
+
+  it("throws the first error with its field", () => {
+    const spec = newSpec(withAnnotations({ [ANNOTATION.crossZone]: "maybe" }));
+    expect(() => requireValidSpec(spec)).toThrow(
+      expect.objectContaining({ name: "InvalidConfigurationError", field: annotationField(ANNOTATION.crossZone) }),
+    );
+  });
+});
