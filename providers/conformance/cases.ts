@@ -1,0 +1,395 @@
+/**
+ * The conformance cases: what every provider must do, each written against {@link CaseHarness} only,
+ * so one body serves every cloud. Each case uses its own Service names and leaves nothing behind (the
+ * harness deletes every ref it handed out).
+ *
+ * @module
+ */
+import { expect } from "vitest";
+import { providerErrorKind } from "../errors.ts";
+import type {
+  LoadBalancerProvider,
+  LoadBalancerRef,
+  LoadBalancerSpec,
+  LoadBalancerStatus,
+  NodeSpec,
+  ObservedLoadBalancer,
+  ProviderCall,
+} from "../types.ts";
+import { expectAddress, expectConverged, expectSameRef } from "./expectations.ts";
+import { type ConformanceSpecInput, listener, refOf, SEED_LISTENER, withInternalIP } from "./specs.ts";
+
+/** Every case, by the name used in `skip` and in test titles. */
+export const CONFORMANCE_CASES = [
+  "creates-from-spec",
+  "second-ensure-changes-nothing",
+  "node-added",
+  "node-removed",
+  "node-address-changed",
+  "port-added",
+  "port-removed",
+  "node-port-changed",
+  "protocol-changed",
+  "health-check-follows-traffic-policy",
+  "source-ranges",
+  "recreates-after-out-of-band-deletion",
+  "delete-twice",
+  "delete-never-created",
+  "get-after-delete-is-undefined",
+  "invalid-spec-sctp",
+  "invalid-spec-duplicate-ports",
+  "same-name-different-namespaces",
+  "names-at-length-limits",
+  "concurrent-ensures",
+  "aborted-signal",
+  "aborted-mid-ensure",
+  "lists-owned-load-balancers",
+  "validate-reports-issues",
+] as const;
+
+export type ConformanceCase = (typeof CONFORMANCE_CASES)[number];
+
+/** What a case may use: the provider, a node pool, call counting, and spec building with cleanup. */
+export interface CaseHarness {
+  readonly provider: LoadBalancerProvider;
+  readonly clusterName: string;
+  readonly namespace: string;
+  /** At least five eligible nodes, sorted by name. */
+  readonly nodes: readonly NodeSpec[];
+  /** Calls the provider reported through `onCall` since the case started (or the last reset). */
+  readonly calls: readonly ProviderCall[];
+  resetCalls(): void;
+  /** Runs `listener` on every call reported from now on, until the case ends. */
+  onCall(listener: (call: ProviderCall) => void): void;
+  /** Builds a spec in the case's namespace (unless given) and schedules its load balancer's deletion. */
+  spec(input: CaseSpecInput): LoadBalancerSpec;
+  /** `getLoadBalancer` with every node the case knows, so targets can be mapped back to nodes. */
+  get(ref: LoadBalancerRef): Promise<ObservedLoadBalancer | undefined>;
+  /** Deletes the load balancer behind the provider's back; present only when the options give a hook. */
+  deleteOutOfBand(ref: LoadBalancerRef): Promise<void>;
+  /** Marks the case skipped at run time (an optional capability is absent), with the reason. */
+  skip(reason: string): never;
+}
+
+/** {@link ConformanceSpecInput} with the cluster and nodes defaulting to the harness's. */
+export type CaseSpecInput = Omit<ConformanceSpecInput, "clusterName" | "nodes"> & {
+  readonly clusterName?: string;
+  /** Default: the first three nodes of the pool. */
+  readonly nodes?: readonly NodeSpec[];
+};
+
+type CaseBody = (h: CaseHarness) => Promise<void>;
+
+const mutating = (calls: readonly ProviderCall[]) => calls.filter((call) => call.mutating);
+
+async function ensureConverged(h: CaseHarness, spec: LoadBalancerSpec): Promise<LoadBalancerStatus> {
+  const status = await h.provider.ensureLoadBalancer(spec);
+  expectAddress(status);
+  const observed = await h.get(spec);
+  expectConverged(observed, spec);
+  expect(observed.status, "getLoadBalancer must report the status ensureLoadBalancer returned").toEqual(status);
+  return status;
+}
+
+/** Ensures `before`, then `after`, checking both converge and the address survives the update. */
+async function expectUpdate(h: CaseHarness, before: LoadBalancerSpec, after: LoadBalancerSpec): Promise<void> {
+  const first = await ensureConverged(h, before);
+  const second = await ensureConverged(h, after);
+  expect(second, "an update must keep the load balancer (and its address), not replace it").toEqual(first);
+}
+
+async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec): Promise<void> {
+  const error = await h.provider.ensureLoadBalancer(spec).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, "ensureLoadBalancer must reject an invalid spec").toBeDefined();
+  expect(
+    providerErrorKind(error),
+    `an invalid spec must be rejected with InvalidConfigurationError, got ${String(error)}`,
+  ).toBe("invalid-configuration");
+  expect(String((error as { field?: unknown }).field), "the error must name the offending field").toMatch(
+    /^spec\.ports/,
+  );
+  expect(await h.get(spec), "an invalid spec must leave no load balancer behind").toBeUndefined();
+  if (h.provider.listLoadBalancers !== undefined) {
+    const listed = await h.provider.listLoadBalancers(h.clusterName);
+    expect(
+      listed.filter((lb) => sameService(lb.ref, spec)),
+      "listLoadBalancers must not show it",
+    ).toEqual([]);
+  }
+}
+
+function sameService(a: LoadBalancerRef, b: LoadBalancerRef): boolean {
+  return (
+    a.clusterName === b.clusterName && a.service.namespace === b.service.namespace && a.service.name === b.service.name
+  );
+}
+
+function serviceKeys(loadBalancers: readonly ObservedLoadBalancer[], namespaces: readonly string[]): string[] {
+  return loadBalancers
+    .filter((lb) => namespaces.includes(lb.ref.service.namespace))
+    .map((lb) => `${lb.ref.clusterName}/${lb.ref.service.namespace}/${lb.ref.service.name}`)
+    .sort();
+}
+
+/** A DNS label of exactly 63 characters, ending in `last`. */
+function label63(prefix: string, last: string): string {
+  return `${prefix}${"x".repeat(62 - prefix.length)}${last}`;
+}
+
+export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
+  "creates-from-spec": async (h) => {
+    const spec = h.spec({ name: "create", listeners: [SEED_LISTENER, listener(443, 30443)] });
+    await ensureConverged(h, spec);
+  },
+
+  "second-ensure-changes-nothing": async (h) => {
+    const spec = h.spec({ name: "idempotent", listeners: [SEED_LISTENER, listener(53, 30053, "UDP")] });
+    const first = await h.provider.ensureLoadBalancer(spec);
+    expect(
+      mutating(h.calls).length,
+      "creating a load balancer must report its mutating cloud calls through onCall (pass ctx.onCall to the provider)",
+    ).toBeGreaterThan(0);
+    h.resetCalls();
+    const second = await h.provider.ensureLoadBalancer(spec);
+    expect(second, "a second ensure must return the same status").toEqual(first);
+    expect(
+      mutating(h.calls).map((call) => call.operation),
+      "a second ensure with the same spec must make no mutating call",
+    ).toEqual([]);
+    expectConverged(await h.get(spec), spec);
+  },
+
+  "node-added": async (h) => {
+    const before = h.spec({ name: "node-added", nodes: h.nodes.slice(0, 3) });
+    await expectUpdate(h, before, h.spec({ name: "node-added", nodes: h.nodes.slice(0, 4) }));
+  },
+
+  "node-removed": async (h) => {
+    const before = h.spec({ name: "node-removed", nodes: h.nodes.slice(0, 3) });
+    await expectUpdate(h, before, h.spec({ name: "node-removed", nodes: h.nodes.slice(0, 2) }));
+  },
+
+  "node-address-changed": async (h) => {
+    const nodes = h.nodes.slice(0, 3);
+    const moved = [withInternalIP(nodes[0] as NodeSpec, "192.168.1.200"), ...nodes.slice(1)];
+    const before = h.spec({ name: "node-address-changed", nodes });
+    await expectUpdate(h, before, h.spec({ name: "node-address-changed", nodes: moved }));
+  },
+
+  "port-added": async (h) => {
+    const before = h.spec({ name: "port-added" });
+    await expectUpdate(h, before, h.spec({ name: "port-added", listeners: [SEED_LISTENER, listener(8080, 30080)] }));
+  },
+
+  "port-removed": async (h) => {
+    const before = h.spec({ name: "port-removed", listeners: [SEED_LISTENER, listener(8080, 30080)] });
+    await expectUpdate(h, before, h.spec({ name: "port-removed" }));
+  },
+
+  "node-port-changed": async (h) => {
+    const before = h.spec({ name: "node-port-changed" });
+    await expectUpdate(h, before, h.spec({ name: "node-port-changed", listeners: [listener(80, 30009)] }));
+  },
+
+  "protocol-changed": async (h) => {
+    const before = h.spec({ name: "protocol-changed", listeners: [listener(5000, 30500, "TCP", "app")] });
+    await expectUpdate(
+      h,
+      before,
+      h.spec({ name: "protocol-changed", listeners: [listener(5000, 30500, "UDP", "app")] }),
+    );
+  },
+
+  "health-check-follows-traffic-policy": async (h) => {
+    const cluster = h.spec({ name: "health-check" });
+    await ensureConverged(h, cluster);
+    for (const l of (await h.get(cluster))?.listeners ?? []) {
+      expect(l.healthCheck, `listener ${l.port} must report its health check`).toBeDefined();
+      expect(l.healthCheck?.protocol, "externalTrafficPolicy Cluster probes TCP").toBe("TCP");
+      expect([l.targetPort, "traffic-port"], "externalTrafficPolicy Cluster probes the traffic port").toContain(
+        l.healthCheck?.port,
+      );
+    }
+    const local = h.spec({ name: "health-check", externalTrafficPolicy: "Local" });
+    await ensureConverged(h, local);
+    for (const l of (await h.get(local))?.listeners ?? []) {
+      expect(l.healthCheck, "externalTrafficPolicy Local probes HTTP /healthz on the healthCheckNodePort").toEqual({
+        protocol: "HTTP",
+        port: 32000,
+        path: "/healthz",
+      });
+    }
+  },
+
+  "source-ranges": async (h) => {
+    const ranges = ["203.0.113.0/24", "198.51.100.7/32"];
+    const restricted = h.spec({ name: "source-ranges", sourceRanges: ranges });
+    await ensureConverged(h, restricted);
+    expect([...((await h.get(restricted))?.sourceRanges ?? [])].sort(), "observed source ranges").toEqual(
+      [...ranges].sort(),
+    );
+    const open = h.spec({ name: "source-ranges" });
+    await ensureConverged(h, open);
+    expect((await h.get(open))?.sourceRanges ?? [], "no source ranges means open to all").toEqual([]);
+  },
+
+  "recreates-after-out-of-band-deletion": async (h) => {
+    const spec = h.spec({ name: "out-of-band" });
+    await ensureConverged(h, spec);
+    await h.deleteOutOfBand(spec);
+    expect(await h.get(spec), "the deleteOutOfBand hook must remove the load balancer").toBeUndefined();
+    await ensureConverged(h, spec);
+  },
+
+  "delete-twice": async (h) => {
+    const spec = h.spec({ name: "delete-twice" });
+    await ensureConverged(h, spec);
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await h.get(spec)).toBeUndefined();
+  },
+
+  "delete-never-created": async (h) => {
+    const spec = h.spec({ name: "never-created" });
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await h.get(spec)).toBeUndefined();
+  },
+
+  "get-after-delete-is-undefined": async (h) => {
+    const spec = h.spec({ name: "get-after-delete" });
+    await ensureConverged(h, spec);
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await h.get(spec), "getLoadBalancer after ensureLoadBalancerDeleted").toBeUndefined();
+    if (h.provider.listLoadBalancers !== undefined) {
+      const listed = await h.provider.listLoadBalancers(h.clusterName);
+      expect(
+        listed.filter((lb) => sameService(lb.ref, spec)),
+        "listLoadBalancers after delete",
+      ).toEqual([]);
+    }
+  },
+
+  "invalid-spec-sctp": async (h) => {
+    await expectInvalid(
+      h,
+      h.spec({ name: "invalid-sctp", listeners: [listener(80, 30008), listener(9, 30009, "SCTP")] }),
+    );
+  },
+
+  "invalid-spec-duplicate-ports": async (h) => {
+    const duplicate = [listener(80, 30008, "TCP", "a"), listener(80, 30009, "TCP", "b")];
+    await expectInvalid(h, h.spec({ name: "invalid-duplicate", listeners: duplicate }));
+  },
+
+  "same-name-different-namespaces": async (h) => {
+    const a = h.spec({ name: "web", namespace: `${h.namespace}-a` });
+    const b = h.spec({ name: "web", namespace: `${h.namespace}-b`, listeners: [listener(81, 30081)] });
+    const statusA = await ensureConverged(h, a);
+    const statusB = await ensureConverged(h, b);
+    expect(statusB, "two load balancers must not share an address").not.toEqual(statusA);
+    expectConverged(await h.get(a), a);
+    await h.provider.ensureLoadBalancerDeleted(refOf(a));
+    expect(await h.get(a)).toBeUndefined();
+    expectConverged(await h.get(b), b);
+  },
+
+  "names-at-length-limits": async (h) => {
+    const namespace = label63("lbp-conformance-", "a");
+    const long = h.spec({ namespace, name: label63("svc-", "a") });
+    const twin = h.spec({ namespace, name: label63("svc-", "b"), listeners: [listener(81, 30081)] });
+    const statusLong = await ensureConverged(h, long);
+    const statusTwin = await ensureConverged(h, twin);
+    expect(statusTwin, "names differing in their 63rd character must get different load balancers").not.toEqual(
+      statusLong,
+    );
+    const observed = await h.get(long);
+    expectConverged(observed, long);
+    expectSameRef(observed.ref, long);
+    await h.provider.ensureLoadBalancerDeleted(refOf(twin));
+    expectConverged(await h.get(long), long);
+  },
+
+  "concurrent-ensures": async (h) => {
+    const specs = Array.from({ length: 5 }, (_, i) =>
+      h.spec({ name: `concurrent-${i}`, listeners: [listener(80 + i, 30100 + i)], nodes: h.nodes.slice(0, 2 + i) }),
+    );
+    const statuses = await Promise.all(specs.map((spec) => h.provider.ensureLoadBalancer(spec)));
+    for (const [i, spec] of specs.entries()) {
+      expectAddress(statuses[i] as LoadBalancerStatus);
+      expectConverged(await h.get(spec), spec);
+    }
+    expect(new Set(statuses.map((s) => JSON.stringify(s))).size, "each Service gets its own address").toBe(5);
+    await Promise.all(specs.map((spec) => h.provider.ensureLoadBalancerDeleted(refOf(spec))));
+    for (const spec of specs) expect(await h.get(spec)).toBeUndefined();
+  },
+
+  "aborted-signal": async (h) => {
+    const spec = h.spec({ name: "aborted" });
+    const reason = new Error("conformance: aborted before the call");
+    await expect(
+      h.provider.ensureLoadBalancer(spec, { signal: AbortSignal.abort(reason) }),
+      "an aborted signal must reject with its reason",
+    ).rejects.toBe(reason);
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await h.get(spec), "nothing may survive a delete after an aborted ensure").toBeUndefined();
+  },
+
+  "aborted-mid-ensure": async (h) => {
+    const spec = h.spec({ name: "aborted-mid", listeners: [SEED_LISTENER, listener(443, 30443)] });
+    const controller = new AbortController();
+    const reason = new Error("conformance: aborted after the first mutating call");
+    h.onCall((call) => {
+      if (call.mutating) controller.abort(reason);
+    });
+    await expect(
+      h.provider.ensureLoadBalancer(spec, { signal: controller.signal }),
+      "aborting during an ensure must stop it and reject with the signal's reason",
+    ).rejects.toBe(reason);
+    expect(controller.signal.aborted, "the provider must report its mutating calls through onCall").toBe(true);
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await h.get(spec), "a delete must clean up whatever the aborted ensure created").toBeUndefined();
+  },
+
+  "lists-owned-load-balancers": async (h) => {
+    const { listLoadBalancers } = h.provider;
+    if (listLoadBalancers === undefined)
+      return h.skip("the provider does not implement the optional listLoadBalancers");
+    const list = (cluster: string) => listLoadBalancers.call(h.provider, cluster);
+    const otherCluster = `${h.clusterName}-other`;
+    const namespace = `${h.namespace}-list`;
+    const a = h.spec({ namespace, name: "a" });
+    const b = h.spec({ namespace, name: "b" });
+    const foreign = h.spec({ namespace, name: "c", clusterName: otherCluster });
+    for (const spec of [a, b, foreign]) await h.provider.ensureLoadBalancer(spec);
+    expect(
+      serviceKeys(await list(h.clusterName), [namespace]),
+      "listLoadBalancers lists exactly this cluster's",
+    ).toEqual([`${h.clusterName}/${namespace}/a`, `${h.clusterName}/${namespace}/b`]);
+    const owned = await list(h.clusterName);
+    expect(
+      owned.every((lb) => lb.ref.clusterName === h.clusterName),
+      "every listed ref is in the cluster",
+    ).toBe(true);
+    expect(serviceKeys(await list(otherCluster), [namespace])).toEqual([`${otherCluster}/${namespace}/c`]);
+    for (const lb of owned.filter((o) => o.ref.service.namespace === namespace)) {
+      expectConverged(lb, a.service.name === lb.ref.service.name ? a : b);
+    }
+    await h.provider.ensureLoadBalancerDeleted(refOf(a));
+    expect(serviceKeys(await list(h.clusterName), [namespace])).toEqual([`${h.clusterName}/${namespace}/b`]);
+  },
+
+  "validate-reports-issues": async (h) => {
+    const { validate } = h.provider;
+    if (validate === undefined) return h.skip("the provider does not implement the optional validate");
+    const check = (spec: LoadBalancerSpec) => validate.call(h.provider, spec).filter((i) => i.severity === "error");
+    expect(check(h.spec({ name: "valid" })), "a valid spec has no error issues").toEqual([]);
+    const sctp = check(h.spec({ name: "valid", listeners: [listener(9, 30009, "SCTP")] }));
+    expect(sctp.map((i) => i.field).join(" "), "SCTP is reported against spec.ports").toMatch(/spec\.ports\[0\]/);
+    const duplicate = check(h.spec({ name: "valid", listeners: [listener(80, 30008), listener(80, 30009)] }));
+    expect(duplicate.map((i) => i.field).join(" "), "a duplicate port is reported").toMatch(/spec\.ports\[1\]/);
+    for (const issue of [...sctp, ...duplicate]) expect(issue.message.length).toBeGreaterThan(0);
+  },
+};

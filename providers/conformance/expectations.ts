@@ -1,0 +1,93 @@
+/**
+ * Provider-neutral checks of an observed load balancer against the spec it was ensured with: what any
+ * test can assert without knowing the cloud.
+ *
+ * @module
+ */
+import { expect } from "vitest";
+import type {
+  LoadBalancerRef,
+  LoadBalancerSpec,
+  LoadBalancerStatus,
+  ObservedListener,
+  ObservedLoadBalancer,
+} from "../types.ts";
+
+/** Fails unless `status` publishes at least one address. */
+export function expectAddress(status: LoadBalancerStatus): void {
+  expect(status.ingress.length, "status.ingress must hold at least one address").toBeGreaterThan(0);
+  for (const ingress of status.ingress) {
+    const address = ingress.hostname ?? ingress.ip;
+    expect(address, `each ingress entry needs a hostname or an ip, got ${JSON.stringify(ingress)}`).toBeTruthy();
+  }
+}
+
+/** Fails unless `observed` exists, belongs to `ref`, and has exactly the spec's listeners and targets. */
+export function expectConverged(
+  observed: ObservedLoadBalancer | undefined,
+  spec: LoadBalancerSpec,
+): asserts observed is ObservedLoadBalancer {
+  const who = `${spec.service.namespace}/${spec.service.name}`;
+  expect(observed, `getLoadBalancer found no load balancer for ${who}`).toBeDefined();
+  if (observed === undefined) return;
+  expectSameRef(observed.ref, spec);
+  expectAddress(observed.status);
+
+  const unmatched = new Set(observed.listeners);
+  for (const [index, wanted] of spec.listeners.entries()) {
+    const found = observed.listeners.filter((l) => servesListener(l, wanted, spec));
+    expect(
+      found.length,
+      `${who}: expected one listener for spec.listeners[${index}] ${wanted.port}/${wanted.protocol}, found ${describe(observed.listeners)}`,
+    ).toBe(1);
+    const listener = found[0] as ObservedListener;
+    unmatched.delete(listener);
+    expect(listener.targetPort, `${who}: listener ${wanted.port}/${wanted.protocol} must forward to its nodePort`).toBe(
+      wanted.nodePort,
+    );
+    expectTargets(who, listener, wanted.nodePort, spec);
+  }
+  expect([...unmatched].map(label), `${who}: listeners that the spec does not ask for`).toEqual([]);
+}
+
+/** Fails unless `ref` names the same Service in the same cluster as `expected` (uid is not compared). */
+export function expectSameRef(ref: LoadBalancerRef, expected: LoadBalancerRef): void {
+  expect({ clusterName: ref.clusterName, namespace: ref.service.namespace, name: ref.service.name }).toEqual({
+    clusterName: expected.clusterName,
+    namespace: expected.service.namespace,
+    name: expected.service.name,
+  });
+}
+
+function expectTargets(who: string, listener: ObservedListener, nodePort: number, spec: LoadBalancerSpec): void {
+  const where = `${who}: listener ${label(listener)}`;
+  for (const target of listener.targets) {
+    expect(
+      target.node,
+      `${where}: target ${target.id} is not mapped to a node; fill ObservedTarget.node using GetOptions.nodes`,
+    ).toBeDefined();
+    expect(target.port, `${where}: target ${target.id} must receive traffic on nodePort ${nodePort}`).toBe(nodePort);
+  }
+  const nodes = listener.targets.map((t) => t.node ?? `<unmapped ${t.id}>`).sort();
+  expect(nodes, `${where}: targets must be exactly the spec's nodes`).toEqual(spec.nodes.map((n) => n.name).sort());
+}
+
+/** Whether an observed listener serves a spec listener; `TCP_UDP` serves both protocols on its port. */
+function servesListener(
+  observed: ObservedListener,
+  wanted: LoadBalancerSpec["listeners"][number],
+  spec: LoadBalancerSpec,
+): boolean {
+  if (observed.port !== wanted.port) return false;
+  if (observed.protocol === wanted.protocol) return true;
+  const both = spec.listeners.some((l) => l.port === wanted.port && l.protocol !== wanted.protocol);
+  return both && observed.protocol === "TCP_UDP";
+}
+
+function label(listener: ObservedListener): string {
+  return `${listener.port}/${listener.protocol}`;
+}
+
+function describe(listeners: readonly ObservedListener[]): string {
+  return listeners.length === 0 ? "none" : listeners.map(label).join(", ");
+}
