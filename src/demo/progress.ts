@@ -29,6 +29,13 @@ export interface ProgressOptions {
   readonly now?: () => number;
 }
 
+const reported = new WeakSet<object>();
+
+/** Whether a step already printed this error as its failure line, so nobody prints it twice. */
+export function wasReported(error: unknown): boolean {
+  return typeof error === "object" && error !== null && reported.has(error);
+}
+
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const FRAME_MS = 80;
 
@@ -72,6 +79,7 @@ export function createProgress(out: Writable & { isTTY?: boolean }, options: Pro
       } catch (error) {
         stopSpinner();
         out.write(`${paint("31", "✖")} ${title}: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (typeof error === "object" && error !== null) reported.add(error);
         throw error;
       }
     },

@@ -1,0 +1,114 @@
+/**
+ * The real parts the demo runs: the embedded control plane (the same binaries and cache as the tests),
+ * the fake provider or the AWS provider against moto / `AWS_ENDPOINT_URL` with seeded instances, and
+ * the Service controller in this process.
+ *
+ * @module
+ */
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { type LoadBalancerProvider, loadProvider } from "../../providers/index.ts";
+import { createServiceController } from "../controller/controller.ts";
+import { startAwsEndpoint } from "../embedded/aws-endpoint.ts";
+import { seedAwsNetwork } from "../embedded/aws-seed.ts";
+import { startControlPlane } from "../embedded/control-plane.ts";
+import type { Logger } from "../observability/logger.ts";
+import { ControllerMetrics } from "../observability/metrics.ts";
+import type { DemoCloud, DemoParts, RunningController } from "./scenario.ts";
+
+/** Providers the demo can show. */
+export const DEMO_PROVIDERS = ["fake", "aws"] as const;
+export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+
+/** Nodes the demo ends up with: the seed's three and the one it adds. */
+const DEMO_INSTANCES = 4;
+
+/** Controller settings that make the story quick to watch; production defaults are in `config.ts`. */
+const DEMO_CONTROLLER = { workers: 2, resyncPeriodMs: 0, nodeSyncDelayMs: 200, drainTimeoutMs: 5_000 } as const;
+
+export function demoParts(provider: DemoProvider, logger: Logger): DemoParts {
+  return {
+    startCluster: () => startControlPlane(),
+    startCloud: (clusterName) =>
+      provider === "fake" ? startFakeCloud(clusterName, logger) : startAwsCloud(clusterName, logger),
+    startController: async ({ kubeConfig, provider: cloud, clusterName }) => {
+      const controller = createServiceController({
+        kubeConfig,
+        provider: cloud,
+        clusterName,
+        logger: logger.child({ component: "controller" }),
+        metrics: new ControllerMetrics(),
+        ...DEMO_CONTROLLER,
+      });
+      return runUntilStopped(controller);
+    },
+  };
+}
+
+async function runUntilStopped(controller: ReturnType<typeof createServiceController>): Promise<RunningController> {
+  const stop = new AbortController();
+  let failure: unknown;
+  const running = controller.run(stop.signal).catch((error: unknown) => {
+    failure = error;
+  });
+  // Ready means both caches are synced, so every later step sees the controller reacting.
+  while (!controller.hasSynced()) {
+    if (failure !== undefined) throw failure;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    async stop() {
+      stop.abort(new Error("demo finished"));
+      await running;
+    },
+  };
+}
+
+async function startFakeCloud(clusterName: string, logger: Logger): Promise<DemoCloud> {
+  const provider = await loadProvider("fake", { clusterName, logger, settings: {} });
+  return {
+    provider,
+    backings: [],
+    description: "fake (in memory)",
+    stop: async () => provider.close?.(),
+  };
+}
+
+async function startAwsCloud(clusterName: string, logger: Logger): Promise<DemoCloud> {
+  const endpoint = await startAwsEndpoint();
+  let provider: LoadBalancerProvider | undefined;
+  try {
+    const ec2 = new EC2Client({
+      endpoint: endpoint.endpoint,
+      region: endpoint.region,
+      credentials: endpoint.credentials,
+    });
+    const network = await seedAwsNetwork(ec2, { clusterName, instances: DEMO_INSTANCES });
+    ec2.destroy();
+    // The SDK's default chain reads these; the emulator's static credentials are not secrets.
+    process.env.AWS_ACCESS_KEY_ID ??= endpoint.credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY ??= endpoint.credentials.secretAccessKey;
+    provider = await loadProvider("aws", {
+      clusterName,
+      logger,
+      settings: { region: endpoint.region, endpoint: endpoint.endpoint },
+    });
+    const loaded = provider;
+    return {
+      provider: loaded,
+      backings: network.instances.map((instance) => ({
+        providerID: instance.providerID,
+        zone: instance.zone,
+        privateIp: instance.privateIp,
+      })),
+      description: `aws against ${endpoint.emulator === "moto" ? "moto" : "AWS_ENDPOINT_URL"} at ${endpoint.endpoint}`,
+      stop: async () => {
+        await loaded.close?.();
+        await endpoint.stop();
+      },
+    };
+  } catch (error) {
+    await provider?.close?.();
+    await endpoint.stop();
+    throw error;
+  }
+}

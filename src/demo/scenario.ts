@@ -1,0 +1,292 @@
+/**
+ * The demo, step by step: an embedded control plane, the seed scenario, the controller in this process,
+ * and what the provider built, shown as it happens. Every resource it starts is registered for cleanup
+ * the moment it exists, and cleaned up in reverse order however the demo ends (success, error, Ctrl-C).
+ *
+ * @module
+ */
+import type { Writable } from "node:stream";
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
+import type { LoadBalancerProvider, NodeSpec, ObservedLoadBalancer } from "../../providers/index.ts";
+import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
+import { cleanupFinalizer, hasFinalizer } from "../controller/service-filters.ts";
+import { formatIngress } from "../plan/diff.ts";
+import { refOf } from "../plan/run-plan.ts";
+import { createProgress, type Progress } from "./progress.ts";
+import { type NodeBacking, SEED_NAMESPACE, SEED_NODE_PORT, SEED_SERVICE_NAME, seedNode, seedService } from "./seed.ts";
+import { describeTarget, LOAD_BALANCER_HEADERS, loadBalancerRows, renderTable } from "./table.ts";
+import { until } from "./wait.ts";
+
+/** A cluster the demo can use: the embedded control plane, or anything with the same surface. */
+export interface DemoCluster {
+  readonly server: string;
+  kubeConfig(): KubeConfig;
+  kubeconfigPath(): string;
+  stop(): Promise<void>;
+}
+
+/** A cloud the demo can use: a provider, the nodes' backing instances, and how to let go of both. */
+export interface DemoCloud {
+  readonly provider: LoadBalancerProvider;
+  /** One per node, in order, when nodes stand for real instances; empty for the fake. */
+  readonly backings: readonly NodeBacking[];
+  /** What to show for it, e.g. `moto at http://127.0.0.1:5000`. */
+  readonly description: string;
+  stop(): Promise<void>;
+}
+
+export interface RunningController {
+  stop(): Promise<void>;
+}
+
+/** The parts the demo runs; real ones in `commands/demo.ts`, so this file stays about the story. */
+export interface DemoParts {
+  startCluster(): Promise<DemoCluster>;
+  startCloud(clusterName: string): Promise<DemoCloud>;
+  startController(input: {
+    readonly kubeConfig: KubeConfig;
+    readonly provider: LoadBalancerProvider;
+    readonly clusterName: string;
+  }): Promise<RunningController>;
+}
+
+export interface DemoOptions {
+  readonly out: Writable & { isTTY?: boolean };
+  readonly clusterName: string;
+  /** Stop after the fourth node, print the kubeconfig path, and wait for `keepUntil` before cleaning up. */
+  readonly keep: boolean;
+  /** Resolves when a kept demo should end (Ctrl-C). */
+  readonly keepUntil?: Promise<void>;
+  /** Aborts waits (Ctrl-C); cleanup still runs. */
+  readonly signal?: AbortSignal;
+  /** Bound on each wait for the controller. Default 60 s. */
+  readonly stepTimeoutMs?: number;
+  readonly interactive?: boolean;
+}
+
+const NODES = 3;
+
+/** Runs the demo; resolves when everything it started is stopped again, rejects on the first failure. */
+export async function runDemo(parts: DemoParts, options: DemoOptions): Promise<void> {
+  const progress = createProgress(options.out, {
+    ...(options.interactive === undefined ? {} : { interactive: options.interactive }),
+  });
+  const cleanups: { title: string; run: () => Promise<string | undefined> }[] = [];
+  let failure: unknown;
+  try {
+    await story(parts, options, progress, cleanups);
+  } catch (error) {
+    failure = error;
+  } finally {
+    const leftovers = cleanups.reverse();
+    for (const cleanup of leftovers) {
+      try {
+        await progress.step(cleanup.title, cleanup.run, (detail) => detail ?? "");
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    progress.close();
+  }
+  if (failure !== undefined) throw failure;
+}
+
+async function story(
+  parts: DemoParts,
+  options: DemoOptions,
+  progress: Progress,
+  cleanups: { title: string; run: () => Promise<string | undefined> }[],
+): Promise<void> {
+  const { clusterName, signal } = options;
+  const timeoutMs = options.stepTimeoutMs ?? 60_000;
+  const wait = <T>(what: string, check: () => Promise<T | undefined>) =>
+    until(check, { what, timeoutMs, ...(signal === undefined ? {} : { signal }) });
+
+  const cluster = await progress.step(
+    "Started kube-apiserver and etcd",
+    () => parts.startCluster(),
+    (started) => started.server,
+  );
+  cleanups.push({
+    title: "Stopped kube-apiserver and etcd",
+    run: async () => {
+      await cluster.stop();
+      return "temporary directory removed";
+    },
+  });
+  const kubeConfig = cluster.kubeConfig();
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+
+  const cloud = await progress.step(
+    "Started the provider",
+    () => parts.startCloud(clusterName),
+    (started) => started.description,
+  );
+  cleanups.push({ title: `Stopped the ${cloud.provider.name} provider`, run: async () => void (await cloud.stop()) });
+  const { provider } = cloud;
+
+  const nodeCount = await progress.step(
+    "Created nodes",
+    async () => {
+      for (let index = 1; index <= NODES; index++) await createNode(core, index, cloud.backings[index - 1]);
+      return NODES;
+    },
+    () => describeNodes(cloud.backings, 1, NODES),
+  );
+
+  await progress.step(
+    `Created Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME} as NodePort`,
+    () => core.createNamespacedService({ namespace: SEED_NAMESPACE, body: seedService() }),
+    (service) => `port 80 -> targetPort 80, nodePort ${service.spec?.ports?.[0]?.nodePort ?? "?"}`,
+  );
+
+  const controller = await progress.step(
+    "Started the controller",
+    () => parts.startController({ kubeConfig, provider, clusterName }),
+    () => `provider ${provider.name}, cluster ${clusterName}`,
+  );
+  cleanups.push({ title: "Stopped the controller", run: async () => void (await controller.stop()) });
+
+  await progress.step(
+    "NodePort Service left alone",
+    async () => {
+      const service = await readService(core);
+      const observed = await provider.getLoadBalancer(refOf(clusterName, service));
+      if (observed !== undefined || hasFinalizer(service, cleanupFinalizer({}))) {
+        throw new Error("the controller touched a NodePort Service");
+      }
+    },
+    () => "no finalizer, no load balancer",
+  );
+
+  await progress.step("Switched the Service to type LoadBalancer", () =>
+    core.patchNamespacedService(
+      { namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME, body: { spec: { type: "LoadBalancer" } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    ),
+  );
+
+  await progress.step(
+    "Load balancer provisioned",
+    () =>
+      wait("the Service to get an address in status.loadBalancer", async () => {
+        const service = await readService(core);
+        const ingress = formatIngress(service.status?.loadBalancer?.ingress ?? []);
+        return ingress === "" ? undefined : { ingress, finalizer: hasFinalizer(service, cleanupFinalizer({})) };
+      }),
+    ({ ingress, finalizer }) => `address ${ingress}${finalizer ? ", cleanup finalizer added" : ""}`,
+  );
+
+  let nodes = await nodeSpecs(core);
+  const converged = await progress.step(
+    `Targets registered on nodePort ${SEED_NODE_PORT}`,
+    () => wait(`${nodeCount} targets`, () => observedWithTargets(provider, clusterName, nodes, nodeCount)),
+    (observed) => `${targetCount(observed)} targets`,
+  );
+  progress.line("");
+  progress.line(renderTable(LOAD_BALANCER_HEADERS, loadBalancerRows(converged, nodes)));
+
+  const fourth = NODES + 1;
+  await progress.step(
+    `Added node-${fourth}`,
+    () => createNode(core, fourth, cloud.backings[fourth - 1]),
+    () => describeNodes(cloud.backings, fourth, fourth),
+  );
+  nodes = await nodeSpecs(core);
+  const grown = await progress.step(
+    `New target registered`,
+    () => wait(`${fourth} targets`, () => observedWithTargets(provider, clusterName, nodes, fourth)),
+    (observed) => newTargets(converged, observed, nodes),
+  );
+  progress.line("");
+  progress.line(renderTable(LOAD_BALANCER_HEADERS, loadBalancerRows(grown, nodes)));
+
+  if (options.keep) {
+    progress.line(
+      [
+        "Left running. Try:",
+        `  kubectl --kubeconfig ${cluster.kubeconfigPath()} get nodes,services`,
+        "Press Ctrl-C to clean up and exit.",
+        "",
+      ].join("\n"),
+    );
+    await options.keepUntil;
+  }
+
+  const service = await readService(core);
+  await progress.step(`Deleted Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME}`, () =>
+    core.deleteNamespacedService({ namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME }),
+  );
+  await progress.step(
+    "Cleaned up",
+    () =>
+      wait("the load balancer to be deleted and the Service to be gone", async () => {
+        const gone = await serviceGone(core);
+        const observed = await provider.getLoadBalancer(refOf(clusterName, service));
+        return gone && observed === undefined ? true : undefined;
+      }),
+    () => "load balancer deleted, finalizer removed, Service gone",
+  );
+  progress.line("");
+}
+
+async function createNode(core: CoreV1Api, index: number, backing: NodeBacking | undefined): Promise<void> {
+  const node = seedNode(index, backing);
+  const name = node.metadata?.name ?? "";
+  const created = await core.createNode({ body: node });
+  // A Node's addresses are status, which the API server may drop on create: write them as a kubelet would.
+  await core.replaceNodeStatus({ name, body: { ...created, status: node.status ?? {} } });
+}
+
+function describeNodes(backings: readonly NodeBacking[], from: number, to: number): string {
+  const parts: string[] = [];
+  for (let index = from; index <= to; index++) {
+    const node = seedNode(index, backings[index - 1]);
+    const ip = node.status?.addresses?.[0]?.address ?? "";
+    const instance = backings[index - 1]?.providerID.split("/").at(-1);
+    parts.push(`node-${index} ${ip}${instance ? ` (${instance})` : ""}`);
+  }
+  return parts.join(", ");
+}
+
+async function readService(core: CoreV1Api): Promise<V1Service> {
+  return core.readNamespacedService({ namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME });
+}
+
+async function serviceGone(core: CoreV1Api): Promise<boolean> {
+  try {
+    await readService(core);
+    return false;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return true;
+    throw error;
+  }
+}
+
+async function nodeSpecs(core: CoreV1Api): Promise<NodeSpec[]> {
+  return eligibleNodeSpecs((await core.listNode()).items);
+}
+
+async function observedWithTargets(
+  provider: LoadBalancerProvider,
+  clusterName: string,
+  nodes: readonly NodeSpec[],
+  count: number,
+): Promise<ObservedLoadBalancer | undefined> {
+  const ref = { clusterName, service: { namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME } };
+  const observed = await provider.getLoadBalancer(ref, { nodes });
+  const listeners = observed?.listeners ?? [];
+  const complete = listeners.length > 0 && listeners.every((listener) => listener.targets.length === count);
+  return complete ? observed : undefined;
+}
+
+function targetCount(observed: ObservedLoadBalancer): number {
+  return observed.listeners.reduce((sum, listener) => sum + listener.targets.length, 0);
+}
+
+function newTargets(before: ObservedLoadBalancer, after: ObservedLoadBalancer, nodes: readonly NodeSpec[]): string {
+  const key = (target: { id: string; port: number }) => `${target.id}:${target.port}`;
+  const known = new Set(before.listeners.flatMap((listener) => listener.targets.map(key)));
+  const added = after.listeners.flatMap((listener) => listener.targets.filter((target) => !known.has(key(target))));
+  return added.map((target) => describeTarget(target, nodes)).join(", ");
+}
