@@ -1,0 +1,29 @@
+/**
+ * Kubernetes plumbing the controller is built on, each piece usable alone:
+ *
+ * - `loadKubeConfig({ kubeconfig? })` — `--kubeconfig`, else in-cluster, else `$KUBECONFIG`, else
+ *   `~/.kube/config`; a {@link KubeConfigError} that says what to pass otherwise.
+ * - {@link ResilientInformer} — a list-watch cache that restarts after errors and reports `hasSynced()`.
+ * - {@link EventRecorder} — core/v1 Events with aggregation and a per-object spam filter.
+ * - {@link runWithLeaderElection} — work that runs only while this process holds a Lease.
+ * - {@link ServiceWriter} — the controller's only Service writes (finalizer, `status.loadBalancer`).
+ *
+ * @module
+ */
+export { apiStatusCode, describeApiError, isConflict, isNotFound } from "./api-errors.ts";
+export { KubeConfigError, type LoadKubeConfigOptions, loadKubeConfig } from "./config.ts";
+export {
+  EventRecorder,
+  type EventRecorderOptions,
+  type EventSink,
+  type EventSubject,
+  type EventType,
+} from "./event-recorder.ts";
+export { cacheKey, type InformerHandlers, ResilientInformer, type ResilientInformerOptions } from "./informer.ts";
+export {
+  defaultLeaderIdentity,
+  type LeaderElectionOptions,
+  LeadershipLostError,
+  runWithLeaderElection,
+} from "./leader-election.ts";
+export { ServiceWriter, type ServiceWrites } from "./service-writer.ts";

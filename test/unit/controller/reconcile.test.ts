@@ -1,0 +1,304 @@
+import type { V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { beforeEach, describe, expect, it } from "vitest";
+import { InvalidConfigurationError, RetryAfterError } from "../../../providers/errors.ts";
+import { createFakeProvider, type FakeProvider } from "../../../providers/fake/index.ts";
+import { fingerprint } from "../../../src/controller/fingerprint.ts";
+import { eligibleNodeSpecs } from "../../../src/controller/node-eligibility.ts";
+import {
+  type NodeSnapshot,
+  type ReconcileContext,
+  reconcileService,
+  type ServiceMemory,
+} from "../../../src/controller/reconcile.ts";
+import { objectKey, UPSTREAM_CLEANUP_FINALIZER } from "../../../src/controller/service-filters.ts";
+import type { EventSink, EventSubject, EventType } from "../../../src/kube/event-recorder.ts";
+import type { ServiceWrites } from "../../../src/kube/service-writer.ts";
+import { newNode, newService, tweakClass, tweakFinalizers, tweakSpec, tweakType } from "./fixtures.ts";
+
+interface RecordedEvent {
+  readonly type: EventType;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** A cluster of one Service map: writes land in it, as the API server + informer would reflect them. */
+class InMemoryServices implements ServiceWrites {
+  readonly objects = new Map<string, V1Service>();
+  readonly writes: string[] = [];
+  #version = 100;
+
+  put(service: V1Service): void {
+    this.objects.set(objectKey(service), service);
+  }
+
+  async setFinalizer(service: V1Service, finalizer: string, present: boolean): Promise<V1Service> {
+    this.writes.push(`${present ? "add" : "remove"}-finalizer`);
+    const current = this.objects.get(objectKey(service));
+    if (!current) throw Object.assign(new Error("not found"), { code: 404 });
+    const finalizers = (current.metadata?.finalizers ?? []).filter((item) => item !== finalizer);
+    if (present) finalizers.push(finalizer);
+    return this.#store({ ...current, metadata: { ...current.metadata, finalizers } });
+  }
+
+  async patchLoadBalancerIngress(
+    namespace: string,
+    name: string,
+    ingress: readonly V1LoadBalancerIngress[] | undefined,
+  ): Promise<V1Service> {
+    this.writes.push(ingress ? "patch-status" : "clear-status");
+    const current = this.objects.get(`${namespace}/${name}`);
+    if (!current) throw Object.assign(new Error("not found"), { code: 404 });
+    return this.#store({
+      ...current,
+      status: { ...current.status, loadBalancer: ingress ? { ingress: [...ingress] } : {} },
+    });
+  }
+
+  #store(service: V1Service): V1Service {
+    const stored = { ...service, metadata: { ...service.metadata, resourceVersion: String(++this.#version) } };
+    this.put(stored);
+    return stored;
+  }
+}
+
+class Events implements EventSink {
+  readonly recorded: RecordedEvent[] = [];
+  record(_subject: EventSubject, type: EventType, reason: string, message: string): void {
+    this.recorded.push({ type, reason, message });
+  }
+  reasons(): string[] {
+    return this.recorded.map((event) => event.reason);
+  }
+  clear(): void {
+    this.recorded.length = 0;
+  }
+}
+
+function snapshotOf(count: number): NodeSnapshot {
+  const nodes = eligibleNodeSpecs(
+    Array.from({ length: count }, (_, index) => newNode(`node-${index + 1}`, `192.168.1.${index + 2}`)),
+  );
+  return { nodes, fingerprint: fingerprint(nodes) };
+}
+
+describe("reconcileService", () => {
+  let provider: FakeProvider;
+  let services: InMemoryServices;
+  let events: Events;
+  let memory: Map<string, ServiceMemory>;
+  let nodes: NodeSnapshot;
+  let ctx: ReconcileContext;
+  const key = "default/myapp";
+
+  beforeEach(() => {
+    provider = createFakeProvider();
+    services = new InMemoryServices();
+    events = new Events();
+    memory = new Map();
+    nodes = snapshotOf(3);
+    ctx = {
+      selection: {},
+      clusterName: "kubernetes",
+      provider,
+      getService: (k) => services.objects.get(k),
+      getNodes: () => nodes,
+      writer: services,
+      events,
+      memory,
+      signal: new AbortController().signal,
+      logger: pino({ level: "silent" }),
+    };
+  });
+
+  it("adds the finalizer before the first cloud call, ensures, writes status, and announces it", async () => {
+    services.put(newService("myapp"));
+    let finalizerWhenEnsured: string[] | undefined;
+    const ensure = provider.ensureLoadBalancer.bind(provider);
+    provider.ensureLoadBalancer = async (spec, options) => {
+      finalizerWhenEnsured = services.objects.get(key)?.metadata?.finalizers;
+      return ensure(spec, options);
+    };
+
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+    expect(finalizerWhenEnsured).toEqual([UPSTREAM_CLEANUP_FINALIZER]);
+    expect(services.writes).toEqual(["add-finalizer", "patch-status"]);
+    const lb = provider.inspect({ clusterName: "kubernetes", service: { namespace: "default", name: "myapp" } });
+    expect(lb?.listeners.map((listener) => [listener.port, listener.targetPort, listener.targets.length])).toEqual([
+      [80, 30008, 3],
+    ]);
+    expect(services.objects.get(key)?.status?.loadBalancer?.ingress).toEqual(lb?.status.ingress);
+    expect(events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+  });
+
+  it("makes no cloud call and records nothing when nothing changed since the last ensure", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    provider.resetCalls();
+    events.clear();
+    services.writes.length = 0;
+
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "unchanged" });
+    expect(provider.calls).toHaveLength(0);
+    expect(services.writes).toEqual([]);
+    expect(events.recorded).toEqual([]);
+  });
+
+  it("a forced resync calls the provider but, with no drift, mutates nothing and stays quiet", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    provider.resetCalls();
+    events.clear();
+
+    expect(await reconcileService(key, ctx, { force: true })).toEqual({ kind: "ensured" });
+    expect(provider.readCalls()).toBeGreaterThan(0);
+    expect(provider.mutatingCalls()).toBe(0);
+    expect(events.recorded).toEqual([]);
+  });
+
+  it("a forced resync repairs a load balancer deleted behind its back", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    const ref = { clusterName: "kubernetes", service: { namespace: "default", name: "myapp" } };
+    expect(provider.deleteOutOfBand(ref)).toBe(true);
+
+    await reconcileService(key, ctx, { force: true });
+    expect(provider.inspect(ref)?.listeners[0]?.targets).toHaveLength(3);
+  });
+
+  it("reports a node-set-only change as UpdatedLoadBalancer", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    events.clear();
+    nodes = snapshotOf(4);
+
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+    expect(events.reasons()).toEqual(["UpdatedLoadBalancer"]);
+    const lb = provider.inspect({ clusterName: "kubernetes", service: { namespace: "default", name: "myapp" } });
+    expect(lb?.listeners[0]?.targets).toHaveLength(4);
+  });
+
+  it("warns UnAvailableLoadBalancer with no eligible nodes but still ensures", async () => {
+    nodes = snapshotOf(0);
+    services.put(newService("myapp"));
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+    expect(events.reasons()).toEqual(["EnsuringLoadBalancer", "UnAvailableLoadBalancer", "EnsuredLoadBalancer"]);
+  });
+
+  it.each([
+    [
+      "allocateLoadBalancerNodePorts false",
+      tweakSpec({ allocateLoadBalancerNodePorts: false, ports: [{ port: 80, protocol: "TCP" }] }),
+      "spec.allocateLoadBalancerNodePorts",
+    ],
+    [
+      "an unsupported protocol (provider.validate)",
+      tweakSpec({ ports: [{ port: 80, protocol: "SCTP", nodePort: 30008 }] }),
+      "spec.ports[0].protocol",
+    ],
+    [
+      "a bad source range",
+      tweakSpec({ loadBalancerSourceRanges: ["010.0.0.0/8"] }),
+      "spec.loadBalancerSourceRanges[0]",
+    ],
+  ])("invalid input (%s): Warning naming the field once, no writes, no cloud call", async (_, tweak, field) => {
+    services.put(newService("myapp", tweak));
+    const first = await reconcileService(key, ctx);
+    expect(first.kind).toBe("invalid");
+    expect(events.recorded).toHaveLength(1);
+    expect(events.recorded[0]).toMatchObject({ type: "Warning", reason: "SyncLoadBalancerFailed" });
+    expect(events.recorded[0]?.message).toContain(field);
+    expect(services.writes).toEqual([]);
+    expect(provider.calls).toHaveLength(0);
+
+    expect((await reconcileService(key, ctx, { force: true })).kind).toBe("invalid");
+    expect(events.recorded).toHaveLength(1);
+    expect(provider.calls).toHaveLength(0);
+  });
+
+  it("a spec the provider rejects on ensure is not retried until the input changes", async () => {
+    services.put(newService("myapp"));
+    provider.validate = () => [];
+    provider.failNext("DescribeLoadBalancer", 1, new InvalidConfigurationError("metadata.annotations[x]", "bad"));
+    expect((await reconcileService(key, ctx)).kind).toBe("invalid");
+    expect(events.recorded.at(-1)?.message).toContain("metadata.annotations[x]: bad");
+    const callsAfterReject = provider.calls.length;
+
+    expect((await reconcileService(key, ctx, { force: true })).kind).toBe("invalid");
+    expect(provider.calls.length).toBe(callsAfterReject);
+
+    nodes = snapshotOf(4);
+    expect((await reconcileService(key, ctx)).kind).toBe("ensured");
+  });
+
+  it("a transient provider failure is a Warning and a retry", async () => {
+    services.put(newService("myapp"));
+    provider.failNext("CreateLoadBalancer");
+    const outcome = await reconcileService(key, ctx);
+    expect(outcome.kind).toBe("failed");
+    expect(events.recorded.at(-1)).toMatchObject({ type: "Warning", reason: "SyncLoadBalancerFailed" });
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+  });
+
+  it("a retry-after is a fixed-delay retry without a Warning", async () => {
+    services.put(newService("myapp"));
+    provider.failNext("DescribeLoadBalancer", 1, new RetryAfterError("still provisioning", 1_500));
+    expect(await reconcileService(key, ctx)).toEqual({
+      kind: "retry-after",
+      delayMs: 1_500,
+      message: "still provisioning",
+    });
+    expect(events.recorded.filter((event) => event.type === "Warning")).toEqual([]);
+  });
+
+  it("cleans up when switched away from LoadBalancer: delete, clear status, remove finalizer", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    const current = services.objects.get(key) as V1Service;
+    services.put({ ...current, spec: { ...current.spec, type: "ClusterIP" } });
+    events.clear();
+    services.writes.length = 0;
+
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "deleted" });
+    expect(provider.loadBalancerCount).toBe(0);
+    expect(services.writes).toEqual(["clear-status", "remove-finalizer"]);
+    expect(services.objects.get(key)?.metadata?.finalizers).toEqual([]);
+    expect(services.objects.get(key)?.status?.loadBalancer?.ingress).toBeUndefined();
+    expect(events.reasons()).toEqual(["DeletingLoadBalancer", "DeletedLoadBalancer"]);
+    expect(memory.has(key)).toBe(false);
+  });
+
+  it("a failed delete keeps the finalizer and warns DeleteLoadBalancerFailed", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    const current = services.objects.get(key) as V1Service;
+    services.put({ ...current, metadata: { ...current.metadata, deletionTimestamp: new Date() } });
+    provider.failNext("DeleteLoadBalancer");
+
+    expect((await reconcileService(key, ctx)).kind).toBe("failed");
+    expect(events.recorded.at(-1)).toMatchObject({ type: "Warning", reason: "DeleteLoadBalancerFailed" });
+    expect(services.objects.get(key)?.metadata?.finalizers).toEqual([UPSTREAM_CLEANUP_FINALIZER]);
+  });
+
+  it.each([
+    ["another class", newService("myapp", tweakClass("example.com/other"))],
+    ["a NodePort Service", newService("myapp", tweakType("NodePort"))],
+    ["someone else's finalizer only", newService("myapp", tweakType("NodePort"), tweakFinalizers("example.com/x"))],
+  ])("leaves %s alone", async (_, service) => {
+    services.put(service);
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+    expect(provider.calls).toHaveLength(0);
+    expect(services.writes).toEqual([]);
+    expect(events.recorded).toEqual([]);
+  });
+
+  it("deletes the load balancer of a Service that vanished without its finalizer", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    services.objects.delete(key);
+
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "deleted" });
+    expect(provider.loadBalancerCount).toBe(0);
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+  });
+});
