@@ -232,7 +232,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     flag: "--provider-config",
     valueName: "<key=value>",
     env: ["LBP_PROVIDER_CONFIG"],
-    description: "provider setting; repeatable (env: comma-separated key=value pairs)",
+    description: "provider setting, repeatable; the variable takes comma-separated pairs",
     group: PROVIDER,
     kind: "repeatable",
   },

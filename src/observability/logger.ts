@@ -1,4 +1,4 @@
-import { type LevelWithSilent, type Logger, pino } from "pino";
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from "pino";
 
 export type { Logger };
 
@@ -31,7 +31,7 @@ const REDACTED_PATHS = [
  * The process logger: JSON lines on stdout (pino), one object per line, `key` bound by the reconciler
  * on every line it logs for a Service. `destination` is for tests that read the lines back.
  */
-export function createLogger(level: LevelWithSilent = "info", destination?: pino.DestinationStream): Logger {
+export function createLogger(level: LevelWithSilent = "info", destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { name: "lb-provisioner" },

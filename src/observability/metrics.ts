@@ -63,6 +63,13 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly buildInfo = new Gauge({
+    name: "lbp_build_info",
+    help: "Always 1; the labels say which version runs on which Node.js.",
+    labelNames: ["version", "node"] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "lbp_process_" });
   }

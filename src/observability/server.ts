@@ -73,12 +73,33 @@ function sameAddress(a: BindAddress, b: BindAddress): boolean {
   return a.port === b.port && a.port !== 0 && (a.host ?? "") === (b.host ?? "");
 }
 
-function listen(bind: BindAddress, routes: ReadonlyMap<string, Route>): Promise<Server> {
+/** What a listener serves, so a bind failure can name the setting at fault. */
+export type EndpointPurpose = "metrics" | "probes" | "metrics+probes";
+
+/** A listener could not bind (address in use, not local, no permission). */
+export class ListenError extends Error {
+  override readonly name = "ListenError";
+  readonly purpose: EndpointPurpose;
+  /** The address as configured, e.g. `:8080`. */
+  readonly address: string;
+  /** The system's reason, e.g. `EADDRINUSE`. */
+  readonly reason: string;
+  constructor(purpose: EndpointPurpose, bind: BindAddress, cause: unknown) {
+    const address = `${bind.host?.includes(":") ? `[${bind.host}]` : (bind.host ?? "")}:${bind.port}`;
+    const reason = (cause as { code?: string }).code ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`cannot listen on ${address} for ${purpose}: ${reason}`, { cause });
+    this.purpose = purpose;
+    this.address = address;
+    this.reason = reason;
+  }
+}
+
+function listen(purpose: EndpointPurpose, bind: BindAddress, routes: ReadonlyMap<string, Route>): Promise<Server> {
   const server = createServer(handler(routes));
   // A scrape or probe never needs a long-lived connection; keep shutdown from waiting on idle ones.
   server.keepAliveTimeout = 5_000;
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error) => reject(new ListenError(purpose, bind, error)));
     server.listen({ port: bind.port, ...(bind.host === undefined ? {} : { host: bind.host }) }, () => {
       server.off("error", reject);
       resolve(server);
@@ -106,20 +127,20 @@ export async function startObservabilityServers(options: ObservabilityServerOpti
     ["/healthz", probe(liveness)],
     ["/readyz", probe(() => readiness(options.probes))],
   ];
-  const plans: { bind: BindAddress; routes: [string, Route][] }[] = [];
+  const plans: { purpose: EndpointPurpose; bind: BindAddress; routes: [string, Route][] }[] = [];
   const { metricsBindAddress, healthProbeBindAddress } = options;
   if (metricsBindAddress && healthProbeBindAddress && sameAddress(metricsBindAddress, healthProbeBindAddress)) {
-    plans.push({ bind: metricsBindAddress, routes: [metrics, ...probes] });
+    plans.push({ purpose: "metrics+probes", bind: metricsBindAddress, routes: [metrics, ...probes] });
   } else {
-    if (metricsBindAddress) plans.push({ bind: metricsBindAddress, routes: [metrics] });
-    if (healthProbeBindAddress) plans.push({ bind: healthProbeBindAddress, routes: probes });
+    if (metricsBindAddress) plans.push({ purpose: "metrics", bind: metricsBindAddress, routes: [metrics] });
+    if (healthProbeBindAddress) plans.push({ purpose: "probes", bind: healthProbeBindAddress, routes: probes });
   }
 
   const servers: Server[] = [];
   const endpoints: Endpoint[] = [];
   try {
     for (const plan of plans) {
-      const server = await listen(plan.bind, new Map(plan.routes));
+      const server = await listen(plan.purpose, plan.bind, new Map(plan.routes));
       servers.push(server);
       const address = server.address() as AddressInfo;
       endpoints.push({ paths: plan.routes.map(([path]) => path), address, url: urlOf(address) });

@@ -1,0 +1,227 @@
+/**
+ * `lb-provisioner run` wired together: config -> logger -> metrics -> kubeconfig -> provider -> the
+ * observability endpoints -> leader election -> the Service controller.
+ *
+ * Lifecycle:
+ * - Everything that can be wrong in the configuration (kubeconfig, provider module, ports) fails before
+ *   leader election, on every replica, as a {@link ConfigError}: one line, exit 2.
+ * - SIGTERM / SIGINT: readiness turns 503, the controller stops taking keys and drains in-flight
+ *   reconciles within `--graceful-shutdown-timeout`, the Lease is released, exit 0. A second signal
+ *   exits at once (1).
+ * - Losing the Lease (it could not be renewed within the renew deadline): the controller stops and the
+ *   process exits 1, so a fresh process campaigns again with clean state, as the upstream managers do.
+ *
+ * @module
+ */
+import type { DestinationStream } from "pino";
+import { loadProvider, type ProviderCall, ProviderLoadError } from "../providers/index.ts";
+import { type Config, ConfigError } from "./config.ts";
+import { createServiceController } from "./controller/controller.ts";
+import { KubeConfigError, loadKubeConfig } from "./kube/config.ts";
+import { defaultLeaderIdentity, LeadershipLostError, runWithLeaderElection } from "./kube/leader-election.ts";
+import { ProbeState } from "./observability/health.ts";
+import { createLogger, type Logger } from "./observability/logger.ts";
+import { ControllerMetrics } from "./observability/metrics.ts";
+import { ListenError, type ObservabilityServers, startObservabilityServers } from "./observability/server.ts";
+import { VERSION } from "./version.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+
+/** Margin past the drain bound for stopping informers and releasing the Lease before giving up waiting. */
+const STOP_MARGIN_MS = 3_000;
+
+export interface RunAppOptions {
+  /** Where JSON log lines go; default stdout. */
+  readonly logDestination?: DestinationStream;
+  /** Aborting it shuts down like SIGTERM. */
+  readonly signal?: AbortSignal;
+  /** Handle SIGTERM and SIGINT (default true). Tests running several apps in one process turn it off. */
+  readonly handleSignals?: boolean;
+  /** Called once the endpoints listen, with their URLs (port 0 in a bind address picks a free port). */
+  readonly onListening?: (endpoints: ObservabilityServers["endpoints"]) => void;
+}
+
+/** A summary of the config safe to log: provider setting values may be credentials, so only keys. */
+function loggableConfig(config: Config): Record<string, unknown> {
+  const { providerSettings, ...rest } = config;
+  return { ...rest, providerSettingKeys: Object.keys(providerSettings) };
+}
+
+function shutdownSignal(options: RunAppOptions, logger: Logger, probes: ProbeState): AbortController {
+  const shutdown = new AbortController();
+  const begin = (reason: string): void => {
+    if (shutdown.signal.aborted) return;
+    probes.shuttingDown = true;
+    logger.info({ reason }, "shutting down");
+    shutdown.abort(new Error(reason));
+  };
+  options.signal?.addEventListener("abort", () => begin("stop requested"), { once: true });
+  if (options.signal?.aborted) begin("stop requested");
+  if (options.handleSignals ?? true) {
+    const onSignal = (name: NodeJS.Signals): void => {
+      if (shutdown.signal.aborted) {
+        logger.warn({ signal: name }, "second signal: exiting without waiting for the drain");
+        process.exit(EXIT_FAILURE);
+      }
+      begin(name);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    shutdown.signal.addEventListener("abort", () => {
+      // Keep handling a second signal until the process exits, then stop listening.
+      setTimeout(() => {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }, 60_000).unref();
+    });
+  }
+  return shutdown;
+}
+
+/** Resolves when `work` settles, or after `ms` once `signal` has aborted, whichever is first. */
+async function boundedAfterAbort(work: Promise<void>, signal: AbortSignal, ms: number, logger: Logger): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => {
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        logger.warn({ boundMs: ms }, "controller did not stop within the shutdown bound; exiting anyway");
+        resolve();
+      }, ms);
+      timer.unref();
+    };
+    if (signal.aborted) arm();
+    else signal.addEventListener("abort", arm, { once: true });
+  });
+  try {
+    await Promise.race([work, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function startEndpoints(config: Config, metrics: ControllerMetrics, probes: ProbeState) {
+  try {
+    return await startObservabilityServers({
+      ...(config.metricsBindAddress ? { metricsBindAddress: config.metricsBindAddress } : {}),
+      ...(config.healthProbeBindAddress ? { healthProbeBindAddress: config.healthProbeBindAddress } : {}),
+      registry: metrics.registry,
+      probes,
+    });
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    const flag = error.purpose === "probes" ? "--health-probe-bind-address" : "--metrics-bind-address";
+    throw new ConfigError(flag, `cannot listen on ${flag} ${error.address}: ${error.reason}`);
+  }
+}
+
+/**
+ * Runs the controller until shutdown or a lost Lease. Resolves with the exit code; rejects with a
+ * {@link ConfigError} for a start-up problem the operator must fix.
+ */
+export async function runApp(config: Config, options: RunAppOptions = {}): Promise<number> {
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const metrics = new ControllerMetrics();
+  metrics.buildInfo.set({ version: VERSION, node: process.version }, 1);
+  const probes = new ProbeState();
+  logger.info({ version: VERSION, config: loggableConfig(config) }, "starting lb-provisioner");
+
+  let kubeConfig: ReturnType<typeof loadKubeConfig>;
+  try {
+    kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig });
+  } catch (error) {
+    if (error instanceof KubeConfigError) throw new ConfigError("--kubeconfig", error.message);
+    throw error;
+  }
+
+  // The provider's name is only known once loaded; calls made by its factory count under the specifier.
+  let providerLabel = config.provider;
+  const onCall = (call: ProviderCall): void => metrics.providerCallObserver(providerLabel)(call);
+  let provider: Awaited<ReturnType<typeof loadProvider>>;
+  try {
+    provider = await loadProvider(config.provider, {
+      clusterName: config.clusterName,
+      logger: logger.child({ component: "provider" }),
+      onCall,
+      settings: config.providerSettings,
+    });
+  } catch (error) {
+    if (error instanceof ProviderLoadError) throw new ConfigError("--provider", error.message);
+    throw error;
+  }
+  providerLabel = provider.name;
+
+  let servers: ObservabilityServers | undefined;
+  try {
+    servers = await startEndpoints(config, metrics, probes);
+    for (const endpoint of servers.endpoints) {
+      logger.info({ url: endpoint.url, paths: endpoint.paths }, "serving endpoints");
+    }
+    options.onListening?.(servers.endpoints);
+
+    const controller = createServiceController({
+      kubeConfig,
+      provider,
+      clusterName: config.clusterName,
+      loadBalancerClass: config.loadBalancerClass,
+      workers: config.concurrentServiceSyncs,
+      resyncPeriodMs: config.resyncPeriodMs,
+      logger,
+      metrics,
+      drainTimeoutMs: config.gracefulShutdownTimeoutMs,
+    });
+    probes.hasSynced = () => controller.hasSynced();
+    const shutdown = shutdownSignal(options, logger, probes);
+    const stopBoundMs = config.gracefulShutdownTimeoutMs + STOP_MARGIN_MS;
+    const work = (signal: AbortSignal): Promise<void> =>
+      boundedAfterAbort(controller.run(signal), signal, stopBoundMs, logger);
+
+    if (!config.leaderElection.enabled) {
+      probes.role = "single";
+      metrics.isLeader.set(1);
+      await work(shutdown.signal);
+      logger.info("stopped");
+      return EXIT_OK;
+    }
+
+    const election = config.leaderElection;
+    try {
+      await runWithLeaderElection(
+        {
+          kubeConfig,
+          namespace: election.namespace,
+          name: election.name,
+          identity: defaultLeaderIdentity(),
+          leaseDurationMs: election.leaseDurationMs,
+          renewDeadlineMs: election.renewDeadlineMs,
+          retryPeriodMs: election.retryPeriodMs,
+          logger,
+          signal: shutdown.signal,
+          leaderGauge: metrics.isLeader,
+          onStartedLeading: () => {
+            probes.role = "leader";
+          },
+          onStoppedLeading: () => {
+            probes.role = "standby";
+          },
+        },
+        work,
+      );
+    } catch (error) {
+      if (error instanceof LeadershipLostError) {
+        logger.error({ err: error.message }, "leader election lost; exiting so a fresh process campaigns again");
+        return EXIT_FAILURE;
+      }
+      throw error;
+    }
+    logger.info("stopped");
+    return EXIT_OK;
+  } finally {
+    probes.shuttingDown = true;
+    await servers?.close();
+    await provider.close?.().catch((error: unknown) => {
+      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "closing the provider failed");
+    });
+    logger.flush();
+  }
+}
