@@ -340,15 +340,13 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
   "aborted-mid-ensure": async (h) => {
     const spec = h.spec({ name: "aborted-mid", listeners: [SEED_LISTENER, listener(443, 30443)] });
     const controller = new AbortController();
-    const reason = new Error("conformance: aborted after the first mutating call");
-    h.onCall((call) => {
-      if (call.mutating) controller.abort(reason);
-    });
+    const reason = new Error("conformance: aborted after the first cloud call");
+    h.onCall(() => controller.abort(reason));
     await expect(
       h.provider.ensureLoadBalancer(spec, { signal: controller.signal }),
       "aborting during an ensure must stop it and reject with the signal's reason",
     ).rejects.toBe(reason);
-    expect(controller.signal.aborted, "the provider must report its mutating calls through onCall").toBe(true);
+    expect(controller.signal.aborted, "the provider must report its calls through onCall").toBe(true);
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
     expect(await h.get(spec), "a delete must clean up whatever the aborted ensure created").toBeUndefined();
   },
@@ -375,7 +373,10 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
     ).toBe(true);
     expect(serviceKeys(await list(otherCluster), [namespace])).toEqual([`${otherCluster}/${namespace}/c`]);
     for (const lb of owned.filter((o) => o.ref.service.namespace === namespace)) {
-      expectConverged(lb, a.service.name === lb.ref.service.name ? a : b);
+      // Listing has no node list to map targets back with, so only the listeners are compared.
+      const ports = lb.listeners.map((l) => `${l.port}->${l.targetPort}`);
+      expect(ports, `listed ${lb.ref.service.name} shows its listener`).toEqual(["80->30008"]);
+      expectAddress(lb.status);
     }
     await h.provider.ensureLoadBalancerDeleted(refOf(a));
     expect(serviceKeys(await list(h.clusterName), [namespace])).toEqual([`${h.clusterName}/${namespace}/b`]);

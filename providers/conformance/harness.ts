@@ -31,6 +31,11 @@ export function startCaseRun(options: CaseRunOptions): CaseRun {
   const { provider, clusterName, namespace, skip } = options;
   const pool = [...options.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const refs = new Map<string, LoadBalancerRef>();
+  // Every version of every node a spec of this case mentioned, so getLoadBalancer can map targets back
+  // to nodes whichever address they were registered by.
+  const knownNodes = new Map<string, NodeSpec>();
+  const remember = (node: NodeSpec) => knownNodes.set(JSON.stringify([node.name, node.addresses]), node);
+  pool.forEach(remember);
   let calls: ProviderCall[] = [];
   let listeners: ((call: ProviderCall) => void)[] = [];
 
@@ -51,9 +56,10 @@ export function startCaseRun(options: CaseRunOptions): CaseRun {
     spec: (input) => {
       const spec = conformanceSpec({ clusterName, namespace, nodes: pool.slice(0, 3), ...input });
       refs.set(JSON.stringify([spec.clusterName, spec.service.namespace, spec.service.name]), refOf(spec));
+      spec.nodes.forEach(remember);
       return spec;
     },
-    get: (ref) => provider.getLoadBalancer(ref, { nodes: pool }),
+    get: (ref) => provider.getLoadBalancer(ref, { nodes: [...knownNodes.values()] }),
     deleteOutOfBand: async (ref) => {
       if (options.deleteOutOfBand === undefined) return skip("no deleteOutOfBand hook was given");
       await options.deleteOutOfBand(ref);
