@@ -27,9 +27,9 @@ const DEMO_CONTROLLER = { workers: 2, resyncPeriodMs: 0, nodeSyncDelayMs: 200, d
 
 export function demoParts(provider: DemoProvider, logger: Logger): DemoParts {
   return {
-    startCluster: () => startControlPlane(),
-    startCloud: (clusterName) =>
-      provider === "fake" ? startFakeCloud(clusterName, logger) : startAwsCloud(clusterName, logger),
+    startCluster: (note) => startControlPlane({ logger: note }),
+    startCloud: (clusterName, note) =>
+      provider === "fake" ? startFakeCloud(clusterName, logger) : startAwsCloud(clusterName, logger, note),
     startController: async ({ kubeConfig, provider: cloud, clusterName }) => {
       const controller = createServiceController({
         kubeConfig,
@@ -73,8 +73,8 @@ async function startFakeCloud(clusterName: string, logger: Logger): Promise<Demo
   };
 }
 
-async function startAwsCloud(clusterName: string, logger: Logger): Promise<DemoCloud> {
-  const endpoint = await startAwsEndpoint();
+async function startAwsCloud(clusterName: string, logger: Logger, note: (line: string) => void): Promise<DemoCloud> {
+  const endpoint = await startAwsEndpoint({ logger: note });
   let provider: LoadBalancerProvider | undefined;
   try {
     const ec2 = new EC2Client({

@@ -16,6 +16,12 @@ export interface Progress {
   step<T>(title: string, work: () => Promise<T>, describe?: (result: T) => string): Promise<T>;
   /** A line of its own, between steps (e.g. a heading or a hint). */
   line(text: string): void;
+  /**
+   * A passing remark from inside the running step (e.g. "building kube-apiserver, several minutes"):
+   * shown next to the spinner on a terminal, as an indented line otherwise — unless `transient`, for
+   * chatter (ports, pids) that only makes sense while watching.
+   */
+  note(text: string, options?: { readonly transient?: boolean }): void;
   /** Stops any spinner; safe to call more than once. */
   close(): void;
 }
@@ -46,6 +52,7 @@ export function createProgress(out: Writable & { isTTY?: boolean }, options: Pro
   const now = options.now ?? performance.now.bind(performance);
   const paint = (code: string, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   let spinner: NodeJS.Timeout | undefined;
+  let remark = "";
 
   const stopSpinner = () => {
     if (spinner === undefined) return;
@@ -57,11 +64,15 @@ export function createProgress(out: Writable & { isTTY?: boolean }, options: Pro
   return {
     async step(title, work, describe) {
       const started = now();
+      remark = "";
       if (interactive) {
         let frame = 0;
         const draw = () => {
           const elapsed = formatSeconds(now() - started);
-          out.write(`\r\u001b[K${paint("36", FRAMES[frame % FRAMES.length] ?? "-")} ${title} ${paint("2", elapsed)}`);
+          const aside = remark === "" ? "" : ` ${paint("2", remark)}`;
+          out.write(
+            `\r\u001b[K${paint("36", FRAMES[frame % FRAMES.length] ?? "-")} ${title} ${paint("2", elapsed)}${aside}`,
+          );
           frame += 1;
         };
         draw();
@@ -86,6 +97,10 @@ export function createProgress(out: Writable & { isTTY?: boolean }, options: Pro
     line(text) {
       stopSpinner();
       out.write(`${text}\n`);
+    },
+    note(text, noteOptions) {
+      if (interactive) remark = text;
+      else if (!noteOptions?.transient) out.write(`  ${text}\n`);
     },
     close: stopSpinner,
   };

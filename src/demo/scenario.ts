@@ -41,8 +41,9 @@ export interface RunningController {
 
 /** The parts the demo runs; real ones in `commands/demo.ts`, so this file stays about the story. */
 export interface DemoParts {
-  startCluster(): Promise<DemoCluster>;
-  startCloud(clusterName: string): Promise<DemoCloud>;
+  /** `note` receives progress remarks, e.g. that a first run builds kube-apiserver (minutes). */
+  startCluster(note: (line: string) => void): Promise<DemoCluster>;
+  startCloud(clusterName: string, note: (line: string) => void): Promise<DemoCloud>;
   startController(input: {
     readonly kubeConfig: KubeConfig;
     readonly provider: LoadBalancerProvider;
@@ -65,6 +66,7 @@ export interface DemoOptions {
 }
 
 const NODES = 3;
+const SCRIPT_PREFIX = "lb-provisioner: ";
 
 /** Runs the demo; resolves when everything it started is stopped again, rejects on the first failure. */
 export async function runDemo(parts: DemoParts, options: DemoOptions): Promise<void> {
@@ -99,16 +101,21 @@ async function story(
 ): Promise<void> {
   const { clusterName, signal } = options;
   const timeoutMs = options.stepTimeoutMs ?? 60_000;
+  // Provisioning scripts prefix what a user should see (a first-run build takes minutes); the rest is chatter.
+  const note = (line: string) =>
+    line.startsWith(SCRIPT_PREFIX)
+      ? progress.note(line.slice(SCRIPT_PREFIX.length))
+      : progress.note(line, { transient: true });
   const wait = <T>(what: string, check: () => Promise<T | undefined>) =>
     until(check, { what, timeoutMs, ...(signal === undefined ? {} : { signal }) });
 
   const cluster = await progress.step(
-    "Started kube-apiserver and etcd",
-    () => parts.startCluster(),
+    "Start kube-apiserver and etcd",
+    () => parts.startCluster(note),
     (started) => started.server,
   );
   cleanups.push({
-    title: "Stopped kube-apiserver and etcd",
+    title: "Stop kube-apiserver and etcd",
     run: async () => {
       await cluster.stop();
       return "temporary directory removed";
@@ -118,15 +125,15 @@ async function story(
   const core = kubeConfig.makeApiClient(CoreV1Api);
 
   const cloud = await progress.step(
-    "Started the provider",
-    () => parts.startCloud(clusterName),
+    "Start the provider",
+    () => parts.startCloud(clusterName, note),
     (started) => started.description,
   );
-  cleanups.push({ title: `Stopped the ${cloud.provider.name} provider`, run: async () => void (await cloud.stop()) });
+  cleanups.push({ title: `Stop the ${cloud.provider.name} provider`, run: async () => void (await cloud.stop()) });
   const { provider } = cloud;
 
   const nodeCount = await progress.step(
-    "Created nodes",
+    "Create nodes",
     async () => {
       for (let index = 1; index <= NODES; index++) await createNode(core, index, cloud.backings[index - 1]);
       return NODES;
@@ -135,20 +142,20 @@ async function story(
   );
 
   await progress.step(
-    `Created Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME} as NodePort`,
+    `Create Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME} as NodePort`,
     () => core.createNamespacedService({ namespace: SEED_NAMESPACE, body: seedService() }),
     (service) => `port 80 -> targetPort 80, nodePort ${service.spec?.ports?.[0]?.nodePort ?? "?"}`,
   );
 
   const controller = await progress.step(
-    "Started the controller",
+    "Start the controller",
     () => parts.startController({ kubeConfig, provider, clusterName }),
     () => `provider ${provider.name}, cluster ${clusterName}`,
   );
-  cleanups.push({ title: "Stopped the controller", run: async () => void (await controller.stop()) });
+  cleanups.push({ title: "Stop the controller", run: async () => void (await controller.stop()) });
 
   await progress.step(
-    "NodePort Service left alone",
+    "Check the controller leaves the NodePort Service alone",
     async () => {
       const service = await readService(core);
       const observed = await provider.getLoadBalancer(refOf(clusterName, service));
@@ -159,7 +166,7 @@ async function story(
     () => "no finalizer, no load balancer",
   );
 
-  await progress.step("Switched the Service to type LoadBalancer", () =>
+  await progress.step("Switch the Service to type LoadBalancer", () =>
     core.patchNamespacedService(
       { namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME, body: { spec: { type: "LoadBalancer" } } },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
@@ -167,7 +174,7 @@ async function story(
   );
 
   await progress.step(
-    "Load balancer provisioned",
+    "Wait for the load balancer",
     () =>
       wait("the Service to get an address in status.loadBalancer", async () => {
         const service = await readService(core);
@@ -179,7 +186,7 @@ async function story(
 
   let nodes = await nodeSpecs(core);
   const converged = await progress.step(
-    `Targets registered on nodePort ${SEED_NODE_PORT}`,
+    `Wait for its targets on nodePort ${SEED_NODE_PORT}`,
     () => wait(`${nodeCount} targets`, () => observedWithTargets(provider, clusterName, nodes, nodeCount)),
     (observed) => `${targetCount(observed)} targets`,
   );
@@ -188,13 +195,13 @@ async function story(
 
   const fourth = NODES + 1;
   await progress.step(
-    `Added node-${fourth}`,
+    `Add node-${fourth}`,
     () => createNode(core, fourth, cloud.backings[fourth - 1]),
     () => describeNodes(cloud.backings, fourth, fourth),
   );
   nodes = await nodeSpecs(core);
   const grown = await progress.step(
-    `New target registered`,
+    "Wait for the new target",
     () => wait(`${fourth} targets`, () => observedWithTargets(provider, clusterName, nodes, fourth)),
     (observed) => newTargets(converged, observed, nodes),
   );
@@ -214,11 +221,11 @@ async function story(
   }
 
   const service = await readService(core);
-  await progress.step(`Deleted Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME}`, () =>
+  await progress.step(`Delete Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME}`, () =>
     core.deleteNamespacedService({ namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME }),
   );
   await progress.step(
-    "Cleaned up",
+    "Wait for the cleanup",
     () =>
       wait("the load balancer to be deleted and the Service to be gone", async () => {
         const gone = await serviceGone(core);

@@ -98,11 +98,21 @@ export function latestControllerEvent(service: V1Service, events: readonly CoreV
     if (about.namespace !== service.metadata?.namespace || about.name !== service.metadata?.name) continue;
     if (about.uid !== undefined && about.uid !== service.metadata?.uid) continue;
     if (!CONTROLLER_REASONS.has(event.reason ?? "")) continue;
-    if (latest === undefined || (eventTime(event)?.getTime() ?? 0) >= (eventTime(latest)?.getTime() ?? 0)) {
-      latest = event;
-    }
+    if (latest === undefined || isLater(event, latest)) latest = event;
   }
   return latest;
+}
+
+/**
+ * Event times have one-second resolution, so an Ensuring and an Ensured event often tie; the API
+ * server's write order (resourceVersion, numeric in practice though documented as opaque) breaks it.
+ */
+function isLater(event: CoreV1Event, than: CoreV1Event): boolean {
+  const difference = (eventTime(event)?.getTime() ?? 0) - (eventTime(than)?.getTime() ?? 0);
+  if (difference !== 0) return difference > 0;
+  const version = Number(event.metadata?.resourceVersion);
+  const otherVersion = Number(than.metadata?.resourceVersion);
+  return Number.isFinite(version) && Number.isFinite(otherVersion) ? version > otherVersion : true;
 }
 
 function describeEvent(event: CoreV1Event): string {

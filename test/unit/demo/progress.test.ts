@@ -58,6 +58,35 @@ describe("createProgress", () => {
     expect(text()).toBe("\r\u001b[K⠋ Working 0.1s\r\u001b[K✔ Working (0.2s)\n");
   });
 
+  it("prints notes as indented lines, except transient ones, when not a TTY", async () => {
+    const { out, text } = capture(false);
+    const progress = createProgress(out, { now: clock(100) });
+    await progress.step("Build", async () => {
+      progress.note("building, several minutes");
+      progress.note("etcd pid 42", { transient: true });
+    });
+    expect(text()).toBe("  building, several minutes\n✔ Build (0.1s)\n");
+  });
+
+  it("shows notes next to the spinner on a TTY", async () => {
+    const { out, text } = capture(true);
+    const progress = createProgress(out, { now: clock(100), color: false });
+    let release: () => void = () => {};
+    const step = progress.step(
+      "Build",
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    progress.note("etcd pid 42", { transient: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await step;
+    expect(text()).toContain("⠙ Build 0.");
+    expect(text()).toMatch(/Build \d\.\ds etcd pid 42/);
+  });
+
   it("colours only when asked and interactive", async () => {
     const { out, text } = capture(true);
     await createProgress(out, { now: clock(100), color: true }).step("Working", async () => "x");

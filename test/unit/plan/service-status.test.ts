@@ -77,6 +77,14 @@ describe("status", () => {
     expect(statusRow(service, observed, "fake", latest).lastResult).toBe("Warning SyncLoadBalancerFailed: boom");
   });
 
+  it("breaks a tie of one-second timestamps by write order", () => {
+    const at = "2026-01-01T00:00:00Z";
+    const ensured = event("EnsuredLoadBalancer", at, { metadata: { name: "b", resourceVersion: "120" } });
+    const ensuring = event("EnsuringLoadBalancer", at, { metadata: { name: "a", resourceVersion: "99" } });
+    expect(latestControllerEvent(service, [ensured, ensuring])?.reason).toBe("EnsuredLoadBalancer");
+    expect(latestControllerEvent(service, [ensuring, ensured])?.reason).toBe("EnsuredLoadBalancer");
+  });
+
   it("reads the time of series, classic and new-style events", () => {
     expect(eventTime(event("X", "2026-01-01T00:00:00Z"))).toEqual(new Date("2026-01-01T00:00:00Z"));
     expect(
