@@ -60,7 +60,13 @@ function checkPorts(spec: LoadBalancerSpec): ValidationIssue[] {
       return;
     }
     const first = spec.listeners[other];
-    if (first !== undefined && first.protocol !== listener.protocol && first.nodePort !== listener.nodePort)
+    if (first === undefined) return;
+    if (first.protocol === listener.protocol)
+      error(
+        `spec.ports[${i}].port`,
+        `${listener.port}/${listener.protocol} duplicates spec.ports[${other}]; give each port a different number or protocol`,
+      );
+    else if (first.nodePort !== listener.nodePort)
       error(
         `spec.ports[${i}].nodePort`,
         `must equal spec.ports[${other}].nodePort (${first.nodePort}): port ${listener.port} carries TCP and UDP, which share one TCP_UDP target group`,

@@ -287,6 +287,14 @@ describe("analyzeSpec", () => {
       ),
       "spec.ports",
     ],
+    [
+      "the same port and protocol twice",
+      withListeners(
+        { name: "a", port: 80, protocol: "TCP", nodePort: 30008 },
+        { name: "b", port: 80, protocol: "TCP", nodePort: 30009 },
+      ),
+      "spec.ports[1].port",
+    ],
     ["no healthCheckNodePort", withLocalTraffic(0), "spec.healthCheckNodePort"],
   ])("rejects %s naming %s", (_label, tweak, field) => {
     const errors = analyzeSpec(newSpec(tweak)).issues.filter((i) => i.severity === "error");

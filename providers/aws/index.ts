@@ -1,0 +1,119 @@
+/**
+ * The AWS provider's entry point: `--provider aws`. Its default export is the {@link ProviderFactory}
+ * the controller loads.
+ *
+ * Settings (`--provider-config key=value`): `region` (else `AWS_REGION` / `AWS_DEFAULT_REGION`),
+ * `endpoint` (else `AWS_ENDPOINT_URL`; for emulators such as moto or LocalStack), `vpcId` (only needed
+ * when nodes have no AWS providerID). Credentials come from the AWS SDK's default chain (environment,
+ * web identity / IRSA, profile, instance metadata) and are never logged.
+ *
+ * @module
+ */
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { LoadBalancerProvider, ProviderFactory, ProviderOptions } from "../types.ts";
+import { AwsClient, type RetryOptions } from "./client.ts";
+import type { RateClass, RateLimit } from "./operations.ts";
+import { AwsProvider } from "./provider.ts";
+import { CLUSTER_TAG_PREFIX } from "./tags.ts";
+
+export { AwsProvider } from "./provider.ts";
+
+/** The settings this provider accepts. */
+export const AWS_SETTINGS = ["region", "endpoint", "vpcId"] as const;
+
+/** Thrown by the factory for unusable settings; the message names the setting and the fix. */
+export class AwsSettingsError extends Error {
+  override readonly name = "AwsSettingsError";
+}
+
+export interface AwsSettings {
+  readonly region: string;
+  readonly endpoint?: string;
+  readonly vpcId?: string;
+}
+
+/** Settings from `--provider-config` and the environment; throws {@link AwsSettingsError}. */
+export function readAwsSettings(
+  settings: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): AwsSettings {
+  for (const key of Object.keys(settings))
+    if (!(AWS_SETTINGS as readonly string[]).includes(key))
+      throw new AwsSettingsError(`unknown AWS provider setting "${key}"; known settings: ${AWS_SETTINGS.join(", ")}`);
+  const region = nonEmpty(settings.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  if (region === undefined)
+    throw new AwsSettingsError(
+      "no AWS region: set --provider-config region=<region> or the AWS_REGION environment variable",
+    );
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+    throw new AwsSettingsError(`AWS region "${region}" is not a region name like us-east-1; fix the region setting`);
+  const endpoint = nonEmpty(settings.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
+    throw new AwsSettingsError(`AWS endpoint "${endpoint}" is not an http(s) URL; fix the endpoint setting`);
+  const vpcId = nonEmpty(settings.vpcId);
+  if (vpcId !== undefined && !/^vpc-[0-9a-f]+$/.test(vpcId))
+    throw new AwsSettingsError(`vpcId "${vpcId}" is not a VPC id (vpc-...); fix the vpcId setting`);
+  return { region, ...(endpoint !== undefined && { endpoint }), ...(vpcId !== undefined && { vpcId }) };
+}
+
+/** Overrides for tests and tools: own SDK clients (e.g. with middleware), retry and rate-limit tuning. */
+export interface AwsProviderOverrides {
+  readonly elbv2?: ElasticLoadBalancingV2Client;
+  readonly ec2?: EC2Client;
+  readonly retry?: RetryOptions;
+  readonly releaseRetry?: RetryOptions;
+  readonly rateLimits?: Readonly<Record<RateClass, RateLimit>>;
+}
+
+/** Creates the provider; the default export without overrides. */
+export function newAwsProvider(options: ProviderOptions, overrides: AwsProviderOverrides = {}): AwsProvider {
+  checkClusterName(options.clusterName);
+  const settings = readAwsSettings(options.settings);
+  const config = {
+    region: settings.region,
+    ...(settings.endpoint !== undefined && { endpoint: settings.endpoint }),
+    // The wrapper retries throttling itself, under its rate limit and with every attempt counted.
+    maxAttempts: 1,
+  };
+  const elbv2 = overrides.elbv2 ?? new ElasticLoadBalancingV2Client(config);
+  const ec2 = overrides.ec2 ?? new EC2Client(config);
+  const client = new AwsClient({
+    elbv2,
+    ec2,
+    ...(options.onCall !== undefined && { onCall: options.onCall }),
+    ...(overrides.retry !== undefined && { retry: overrides.retry }),
+    ...(overrides.rateLimits !== undefined && { rateLimits: overrides.rateLimits }),
+  });
+  options.logger.info(
+    { provider: "aws", region: settings.region, endpoint: settings.endpoint ?? "default", vpcId: settings.vpcId },
+    "AWS provider ready",
+  );
+  return new AwsProvider({
+    client,
+    logger: options.logger,
+    vpcId: settings.vpcId,
+    ...(overrides.releaseRetry !== undefined && { releaseRetry: overrides.releaseRetry }),
+    close: () => {
+      if (overrides.elbv2 === undefined) elbv2.destroy();
+      if (overrides.ec2 === undefined) ec2.destroy();
+    },
+  });
+}
+
+const createAwsProvider: ProviderFactory = (options: ProviderOptions): LoadBalancerProvider => newAwsProvider(options);
+export default createAwsProvider;
+
+function checkClusterName(clusterName: string): void {
+  // The name becomes part of a tag key: at most 128 characters, from a limited alphabet.
+  const maxLength = 128 - CLUSTER_TAG_PREFIX.length;
+  if (clusterName === "" || clusterName.length > maxLength || !/^[a-zA-Z0-9_.:/=+@-]+$/.test(clusterName))
+    throw new AwsSettingsError(
+      `cluster name "${clusterName}" cannot be used in the AWS tag ${CLUSTER_TAG_PREFIX}<cluster>: use 1-${maxLength} letters, digits or _.:/=+@-`,
+    );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}

@@ -1,0 +1,114 @@
+/**
+ * Where a new load balancer is created: its VPC and subnets. Needed only when a load balancer (or its
+ * security group) does not exist yet; an existing load balancer's VPC is read from it.
+ *
+ * The VPC is, in order: that of the subnets the annotation names; the `vpcId` provider setting; the VPC
+ * of the Service's nodes (their EC2 instances, from providerIDs). The nodes' VPC is remembered: a
+ * cluster does not move.
+ *
+ * @module
+ */
+import type { Subnet } from "@aws-sdk/client-ec2";
+import { InvalidConfigurationError } from "../errors.ts";
+import type { LoadBalancerSpec } from "../types.ts";
+import { ANNOTATION, type AwsServiceConfig, annotationField } from "./annotations.ts";
+import type { AwsClient } from "./client.ts";
+import { buildSubnetMappings, instanceIdOf } from "./model.ts";
+import type { SubnetMapping } from "./state.ts";
+import { discoverSubnets, type RouteTableInfo, resolveNamedSubnets, type SubnetInfo } from "./subnets.ts";
+import { fromTagList } from "./tags.ts";
+
+/** How many node instances to ask EC2 about when looking for the cluster's VPC. */
+const VPC_PROBE_INSTANCES = 5;
+
+export interface PlacementResult {
+  readonly vpcId: string;
+  readonly subnetMappings: readonly SubnetMapping[];
+}
+
+export class Placement {
+  readonly #client: AwsClient;
+  readonly #configuredVpcId: string | undefined;
+  #nodesVpcId: string | undefined;
+
+  constructor(client: AwsClient, vpcId: string | undefined) {
+    this.#client = client;
+    this.#configuredVpcId = vpcId;
+  }
+
+  /** The VPC and subnet mappings for a new load balancer of `spec`. */
+  async resolve(spec: LoadBalancerSpec, config: AwsServiceConfig, signal?: AbortSignal): Promise<PlacementResult> {
+    if (config.subnets !== undefined) {
+      const subnets = await this.#namedSubnets(config.subnets, signal);
+      return { vpcId: subnets[0]?.vpcId ?? "", subnetMappings: buildSubnetMappings(config, subnets) };
+    }
+    const vpcId = await this.vpcId(spec, signal);
+    const [rawSubnets, routeTables, zones] = await Promise.all([
+      this.#client.describeSubnets([{ Name: "vpc-id", Values: [vpcId] }], { signal }),
+      this.#client.describeRouteTables(vpcId, { signal }),
+      this.#client.describeAvailabilityZones({ signal }),
+    ]);
+    const subnets = discoverSubnets({
+      subnets: rawSubnets.map(toSubnetInfo).filter((s): s is SubnetInfo => s !== undefined),
+      routeTables: routeTables.map(
+        (table): RouteTableInfo => ({
+          subnetIds: (table.Associations ?? []).flatMap((a) => (a.SubnetId === undefined ? [] : [a.SubnetId])),
+          main: (table.Associations ?? []).some((a) => a.Main === true),
+          internetGateway: (table.Routes ?? []).some((r) => r.GatewayId?.startsWith("igw") ?? false),
+        }),
+      ),
+      zoneTypes: new Map(
+        zones.flatMap((z) => (z.ZoneName === undefined || z.ZoneType === undefined ? [] : [[z.ZoneName, z.ZoneType]])),
+      ),
+      scheme: config.scheme,
+      clusterName: spec.clusterName,
+    });
+    return { vpcId, subnetMappings: buildSubnetMappings(config, subnets) };
+  }
+
+  /** The cluster's VPC (see the module doc). */
+  async vpcId(spec: LoadBalancerSpec, signal?: AbortSignal): Promise<string> {
+    if (this.#configuredVpcId !== undefined) return this.#configuredVpcId;
+    if (this.#nodesVpcId !== undefined) return this.#nodesVpcId;
+    const ids = spec.nodes
+      .map((n) => instanceIdOf(n.providerID))
+      .filter((id): id is string => id !== undefined)
+      .slice(0, VPC_PROBE_INSTANCES);
+    const instances = await this.#client.describeInstances(ids, { signal });
+    const vpcId = instances.find((i) => i.VpcId !== undefined)?.VpcId;
+    if (vpcId === undefined)
+      throw new InvalidConfigurationError(
+        annotationField(ANNOTATION.subnets),
+        "cannot tell which VPC the load balancer belongs in: no node has an AWS providerID of a known EC2 instance; " +
+          "list the subnets in this annotation, or start the controller with --provider-config vpcId=<vpc-id>",
+      );
+    this.#nodesVpcId = vpcId;
+    return vpcId;
+  }
+
+  async #namedSubnets(entries: readonly string[], signal: AbortSignal | undefined): Promise<SubnetInfo[]> {
+    const ids = entries.filter((e) => e.startsWith("subnet-"));
+    const names = entries.filter((e) => !e.startsWith("subnet-"));
+    const vpcFilter = this.#configuredVpcId === undefined ? [] : [{ Name: "vpc-id", Values: [this.#configuredVpcId] }];
+    const [byId, byName] = await Promise.all([
+      ids.length === 0 ? [] : this.#client.describeSubnets([{ Name: "subnet-id", Values: ids }], { signal }),
+      names.length === 0
+        ? []
+        : this.#client.describeSubnets([{ Name: "tag:Name", Values: names }, ...vpcFilter], { signal }),
+    ]);
+    const found = [...byId, ...byName].map(toSubnetInfo).filter((s): s is SubnetInfo => s !== undefined);
+    return resolveNamedSubnets(entries, found);
+  }
+}
+
+function toSubnetInfo(subnet: Subnet): SubnetInfo | undefined {
+  if (subnet.SubnetId === undefined || subnet.VpcId === undefined || subnet.AvailabilityZone === undefined)
+    return undefined;
+  return {
+    id: subnet.SubnetId,
+    vpcId: subnet.VpcId,
+    zone: subnet.AvailabilityZone,
+    cidr: subnet.CidrBlock ?? "",
+    tags: fromTagList(subnet.Tags),
+  };
+}

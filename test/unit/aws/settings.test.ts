@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import createAwsProvider, { AwsSettingsError, newAwsProvider, readAwsSettings } from "../../../providers/aws/index.ts";
+import type { ProviderLogger } from "../../../providers/types.ts";
+
+const silent: ProviderLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe("readAwsSettings", () => {
+  it("prefers settings over the environment", () => {
+    expect(
+      readAwsSettings(
+        { region: "eu-west-1", endpoint: "http://127.0.0.1:5000", vpcId: "vpc-0abc" },
+        { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL: "http://elsewhere" },
+      ),
+    ).toEqual({ region: "eu-west-1", endpoint: "http://127.0.0.1:5000", vpcId: "vpc-0abc" });
+  });
+
+  it("falls back to AWS_REGION, AWS_DEFAULT_REGION and AWS_ENDPOINT_URL", () => {
+    expect(readAwsSettings({}, { AWS_DEFAULT_REGION: "ap-southeast-2" })).toEqual({ region: "ap-southeast-2" });
+    expect(readAwsSettings({}, { AWS_REGION: "us-west-2", AWS_ENDPOINT_URL: "https://localhost:4566" })).toEqual({
+      region: "us-west-2",
+      endpoint: "https://localhost:4566",
+    });
+  });
+
+  it.each([
+    [{ regoin: "us-east-1" }, {}, /unknown AWS provider setting "regoin"; known settings: region, endpoint, vpcId/],
+    [{}, {}, /no AWS region: set --provider-config region=<region> or the AWS_REGION/],
+    [{ region: "useast1" }, {}, /not a region name/],
+    [{ region: "us-east-1", endpoint: "localhost:4566" }, {}, /not an http\(s\) URL/],
+    [{ region: "us-east-1", vpcId: "default" }, {}, /not a VPC id/],
+  ])("rejects %j with a message naming the fix", (settings, env, message) => {
+    expect(() => readAwsSettings(settings, env)).toThrow(AwsSettingsError);
+    expect(() => readAwsSettings(settings, env)).toThrow(message);
+  });
+});
+
+describe("the provider factory", () => {
+  it("is the default export and builds a provider named aws", async () => {
+    const provider = await createAwsProvider({
+      clusterName: "prod",
+      logger: silent,
+      settings: { region: "us-east-1" },
+    });
+    expect(provider.name).toBe("aws");
+    expect(typeof provider.validate).toBe("function");
+    await provider.close?.();
+  });
+
+  it.each(["", "x".repeat(107), "has space", "bad,comma"])("rejects the cluster name %j", (clusterName) => {
+    expect(() => newAwsProvider({ clusterName, logger: silent, settings: { region: "us-east-1" } })).toThrow(
+      /cannot be used in the AWS tag kubernetes\.io\/cluster\//,
+    );
+  });
+
+  it("never logs credentials", () => {
+    const logged: unknown[] = [];
+    const logger: ProviderLogger = { ...silent, info: (obj) => logged.push(obj) };
+    const previous = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = "very-secret-value";
+    try {
+      newAwsProvider({ clusterName: "prod", logger, settings: { region: "us-east-1" } });
+    } finally {
+      if (previous === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = previous;
+    }
+    expect(logged.length).toBeGreaterThan(0);
+    expect(JSON.stringify(logged)).not.toContain("very-secret-value");
+  });
+});
