@@ -67,6 +67,10 @@ export function applyChange(
       return;
     case "RegisterTargets": {
       const group = targetGroup(loadBalancer, change.operation, change.id);
+      if (group.targets.length === 0 && change.nodes === change.desired) {
+        group.targets = change.desired;
+        return;
+      }
       const merged = mergeSorted(group.targets, change.nodes);
       group.targets = sameList(merged, change.desired) ? change.desired : merged;
       return;

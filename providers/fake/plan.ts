@@ -132,11 +132,12 @@ const namesByNodeList = new WeakMap<readonly NodeSpec[], readonly string[]>();
 
 /**
  * Sorted, unique names of `nodes`. Cached per array, so Services built from the same node list share
- * one target list (the controller builds the list once per node-set change).
+ * one target list (the controller builds the list once per node-set change). The cache is re-checked
+ * against the array on every use, so a caller that edits its array in place still gets fresh names.
  */
 export function targetNames(nodes: readonly NodeSpec[]): readonly string[] {
   const cached = namesByNodeList.get(nodes);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined && namesMatch(cached, nodes)) return cached;
   const names = nodes.map((node) => node.name);
   if (!isStrictlySorted(names)) {
     names.sort();
@@ -209,6 +210,12 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 
 function sameHealthCheck(a: ObservedHealthCheck, b: ObservedHealthCheck): boolean {
   return a.protocol === b.protocol && a.port === b.port && a.path === b.path;
+}
+
+function namesMatch(names: readonly string[], nodes: readonly NodeSpec[]): boolean {
+  if (names.length !== nodes.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== nodes[i]?.name) return false;
+  return true;
 }
 
 function isStrictlySorted(names: readonly string[]): boolean {

@@ -17,11 +17,20 @@ describe("target list helpers", () => {
 
   it("sorts and de-duplicates node names, and caches them per node list", () => {
     const [one, two, three] = exampleNodes(3) as [NodeSpec, NodeSpec, NodeSpec];
-    const unsorted = [three, one, two, one];
-    const names = targetNames(unsorted);
-    expect(names).toEqual(["node-1", "node-2", "node-3"]);
+    expect(targetNames([three, one, two, one])).toEqual(["node-1", "node-2", "node-3"]);
+    const sorted = [one, two, three];
+    const names = targetNames(sorted);
     expect(Object.isFrozen(names)).toBe(true);
-    expect(targetNames(unsorted)).toBe(names);
+    expect(targetNames(sorted)).toBe(names);
     expect(targetNames([one, two, three])).not.toBe(names);
+  });
+
+  it("notices a node list edited in place", () => {
+    const [one, two, three] = exampleNodes(3) as [NodeSpec, NodeSpec, NodeSpec];
+    const list = [one, two];
+    const before = targetNames(list);
+    expect(targetNames(list)).toBe(before);
+    list.push(three);
+    expect(targetNames(list)).toEqual(["node-1", "node-2", "node-3"]);
   });
 });
