@@ -26,7 +26,3 @@ export type FakeOperation = keyof typeof FAKE_OPERATIONS;
 export function isMutating(operation: FakeOperation): boolean {
   return FAKE_OPERATIONS[operation];
 }
-
-export function isFakeOperation(value: string): value is FakeOperation {
-  return Object.hasOwn(FAKE_OPERATIONS, value);
-}
