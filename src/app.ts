@@ -212,6 +212,7 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
         logger.error({ err: error.message }, "leader election lost; exiting so a fresh process campaigns again");
         return EXIT_FAILURE;
       }
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, "controller failed");
       throw error;
     }
     logger.info("stopped");
