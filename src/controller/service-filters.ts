@@ -69,7 +69,8 @@ export function shouldEnqueueUpdatedService(old: V1Service, current: V1Service, 
   return (
     old.metadata?.uid !== current.metadata?.uid ||
     !deepEqual(old.metadata?.deletionTimestamp, current.metadata?.deletionTimestamp) ||
-    hasFinalizer(old, finalizer) !== hasFinalizer(current, finalizer) ||
+    // Only a removal: adding it is our own first write, and re-running for that would repeat the ensure.
+    (hasFinalizer(old, finalizer) && !hasFinalizer(current, finalizer)) ||
     !deepEqual(old.spec, current.spec) ||
     !deepEqual(old.metadata?.annotations ?? {}, current.metadata?.annotations ?? {})
   );

@@ -146,6 +146,7 @@ describe("shouldEnqueueUpdatedService", () => {
     ],
     ["deletion started", base, newService("a", tweakFinalizers(UPSTREAM_CLEANUP_FINALIZER), tweakDeleting), true],
     ["our finalizer removed by someone", base, newService("a"), true],
+    ["our finalizer added (our own write)", newService("a"), base, false],
     [
       "neither version ours",
       newService("a", tweakType("NodePort")),
