@@ -228,13 +228,19 @@ export function buildDesiredState(
     },
     securityGroup: {
       name: securityGroupName(scope),
-      description: `lb-provisioner: load balancer of ${spec.service.namespace}/${spec.service.name} in cluster ${spec.clusterName}`,
+      description: securityGroupDescription(spec),
       tags,
       ingress: [...ingress.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, rule]) => rule),
     },
     targetGroups,
     listeners,
   };
+}
+
+/** EC2 allows 255 characters; long namespaces, names and cluster names are cut, the tags say it all. */
+function securityGroupDescription(spec: LoadBalancerSpec): string {
+  const text = `lb-provisioner: load balancer of ${spec.service.namespace}/${spec.service.name} in cluster ${spec.clusterName}`;
+  return text.length <= 255 ? text : `${text.slice(0, 252)}...`;
 }
 
 function loadBalancerAttributes(config: AwsServiceConfig): Tags {

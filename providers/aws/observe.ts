@@ -106,7 +106,7 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
       owned.set(tg.name, tg);
     }
   } else if (mode === "delete") {
-    for (const tg of await findLeftoverTargetGroups(client, ref, signal))
+    for (const tg of await findServiceTargetGroups(client, ref, signal))
       if (!owned.has(tg.name)) owned.set(tg.name, tg);
   }
 
@@ -180,19 +180,19 @@ async function ownedLoadBalancer(
 }
 
 /**
- * Target groups of this Service that no load balancer uses: what a delete interrupted after the load
- * balancer was gone, or a failed replacement, leaves behind. Names narrow the search before tags prove
- * ownership. Lists every target group of the region, so it runs only when deleting.
+ * Every target group of this Service, attached or not: also finds what a delete interrupted after the
+ * load balancer was gone, or a failed replacement, left behind. Names narrow the search before tags
+ * prove ownership. Lists every target group of the region, so it runs only when deleting.
  */
-async function findLeftoverTargetGroups(
+async function findServiceTargetGroups(
   client: AwsClient,
   ref: LoadBalancerRef,
   signal: AbortSignal | undefined,
 ): Promise<ActualTargetGroup[]> {
   const prefix = namePrefix({ namespace: ref.service.namespace, name: ref.service.name });
-  const candidates = (await client.listTargetGroups({ signal })).filter(
-    (tg) => tg.TargetGroupName?.startsWith(prefix) && (tg.LoadBalancerArns ?? []).length === 0,
-  );
+  // Not filtered by LoadBalancerArns: that list lags behind deletions (in emulators, forever), and
+  // deleting the Service deletes all of its target groups anyway.
+  const candidates = (await client.listTargetGroups({ signal })).filter((tg) => tg.TargetGroupName?.startsWith(prefix));
   if (candidates.length === 0) return [];
   const tags = await client.describeTags(
     candidates.map((tg) => tg.TargetGroupArn ?? ""),

@@ -187,6 +187,14 @@ describe("buildDesiredState", () => {
     });
   });
 
+  it("keeps the security group description within EC2's 255 characters", () => {
+    const spec = newSpec((s) => {
+      s.service = { namespace: "n".repeat(63), name: "s".repeat(63) };
+      s.clusterName = "c".repeat(106);
+    });
+    expect(desiredOf(spec).securityGroup.description.length).toBeLessThanOrEqual(255);
+  });
+
   it("gives a new target group name when an immutable field changes, and keeps the others", () => {
     const twoPorts = withListeners(
       { name: "a", port: 80, protocol: "TCP", nodePort: 30080 },

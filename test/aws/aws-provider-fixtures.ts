@@ -1,0 +1,132 @@
+/**
+ * What the AWS provider's aws-tier tests share: real SDK clients pointed at the test endpoint, a call
+ * recorder installed as SDK middleware (so counts come from what was really sent, not from the
+ * provider's own reporting), the provider built on those clients, and seeded instances as Nodes.
+ *
+ * @module
+ */
+import { CreateTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { type AwsProvider, newAwsProvider } from "../../providers/aws/index.ts";
+import type { NodeSpec, ProviderCall, ProviderLogger } from "../../providers/types.ts";
+import type { AwsEndpoint, SeededAwsNetwork } from "../harness/index.ts";
+
+/** One request the SDK sent, as seen by the middleware. */
+export interface SentCall {
+  /** Operation name, e.g. `RegisterTargets`. */
+  readonly operation: string;
+  /** By AWS naming: everything but `Describe*`/`Get*`/`List*` changes something. */
+  readonly mutating: boolean;
+  /** The request's input (e.g. `TargetGroupArn`), for asserting what a call touched. */
+  readonly input: Readonly<Record<string, unknown>>;
+}
+
+/** Records every command either client sends. */
+export class CallRecorder {
+  readonly calls: SentCall[] = [];
+
+  attach(clients: AwsClients): void {
+    const options = { step: "initialize", name: "lbpTestCallRecorder" } as const;
+    clients.elbv2.middlewareStack.add(
+      (next, context) => async (args) => {
+        this.#record(context.commandName, args.input);
+        return next(args);
+      },
+      options,
+    );
+    clients.ec2.middlewareStack.add(
+      (next, context) => async (args) => {
+        this.#record(context.commandName, args.input);
+        return next(args);
+      },
+      options,
+    );
+  }
+
+  #record(commandName: string | undefined, input: object): void {
+    const operation = String(commandName ?? "").replace(/Command$/, "");
+    this.calls.push({ operation, mutating: !/^(Describe|Get|List)/.test(operation), input: { ...input } });
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+  }
+
+  mutating(): SentCall[] {
+    return this.calls.filter((c) => c.mutating);
+  }
+
+  /** `Operation` names of the mutating calls, in order. */
+  mutatingOperations(): string[] {
+    return this.mutating().map((c) => c.operation);
+  }
+}
+
+export interface AwsClients {
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly ec2: EC2Client;
+}
+
+/** SDK clients for the endpoint, with the recorder attached when given. */
+export function awsClients(endpoint: AwsEndpoint, recorder?: CallRecorder): AwsClients {
+  const config = {
+    region: endpoint.region,
+    endpoint: endpoint.endpoint,
+    credentials: { ...endpoint.credentials },
+    maxAttempts: 1,
+  };
+  const clients = { elbv2: new ElasticLoadBalancingV2Client(config), ec2: new EC2Client(config) };
+  recorder?.attach(clients);
+  return clients;
+}
+
+export const silentLogger: ProviderLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The AWS provider on the given clients; release retries are short because the emulator frees at once. */
+export function awsProviderOn(
+  endpoint: AwsEndpoint,
+  clients: AwsClients,
+  options: { clusterName: string; onCall?: (call: ProviderCall) => void },
+): AwsProvider {
+  return newAwsProvider(
+    {
+      clusterName: options.clusterName,
+      logger: silentLogger,
+      ...(options.onCall !== undefined && { onCall: options.onCall }),
+      settings: { region: endpoint.region, endpoint: endpoint.endpoint },
+    },
+    {
+      elbv2: clients.elbv2,
+      ec2: clients.ec2,
+      releaseRetry: { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 500 },
+    },
+  );
+}
+
+/** The seeded instances as the Nodes a controller would hand the provider. */
+export function nodesOf(network: SeededAwsNetwork): NodeSpec[] {
+  return network.instances.map((instance) => ({
+    name: instance.nodeName,
+    providerID: instance.providerID,
+    addresses: [
+      { type: "InternalIP", address: instance.privateIp },
+      { type: "Hostname", address: instance.nodeName },
+    ],
+    zone: instance.zone,
+    labels: { "kubernetes.io/hostname": instance.nodeName, "topology.kubernetes.io/zone": instance.zone },
+  }));
+}
+
+/** Marks the seeded subnets as shared with more clusters, as operators do for shared VPCs. */
+export async function shareSubnets(
+  ec2: EC2Client,
+  network: SeededAwsNetwork,
+  clusters: readonly string[],
+): Promise<void> {
+  await ec2.send(
+    new CreateTagsCommand({
+      Resources: network.subnets.map((s) => s.subnetId),
+      Tags: clusters.map((cluster) => ({ Key: `kubernetes.io/cluster/${cluster}`, Value: "shared" })),
+    }),
+  );
+}
