@@ -286,7 +286,10 @@ class Reconcile {
     memo.ensured = { ...wanted, status };
     if (announce) events.record(subject, "Normal", EventReason.EnsuredLoadBalancer, EventMessage.ensured);
     else if (nodesChanged) events.record(subject, "Normal", EventReason.UpdatedLoadBalancer, EventMessage.updatedHosts);
-    this.#log.debug({ nodes: spec.nodes.length, listeners: spec.listeners.length }, "ensured load balancer");
+    const summary = { nodes: spec.nodes.length, listeners: spec.listeners.length, ingress: status.ingress };
+    if (announce) this.#log.info(summary, "ensured load balancer");
+    else if (nodesChanged) this.#log.info(summary, "updated load balancer nodes");
+    else this.#log.debug(summary, "re-ensured load balancer (resync)");
     return { kind: "ensured" };
   }
 
