@@ -11,7 +11,12 @@
  * No output of any process contains the bearer token or the AWS secret key it was given.
  */
 import { randomBytes } from "node:crypto";
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -130,6 +135,19 @@ describe("lb-provisioner run --provider aws, end to end", () => {
         return service === undefined ? [] : [{ ...tg, service }];
       }),
     };
+  }
+
+  /** Security groups made for a Service of this cluster (the seed's node group has no Service tag). */
+  async function ownedSecurityGroups(): Promise<string[]> {
+    const found = await ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: `tag:${CLUSTER_TAG}`, Values: ["owned"] },
+          { Name: "tag-key", Values: [SERVICE_TAG] },
+        ],
+      }),
+    );
+    return (found.SecurityGroups ?? []).map((group) => group.GroupId ?? "");
   }
 
   async function targetsOf(targetGroupArn: string): Promise<{ id: string; port: number }[]> {
@@ -340,6 +358,8 @@ describe("lb-provisioner run --provider aws, end to end", () => {
   });
 
   it("deletes everything it owns when the Services are deleted", async () => {
+    // The load balancers' security groups exist now, so "none left" below is not vacuous.
+    expect((await ownedSecurityGroups()).length).toBeGreaterThan(0);
     for (const name of ["myapp-service", "crash-mid-provisioning", "after-handover"]) {
       await core.deleteNamespacedService({ namespace: "default", name });
     }
@@ -351,6 +371,7 @@ describe("lb-provisioner run --provider aws, end to end", () => {
       "kubernetes",
     ]);
     expect(await owned()).toEqual({ loadBalancers: [], targetGroups: [] });
+    expect(await ownedSecurityGroups()).toEqual([]);
   });
 
   it("exits 0 on SIGTERM within the grace period, and printed no credential", async () => {
