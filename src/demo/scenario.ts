@@ -14,7 +14,7 @@ import { formatIngress } from "../plan/diff.ts";
 import { refOf } from "../plan/run-plan.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { type NodeBacking, SEED_NAMESPACE, SEED_NODE_PORT, SEED_SERVICE_NAME, seedNode, seedService } from "./seed.ts";
-import { describeTarget, LOAD_BALANCER_HEADERS, loadBalancerRows, renderTable } from "./table.ts";
+import { describeTarget, renderLoadBalancerTable } from "./table.ts";
 import { until } from "./wait.ts";
 
 /** A cluster the demo can use: the embedded control plane, or anything with the same surface. */
@@ -191,7 +191,7 @@ async function story(
     (observed) => `${targetCount(observed)} targets`,
   );
   progress.line("");
-  progress.line(renderTable(LOAD_BALANCER_HEADERS, loadBalancerRows(converged, nodes)));
+  progress.line(renderLoadBalancerTable(converged, nodes));
 
   const fourth = NODES + 1;
   await progress.step(
@@ -206,7 +206,7 @@ async function story(
     (observed) => newTargets(converged, observed, nodes),
   );
   progress.line("");
-  progress.line(renderTable(LOAD_BALANCER_HEADERS, loadBalancerRows(grown, nodes)));
+  progress.line(renderLoadBalancerTable(grown, nodes));
 
   if (options.keep) {
     progress.line(

@@ -56,6 +56,18 @@ function blankRepeats(rows: readonly string[][], columns: number): string[][] {
   });
 }
 
+/** The load balancer as a table; the HEALTH column only when the provider reports health. */
+export function renderLoadBalancerTable(observed: ObservedLoadBalancer, nodes: readonly NodeSpec[]): string {
+  const rows = loadBalancerRows(observed, nodes);
+  const withHealth = rows.some((row) => (row[5] ?? "") !== "");
+  return withHealth
+    ? renderTable(LOAD_BALANCER_HEADERS, rows)
+    : renderTable(
+        LOAD_BALANCER_HEADERS.slice(0, 5),
+        rows.map((row) => row.slice(0, 5)),
+      );
+}
+
 /** `node-1 192.168.1.2:30008`: the node's name and the address:port traffic goes to. */
 export function describeTarget(target: ObservedTarget, nodes: readonly NodeSpec[]): string {
   const node = nodes.find(

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { NodeSpec, ObservedLoadBalancer } from "../../../providers/index.ts";
-import { describeTarget, LOAD_BALANCER_HEADERS, loadBalancerRows, renderTable } from "../../../src/demo/table.ts";
+import {
+  describeTarget,
+  LOAD_BALANCER_HEADERS,
+  loadBalancerRows,
+  renderLoadBalancerTable,
+  renderTable,
+} from "../../../src/demo/table.ts";
 
 const nodes: NodeSpec[] = [1, 2, 3].map((index) => ({
   name: `node-${index}`,
@@ -51,6 +57,22 @@ describe("loadBalancerRows", () => {
         "default/myapp-service  lb.example.test  80/TCP ->   TCP:30008 ->  node-1 192.168.1.2:30008  healthy",
         "                                                                  node-2 192.168.1.3:30008",
         "                                        443/TLS ->  TLS:30443 ->  (no targets)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("shows the HEALTH column only when the provider reports health", () => {
+    const unhealthy = renderLoadBalancerTable(observed, nodes);
+    expect(unhealthy.split("\n")[0]).toMatch(/TARGET +HEALTH$/);
+    const silent = {
+      ...observed,
+      listeners: [{ port: 80, protocol: "TCP", targetPort: 30008, targets: [{ id: "node-1", port: 30008 }] }],
+    };
+    expect(renderLoadBalancerTable(silent, nodes)).toBe(
+      [
+        "SERVICE                ADDRESS          LISTENER   TARGET GROUP  TARGET",
+        "default/myapp-service  lb.example.test  80/TCP ->  TCP:30008 ->  node-1 192.168.1.2:30008",
         "",
       ].join("\n"),
     );
