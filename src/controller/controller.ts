@@ -14,7 +14,9 @@
  *   exactly that delay; invalid input is not requeued (a change to the Service or nodes brings it
  *   back); anything else requeues with per-key exponential backoff.
  * - Stopping: the queue stops handing out keys, in-flight reconciles get `drainTimeoutMs` to finish,
- *   then their provider calls are aborted; informers stop last.
+ *   then their provider calls are aborted; informers stop last. When the stop is a lost Lease (the
+ *   signal's reason is a `LeadershipLostError`), provider calls are aborted at once: another replica may
+ *   already be leading.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import { CoreV1Api, type KubeConfig, type V1Node, type V1Service } from "@kubern
 import type { LoadBalancerProvider } from "../../providers/index.ts";
 import { EventRecorder } from "../kube/event-recorder.ts";
 import { ResilientInformer } from "../kube/informer.ts";
+import { LeadershipLostError } from "../kube/leader-election.ts";
 import { ServiceWriter } from "../kube/service-writer.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
@@ -222,7 +225,9 @@ class Run {
     clearInterval(this.#resyncTimer);
     clearTimeout(this.#nodeTimer);
     this.#queue.shutDown();
-    const drainTimeoutMs = this.#options.drainTimeoutMs ?? 10_000;
+    // After losing the Lease another replica may already be leading: stop cloud calls at once rather
+    // than drain (every provider call is idempotent, so the new leader converges from wherever we were).
+    const drainTimeoutMs = signal.reason instanceof LeadershipLostError ? 0 : (this.#options.drainTimeoutMs ?? 10_000);
     const drained = await Promise.race([
       this.#queue.drained().then(() => true),
       sleep(drainTimeoutMs).then(() => false),

@@ -153,6 +153,8 @@ class Reconcile {
       memory.set(this.#key, memo);
     }
     if (needsCleanup(service, selection)) return this.#cleanup(service);
+    // Being deleted without our finalizer: it cannot take one any more, so treat it as gone.
+    if (service.metadata?.deletionTimestamp) return this.#forgetDeleted();
     if (!wantsLoadBalancer(service, selection)) {
       memory.delete(this.#key);
       return { kind: "ignored" };
@@ -161,9 +163,9 @@ class Reconcile {
   }
 
   /**
-   * The Service is gone. Normally its finalizer made us clean up first and nothing is remembered. If we
-   * ensured a load balancer for it and it vanished anyway (its finalizer was removed by hand), delete
-   * the load balancer now rather than leak it.
+   * The Service is gone (or going without our finalizer). Normally its finalizer made us clean up first
+   * and nothing is remembered. If we ensured a load balancer for it and it vanished anyway (its
+   * finalizer was removed by hand), delete the load balancer now rather than leak it.
    */
   async #forgetDeleted(): Promise<ReconcileOutcome> {
     const memo = this.#ctx.memory.get(this.#key);

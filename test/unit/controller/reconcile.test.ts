@@ -292,6 +292,17 @@ describe("reconcileService", () => {
     expect(events.recorded).toEqual([]);
   });
 
+  it("does not try to ensure a Service that is being deleted without our finalizer", async () => {
+    services.put(
+      newService("myapp", tweakFinalizers("example.com/other"), (service) => {
+        service.metadata = { ...service.metadata, deletionTimestamp: new Date() };
+      }),
+    );
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+    expect(provider.calls).toHaveLength(0);
+    expect(services.writes).toEqual([]);
+  });
+
   it("deletes the load balancer of a Service that vanished without its finalizer", async () => {
     services.put(newService("myapp"));
     await reconcileService(key, ctx);
