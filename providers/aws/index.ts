@@ -28,7 +28,8 @@ export class AwsSettingsError extends Error {
 }
 
 export interface AwsSettings {
-  readonly region: string;
+  /** Absent when neither the settings nor the environment name one; see {@link resolveRegion}. */
+  readonly region?: string;
   readonly endpoint?: string;
   readonly vpcId?: string;
 }
@@ -42,19 +43,40 @@ export function readAwsSettings(
     if (!(AWS_SETTINGS as readonly string[]).includes(key))
       throw new AwsSettingsError(`unknown AWS provider setting "${key}"; known settings: ${AWS_SETTINGS.join(", ")}`);
   const region = nonEmpty(settings.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-  if (region === undefined)
-    throw new AwsSettingsError(
-      "no AWS region: set --provider-config region=<region> or the AWS_REGION environment variable",
-    );
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
-    throw new AwsSettingsError(`AWS region "${region}" is not a region name like us-east-1; fix the region setting`);
+  if (region !== undefined) checkRegion(region);
   const endpoint = nonEmpty(settings.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
     throw new AwsSettingsError(`AWS endpoint "${endpoint}" is not an http(s) URL; fix the endpoint setting`);
   const vpcId = nonEmpty(settings.vpcId);
   if (vpcId !== undefined && !/^vpc-[0-9a-f]+$/.test(vpcId))
     throw new AwsSettingsError(`vpcId "${vpcId}" is not a VPC id (vpc-...); fix the vpcId setting`);
-  return { region, ...(endpoint !== undefined && { endpoint }), ...(vpcId !== undefined && { vpcId }) };
+  return {
+    ...(region !== undefined && { region }),
+    ...(endpoint !== undefined && { endpoint }),
+    ...(vpcId !== undefined && { vpcId }),
+  };
+}
+
+/**
+ * The region to use: the setting or environment, else the AWS SDK's own resolution (the shared config
+ * file's profile). Fails with a message naming both ways to set it.
+ */
+export async function resolveRegion(settings: AwsSettings): Promise<string> {
+  if (settings.region !== undefined) return settings.region;
+  const probe = new EC2Client({});
+  try {
+    const region = await probe.config.region();
+    checkRegion(region);
+    return region;
+  } catch (error) {
+    if (error instanceof AwsSettingsError) throw error;
+    throw new AwsSettingsError(
+      "no AWS region: set --provider-config region=<region>, the AWS_REGION environment variable, or a region in the AWS config file",
+      { cause: error },
+    );
+  } finally {
+    probe.destroy();
+  }
 }
 
 /** Overrides for tests and tools: own SDK clients (e.g. with middleware), retry and rate-limit tuning. */
@@ -66,12 +88,16 @@ export interface AwsProviderOverrides {
   readonly rateLimits?: Readonly<Record<RateClass, RateLimit>>;
 }
 
-/** Creates the provider; the default export without overrides. */
-export function newAwsProvider(options: ProviderOptions, overrides: AwsProviderOverrides = {}): AwsProvider {
+/** Creates the provider; the default export is this without overrides. */
+export async function newAwsProvider(
+  options: ProviderOptions,
+  overrides: AwsProviderOverrides = {},
+): Promise<AwsProvider> {
   checkClusterName(options.clusterName);
   const settings = readAwsSettings(options.settings);
+  const region = await resolveRegion(settings);
   const config = {
-    region: settings.region,
+    region,
     ...(settings.endpoint !== undefined && { endpoint: settings.endpoint }),
     // The wrapper retries throttling itself, under its rate limit and with every attempt counted.
     maxAttempts: 1,
@@ -86,7 +112,7 @@ export function newAwsProvider(options: ProviderOptions, overrides: AwsProviderO
     ...(overrides.rateLimits !== undefined && { rateLimits: overrides.rateLimits }),
   });
   options.logger.info(
-    { provider: "aws", region: settings.region, endpoint: settings.endpoint ?? "default", vpcId: settings.vpcId },
+    { provider: "aws", region, endpoint: settings.endpoint ?? "default", vpcId: settings.vpcId },
     "AWS provider ready",
   );
   return new AwsProvider({
@@ -101,8 +127,14 @@ export function newAwsProvider(options: ProviderOptions, overrides: AwsProviderO
   });
 }
 
-const createAwsProvider: ProviderFactory = (options: ProviderOptions): LoadBalancerProvider => newAwsProvider(options);
+const createAwsProvider: ProviderFactory = (options: ProviderOptions): Promise<LoadBalancerProvider> =>
+  newAwsProvider(options);
 export default createAwsProvider;
+
+function checkRegion(region: string): void {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+    throw new AwsSettingsError(`AWS region "${region}" is not a region name like us-east-1; fix the region setting`);
+}
 
 function checkClusterName(clusterName: string): void {
   // The name becomes part of a tag key: at most 128 characters, from a limited alphabet.

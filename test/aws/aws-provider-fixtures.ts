@@ -87,7 +87,7 @@ export function awsProviderOn(
   endpoint: AwsEndpoint,
   clients: AwsClients,
   options: { clusterName: string; onCall?: (call: ProviderCall) => void },
-): AwsProvider {
+): Promise<AwsProvider> {
   return newAwsProvider(
     {
       clusterName: options.clusterName,

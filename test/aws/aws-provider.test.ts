@@ -46,7 +46,7 @@ beforeAll(async () => {
   clients = awsClients(endpoint, recorder);
   network = await seedAwsNetwork(clients.ec2, { clusterName: CLUSTER, instances: 4 });
   nodes = nodesOf(network);
-  provider = awsProviderOn(endpoint, clients, { clusterName: CLUSTER });
+  provider = await awsProviderOn(endpoint, clients, { clusterName: CLUSTER });
 });
 
 afterEach(async () => {
@@ -503,7 +503,7 @@ describe("deletion", () => {
     const service = spec("aborted");
     const controller = new AbortController();
     const reason = new Error("stop");
-    const aborting = awsProviderOn(endpoint, clients, {
+    const aborting = await awsProviderOn(endpoint, clients, {
       clusterName: CLUSTER,
       onCall: (call) => {
         if (call.operation === "CreateLoadBalancer") controller.abort(reason);

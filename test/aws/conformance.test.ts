@@ -24,7 +24,7 @@ describeProviderConformance({
     const network = await seedAwsNetwork(clients.ec2, { clusterName: CLUSTER, instances: 5 });
     // lists-owned-load-balancers builds one load balancer for a second cluster in the same VPC.
     await shareSubnets(clients.ec2, network, [`${CLUSTER}-other`]);
-    const provider = awsProviderOn(endpoint, clients, { clusterName: CLUSTER, onCall });
+    const provider = await awsProviderOn(endpoint, clients, { clusterName: CLUSTER, onCall });
     return {
       provider,
       nodes: nodesOf(network),

@@ -1,5 +1,13 @@
-import { describe, expect, it } from "vitest";
-import createAwsProvider, { AwsSettingsError, newAwsProvider, readAwsSettings } from "../../../providers/aws/index.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import createAwsProvider, {
+  AwsSettingsError,
+  newAwsProvider,
+  readAwsSettings,
+  resolveRegion,
+} from "../../../providers/aws/index.ts";
 import type { ProviderLogger } from "../../../providers/types.ts";
 
 const silent: ProviderLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -24,13 +32,44 @@ describe("readAwsSettings", () => {
 
   it.each([
     [{ regoin: "us-east-1" }, {}, /unknown AWS provider setting "regoin"; known settings: region, endpoint, vpcId/],
-    [{}, {}, /no AWS region: set --provider-config region=<region> or the AWS_REGION/],
     [{ region: "useast1" }, {}, /not a region name/],
     [{ region: "us-east-1", endpoint: "localhost:4566" }, {}, /not an http\(s\) URL/],
     [{ region: "us-east-1", vpcId: "default" }, {}, /not a VPC id/],
   ])("rejects %j with a message naming the fix", (settings, env, message) => {
     expect(() => readAwsSettings(settings, env)).toThrow(AwsSettingsError);
     expect(() => readAwsSettings(settings, env)).toThrow(message);
+  });
+});
+
+describe("resolveRegion", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  function withConfigFile(contents: string): void {
+    const dir = mkdtempSync(join(tmpdir(), "lbp-aws-config-"));
+    writeFileSync(join(dir, "config"), contents);
+    vi.stubEnv("AWS_CONFIG_FILE", join(dir, "config"));
+    vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", join(dir, "credentials"));
+    vi.stubEnv("AWS_REGION", undefined);
+    vi.stubEnv("AWS_DEFAULT_REGION", undefined);
+    vi.stubEnv("AWS_PROFILE", undefined);
+  }
+
+  it("uses the configured region first", async () => {
+    expect(await resolveRegion({ region: "eu-central-1" })).toBe("eu-central-1");
+  });
+
+  it("falls back to the AWS SDK's resolution (the config file's profile)", async () => {
+    withConfigFile("[default]\nregion = ca-central-1\n");
+    expect(await resolveRegion(readAwsSettings({}))).toBe("ca-central-1");
+  });
+
+  it("names every way to set a region when there is none", async () => {
+    withConfigFile("");
+    await expect(resolveRegion(readAwsSettings({}))).rejects.toThrow(
+      /no AWS region: set --provider-config region=<region>, the AWS_REGION environment variable, or a region in the AWS config file/,
+    );
   });
 });
 
@@ -46,19 +85,19 @@ describe("the provider factory", () => {
     await provider.close?.();
   });
 
-  it.each(["", "x".repeat(107), "has space", "bad,comma"])("rejects the cluster name %j", (clusterName) => {
-    expect(() => newAwsProvider({ clusterName, logger: silent, settings: { region: "us-east-1" } })).toThrow(
+  it.each(["", "x".repeat(107), "has space", "bad,comma"])("rejects the cluster name %j", async (clusterName) => {
+    await expect(newAwsProvider({ clusterName, logger: silent, settings: { region: "us-east-1" } })).rejects.toThrow(
       /cannot be used in the AWS tag kubernetes\.io\/cluster\//,
     );
   });
 
-  it("never logs credentials", () => {
+  it("never logs credentials", async () => {
     const logged: unknown[] = [];
     const logger: ProviderLogger = { ...silent, info: (obj) => logged.push(obj) };
     const previous = process.env.AWS_SECRET_ACCESS_KEY;
     process.env.AWS_SECRET_ACCESS_KEY = "very-secret-value";
     try {
-      newAwsProvider({ clusterName: "prod", logger, settings: { region: "us-east-1" } });
+      await (await newAwsProvider({ clusterName: "prod", logger, settings: { region: "us-east-1" } })).close();
     } finally {
       if (previous === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       else process.env.AWS_SECRET_ACCESS_KEY = previous;
