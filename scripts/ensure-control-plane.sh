@@ -8,7 +8,7 @@ KUBE_VERSION="${LBP_KUBE_VERSION:-1.37.2}"
 ETCD_VERSION="${LBP_ETCD_VERSION:-3.6.16}"
 CACHE_ROOT="${LBP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lb-provisioner}"
 
-fail() { echo "lb-provisioner: $*" >&2; exit 1; }
+fail() { echo "lb-provisioner: error: $*" >&2; exit 1; }
 
 if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
   [[ -x "$KUBEBUILDER_ASSETS/kube-apiserver" && -x "$KUBEBUILDER_ASSETS/etcd" ]] \
@@ -67,7 +67,11 @@ package tools
 import _ "k8s.io/kubernetes/cmd/kube-apiserver"
 GO
 go mod tidy >&2
-go build -trimpath -ldflags='-s -w' -o "$dest/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
+# Stamp the version the apiserver reports on /version (a plain `go build` says v0.0.0-master).
+version_pkg=k8s.io/component-base/version
+ldflags="-s -w -X $version_pkg.gitVersion=v$KUBE_VERSION -X $version_pkg.gitMajor=1"
+ldflags+=" -X $version_pkg.gitMinor=${minor_patch%%.*} -X $version_pkg.gitTreeState=clean"
+go build -trimpath -ldflags="$ldflags" -o "$dest/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2
 
 # etcd: the server module is itself package main.
 mkdir -p "$work/etcd" && cd "$work/etcd"

@@ -7,7 +7,7 @@ MOTO_VERSION="${LBP_MOTO_VERSION:-5.2.5}"
 CACHE_ROOT="${LBP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lb-provisioner}"
 venv="$CACHE_ROOT/moto-$MOTO_VERSION"
 
-fail() { echo "lb-provisioner: $*" >&2; exit 1; }
+fail() { echo "lb-provisioner: error: $*" >&2; exit 1; }
 
 # The marker is written last, so an interrupted install is never mistaken for a usable one.
 if [[ -f "$venv/.complete" ]]; then

