@@ -36,7 +36,7 @@ export interface RunAppOptions {
   readonly logDestination?: DestinationStream;
   /** Aborting it shuts down like SIGTERM. */
   readonly signal?: AbortSignal;
-  /** Handle SIGTERM and SIGINT (default true). Tests running several apps in one process turn it off. */
+  /** Shut down on SIGTERM / SIGINT (a second one exits at once). Default false: the CLI turns it on. */
   readonly handleSignals?: boolean;
   /** Called once the endpoints listen, with their URLs (port 0 in a bind address picks a free port). */
   readonly onListening?: (endpoints: ObservabilityServers["endpoints"]) => void;
@@ -58,7 +58,7 @@ function shutdownSignal(options: RunAppOptions, logger: Logger, probes: ProbeSta
   };
   options.signal?.addEventListener("abort", () => begin("stop requested"), { once: true });
   if (options.signal?.aborted) begin("stop requested");
-  if (options.handleSignals ?? true) {
+  if (options.handleSignals ?? false) {
     const onSignal = (name: NodeJS.Signals): void => {
       if (shutdown.signal.aborted) {
         logger.warn({ signal: name }, "second signal: exiting without waiting for the drain");

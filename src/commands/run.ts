@@ -17,6 +17,6 @@ export function runCommand(): Command {
     const config = loadConfig(flags);
     // Imported here so `--help` and `version` do not load the Kubernetes client and the controller.
     const { runApp } = await import("../app.ts");
-    process.exitCode = await runApp(config);
+    process.exitCode = await runApp(config, { handleSignals: true });
   });
 }
