@@ -300,11 +300,8 @@ async function authorize(
     await client.authorizeIngress(groupId, toIpPermissions(rules), { signal });
   } catch (error) {
     // AWS refuses the whole request when one rule exists already; add the rest one by one.
-    if (!isDuplicatePermission(error) || rules.length === 1) {
-      if (isDuplicatePermission(error)) return;
-      throw error;
-    }
-    for (const rule of rules) await authorize(client, groupId, [rule], signal);
+    if (!isDuplicatePermission(error)) throw error;
+    if (rules.length > 1) for (const rule of rules) await authorize(client, groupId, [rule], signal);
   }
 }
 
@@ -317,11 +314,9 @@ async function revoke(
   try {
     await client.revokeIngress(groupId, toIpPermissions(rules), { signal });
   } catch (error) {
-    if (!isNotFound(error) || rules.length === 1) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    for (const rule of rules) await revoke(client, groupId, [rule], signal);
+    // Likewise when one rule is gone already; revoke the rest one by one.
+    if (!isNotFound(error)) throw error;
+    if (rules.length > 1) for (const rule of rules) await revoke(client, groupId, [rule], signal);
   }
 }
 
