@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AwsClient, type AwsClientOptions } from "../../../providers/aws/client.ts";
-import { NotFoundError } from "../../../providers/aws/errors.ts";
 import { DEFAULT_RATE_LIMITS } from "../../../providers/aws/operations.ts";
 import type { Clock } from "../../../providers/aws/rate-limit.ts";
-import { InvalidConfigurationError, ThrottledError, TransientError } from "../../../providers/errors.ts";
+import { ThrottledError, TransientError } from "../../../providers/errors.ts";
 import type { ProviderCall } from "../../../providers/types.ts";
 import { ec2Error, elbError, elbOk, type StubAnswer, stubbedClients } from "./stub-aws.ts";
 
@@ -63,38 +62,20 @@ describe("AwsClient", () => {
     expect(calls.map((c) => c.outcome)).toEqual(["throttled", "success"]);
   });
 
+  // Errors moto answers itself (not found, validation, duplicates) are tested against it in test/aws.
   it.each([
-    ["ValidationError", 400, InvalidConfigurationError, "invalid"],
-    ["InternalFailure", 500, TransientError, "transient"],
-    ["AccessDenied", 403, TransientError, "transient"],
-    ["DuplicateLoadBalancerName", 400, Error, "conflict"],
-  ])("does not retry %s (%i)", async (code, status, errorClass, outcome) => {
+    ["InternalFailure", 500],
+    ["ServiceUnavailable", 503],
+    ["AccessDenied", 403],
+  ])("does not retry %s (%i): a transient error for the controller's backoff", async (code, status) => {
     const { client, calls, requests } = clientWith([elbError(code, "nope", status)]);
     const error = await client.createLoadBalancer({ Name: "lb" }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(errorClass);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).message).toContain(code);
     expect(requests).toEqual(["CreateLoadBalancer"]);
     expect(calls).toEqual([
-      { operation: "CreateLoadBalancer", mutating: true, outcome, durationMs: expect.any(Number) },
+      { operation: "CreateLoadBalancer", mutating: true, outcome: "transient", durationMs: expect.any(Number) },
     ]);
-  });
-
-  it("reads a missing load balancer or target group as absent, and deletes of missing things as done", async () => {
-    const { client, calls } = clientWith([elbError("LoadBalancerNotFound"), elbError("TargetGroupNotFound")]);
-    expect(await client.findLoadBalancers("gone")).toEqual([]);
-    expect(await client.findTargetGroup("gone")).toBeUndefined();
-    await client.deleteTargetGroup("arn:gone");
-    expect(calls.map((c) => `${c.operation}:${c.outcome}`)).toEqual([
-      "DescribeLoadBalancers:not_found",
-      "DescribeTargetGroups:not_found",
-      "DeleteTargetGroup:not_found",
-    ]);
-  });
-
-  it("surfaces other not-found errors as NotFoundError (transient)", async () => {
-    const { client } = clientWith([elbError("TargetGroupNotFound")]);
-    const error = await client.registerTargets("arn:gone", [{ id: "i-1", port: 1 }]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NotFoundError);
-    expect(error).toBeInstanceOf(TransientError);
   });
 
   it("rejects with the signal's reason and calls nothing when already aborted", async () => {
@@ -145,6 +126,24 @@ describe("AwsClient", () => {
     const { client, requests } = clientWith([page("a", "m1"), page("b", "m2"), page("c")]);
     expect((await client.listTargetGroups()).map((tg) => tg.TargetGroupName)).toEqual(["a", "b", "c"]);
     expect(requests).toHaveLength(3);
+  });
+
+  it("narrows a DescribeTags batch down when AWS refuses it for one vanished resource", async () => {
+    const tagsOf = (arn: string) =>
+      elbOk(
+        "DescribeTags",
+        `<TagDescriptions><member><ResourceArn>${arn}</ResourceArn><Tags><member><Key>k</Key><Value>${arn}</Value></member></Tags></member></TagDescriptions>`,
+      );
+    const { client, requests } = clientWith([
+      elbError("TargetGroupNotFound"), // [a, b, c]
+      elbError("TargetGroupNotFound"), // [a, b]
+      tagsOf("a"), // [a]
+      elbError("TargetGroupNotFound"), // [b]
+      tagsOf("c"), // [c]
+    ]);
+    const tags = await client.describeTags(["a", "b", "c"]);
+    expect(Object.fromEntries(tags)).toEqual({ a: { k: "a" }, c: { k: "c" } });
+    expect(requests).toHaveLength(5);
   });
 
   it("batches AddTags within the per-call limit", async () => {
