@@ -46,7 +46,10 @@ const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "
 const FRAME_MS = 80;
 
 /** A {@link Progress} writing to `out`. */
-export function createProgress(out: Writable & { isTTY?: boolean }, options: ProgressOptions = {}): Progress {
+export function createProgress(
+  out: Writable & { isTTY?: boolean; columns?: number },
+  options: ProgressOptions = {},
+): Progress {
   const interactive = options.interactive ?? out.isTTY === true;
   const color = interactive && (options.color ?? process.env.NO_COLOR === undefined);
   const now = options.now ?? performance.now.bind(performance);
@@ -69,7 +72,10 @@ export function createProgress(out: Writable & { isTTY?: boolean }, options: Pro
         let frame = 0;
         const draw = () => {
           const elapsed = formatSeconds(now() - started);
-          const aside = remark === "" ? "" : ` ${paint("2", remark)}`;
+          // A spinner line that wraps can no longer be redrawn in place: keep it within the terminal.
+          const room = (out.columns ?? 80) - title.length - elapsed.length - 5;
+          const fitted = remark.length <= room ? remark : `${remark.slice(0, Math.max(0, room - 1))}…`;
+          const aside = fitted === "" || room <= 1 ? "" : ` ${paint("2", fitted)}`;
           out.write(
             `\r\u001b[K${paint("36", FRAMES[frame % FRAMES.length] ?? "-")} ${title} ${paint("2", elapsed)}${aside}`,
           );

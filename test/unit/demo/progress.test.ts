@@ -87,6 +87,29 @@ describe("createProgress", () => {
     expect(text()).toMatch(/Build \d\.\ds etcd pid 42/);
   });
 
+  it("keeps the spinner line within the terminal width", async () => {
+    const { out, text } = capture(true);
+    Object.assign(out, { columns: 30 });
+    const progress = createProgress(out, { now: clock(100), color: false });
+    let release: () => void = () => {};
+    const step = progress.step(
+      "Build",
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    progress.note("a very long remark that would wrap the terminal line", { transient: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    await step;
+    const lines = text()
+      .split("\r\u001b[K")
+      .filter((line) => line.includes("remark") || line.includes("…"));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect([...line].length).toBeLessThan(30);
+  });
+
   it("colours only when asked and interactive", async () => {
     const { out, text } = capture(true);
     await createProgress(out, { now: clock(100), color: true }).step("Working", async () => "x");
