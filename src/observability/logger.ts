@@ -40,6 +40,17 @@ const REDACTED_PATHS = [
 ];
 
 /**
+ * Lines a provider logs about one Service name it `service` (the provider's own vocabulary); give them
+ * the controller's `key` too, so one `key` filter follows a Service through its whole reconcile.
+ */
+function keyFromService(mergeObject: object, _level: number, logger: Logger): object {
+  const bindings = logger.bindings();
+  if ("key" in mergeObject || bindings.key !== undefined) return {};
+  const service = (mergeObject as { service?: unknown }).service ?? bindings.service;
+  return typeof service === "string" && service.includes("/") ? { key: service } : {};
+}
+
+/**
  * The process logger: JSON lines on stdout (pino), one object per line, `key` bound by the reconciler
  * on every line it logs for a Service. `destination` is for tests that read the lines back.
  */
@@ -49,6 +60,7 @@ export function createLogger(level: LevelWithSilent = "info", destination?: Dest
     base: { name: "lb-provisioner" },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    mixin: keyFromService,
     formatters: { level: (label) => ({ level: label }) },
   };
   return destination ? pino(options, destination) : pino(options);

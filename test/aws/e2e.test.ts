@@ -387,6 +387,10 @@ describe("lb-provisioner run --provider aws, end to end", () => {
     const token = controlPlane.kubeConfig().getCurrentUser()?.token ?? "";
     expect(token.length).toBeGreaterThan(16);
     for (const controller of controllers) {
+      // Provider lines about a Service carry the same key as the controller's lines for it.
+      const aboutAService = controller.logs().filter((line) => typeof line.service === "string");
+      expect(aboutAService.length).toBeGreaterThan(0);
+      for (const line of aboutAService) expect(line.key, line.raw).toBe(line.service);
       const output = controller.output();
       expect(output).toContain("starting lb-provisioner");
       expect(output).not.toContain(token);

@@ -36,6 +36,18 @@ describe("createLogger", () => {
     expect(new Date(String(line?.time)).toISOString()).toBe(line?.time);
   });
 
+  it("gives provider lines about a Service the controller's key", () => {
+    const out = capture();
+    const logger = createLogger("info", out.stream);
+    logger.child({ component: "provider", service: "default/web" }).info("created load balancer");
+    logger.child({ component: "provider" }).info({ service: "ns/api" }, "created target group");
+    logger.child({ key: "default/web" }).info({ service: "default/web" }, "bound already");
+    logger.info({ service: "not-a-key" }, "no namespace");
+    const keys = out.lines().map((line) => line.key);
+    expect(keys).toEqual(["default/web", "ns/api", "default/web", undefined]);
+    expect(JSON.stringify(out.lines()[2]).match(/"key"/g)).toHaveLength(1);
+  });
+
   it.each([
     { token: SECRET },
     { user: { token: SECRET } },
