@@ -241,7 +241,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     flag: "--aws-region",
     valueName: "<region>",
     env: ["LBP_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"],
-    description: "AWS region (aws provider; default: the AWS SDK's own resolution)",
+    description: "AWS region of the aws provider (required by it, from this flag or a variable)",
     group: PROVIDER,
   },
   {
