@@ -1,0 +1,48 @@
+/**
+ * The Dockerfile, read statically: two stages, the runtime one non-root with production dependencies
+ * only and the CLI as entrypoint. (test/integration/runtime-image.test.ts replays it for real.)
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseDockerfile } from "../harness/dockerfile-replay.ts";
+
+const dockerfile = readFileSync(fileURLToPath(new URL("../../Dockerfile", import.meta.url)), "utf8");
+
+describe("Dockerfile parsing", () => {
+  it("joins continuation lines and drops comments", () => {
+    const parsed = parseDockerfile("# c\nFROM a AS b\nRUN one \\\n  && two\n\n# d\nUSER 1\n");
+    expect(parsed.map(({ keyword, args }) => [keyword, args])).toEqual([
+      ["FROM", "a AS b"],
+      ["RUN", "one  && two"],
+      ["USER", "1"],
+    ]);
+  });
+});
+
+describe("the project's Dockerfile", () => {
+  const instructions = parseDockerfile(dockerfile);
+  const stages = instructions.filter((instruction) => instruction.keyword === "FROM");
+  const runtime = instructions.slice(instructions.lastIndexOf(stages.at(-1) as (typeof stages)[0]));
+
+  it("builds in one stage and runs from a slim Node 24 image in another", () => {
+    expect(stages.map((stage) => stage.args)).toEqual(["node:24-slim AS build", "node:24-slim"]);
+    const buildSteps = instructions.filter((instruction) => instruction.keyword === "RUN").map((run) => run.args);
+    expect(buildSteps.join(" && ")).toMatch(/npm ci .*&& npm run build && npm prune --omit=dev/);
+  });
+
+  it("runs as a non-root user with the CLI as entrypoint and nothing but the build's output and scripts", () => {
+    expect(runtime.find((instruction) => instruction.keyword === "USER")?.args).toBe("65532:65532");
+    expect(runtime.find((instruction) => instruction.keyword === "ENTRYPOINT")?.args).toBe(
+      '["node", "dist/src/cli.js"]',
+    );
+    expect(runtime.some((instruction) => instruction.keyword === "RUN")).toBe(false);
+    const copied = runtime.filter((instruction) => instruction.keyword === "COPY").map((copy) => copy.args);
+    expect(copied).toEqual([
+      "--from=build /app/package.json ./package.json",
+      "--from=build /app/node_modules ./node_modules",
+      "--from=build /app/dist ./dist",
+      "scripts ./scripts",
+    ]);
+  });
+});
