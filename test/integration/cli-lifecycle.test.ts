@@ -24,11 +24,11 @@ function electionArgs(kubeconfig: string, leaseName: string): string[] {
     "--leader-elect-resource-name",
     leaseName,
     "--leader-elect-lease-duration",
-    "4s",
+    "6s",
     "--leader-elect-renew-deadline",
-    "3s",
+    "4s",
     "--leader-elect-retry-period",
-    "500ms",
+    "1s",
   ];
 }
 
@@ -95,7 +95,7 @@ describe("lb-provisioner run lifecycle", () => {
     const lease = await leases.readNamespacedLease({ namespace: LEASE_NAMESPACE, name: "failover" });
     expect(lease.spec?.holderIdentity).toBeTruthy();
     expect(lease.spec?.leaseTransitions).toBeGreaterThanOrEqual(1);
-    console.info(`standby took over ${Date.now() - killedAt} ms after the leader was killed (lease 4 s)`);
+    console.info(`standby took over ${Date.now() - killedAt} ms after the leader was killed (lease 6 s)`);
 
     await core.createNamespacedService({
       namespace: "default",
@@ -107,16 +107,27 @@ describe("lb-provisioner run lifecycle", () => {
   it("exits 1 when its Lease is taken from it", async () => {
     const controller = await start("stolen", "replica-robbed");
     await controller.waitForLog(becameLeader, "leadership");
-    const lease = await leases.readNamespacedLease({ namespace: LEASE_NAMESPACE, name: "stolen" });
-    const now = new V1MicroTime(Date.now());
-    await leases.replaceNamespacedLease({
-      namespace: LEASE_NAMESPACE,
-      name: "stolen",
-      body: {
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: "someone-else", leaseDurationSeconds: 3600, renewTime: now },
+    // Read-modify-replace until it sticks: a renewal in between makes the replace conflict (409).
+    await waitFor(
+      async () => {
+        const lease = await leases.readNamespacedLease({ namespace: LEASE_NAMESPACE, name: "stolen" });
+        await leases.replaceNamespacedLease({
+          namespace: LEASE_NAMESPACE,
+          name: "stolen",
+          body: {
+            ...lease,
+            spec: {
+              ...lease.spec,
+              holderIdentity: "someone-else",
+              leaseDurationSeconds: 3600,
+              renewTime: new V1MicroTime(Date.now()),
+            },
+          },
+        });
+        return true;
       },
-    });
+      { description: "the Lease to be taken over by someone else" },
+    );
     const exit = await waitFor(() => controller.process.exit, {
       description: "the robbed leader to exit",
       timeoutMs: TERMINATION_GRACE_MS,

@@ -51,11 +51,11 @@ function controllerArgs(kubeconfig: string): string[] {
     NAMESPACE,
     // Short lease timings so the second run need not wait out the first one's Lease.
     "--leader-elect-lease-duration",
-    "4s",
+    "6s",
     "--leader-elect-renew-deadline",
-    "3s",
+    "4s",
     "--leader-elect-retry-period",
-    "500ms",
+    "1s",
   ];
 }
 
