@@ -152,7 +152,7 @@ export class AwsClient {
     const out = await this.#call("DescribeLoadBalancerAttributes", signal, (options) =>
       this.#elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }), options),
     );
-    return keyValues(out.Attributes);
+    return fromTagList(out.Attributes);
   }
 
   describeListeners(loadBalancerArn: string, { signal }: Signal = {}): Promise<Listener[]> {
@@ -218,7 +218,7 @@ export class AwsClient {
     const out = await this.#call("DescribeTargetGroupAttributes", signal, (options) =>
       this.#elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }), options),
     );
-    return keyValues(out.Attributes);
+    return fromTagList(out.Attributes);
   }
 
   async describeTargetHealth(arn: string, { signal }: Signal = {}): Promise<TargetHealthDescription[]> {
@@ -542,10 +542,6 @@ async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-}
-
-function keyValues(list: readonly { Key?: string | undefined; Value?: string | undefined }[] = []): Tags {
-  return fromTagList(list);
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {

@@ -96,7 +96,7 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
 
   if (mode === "ensure" && desired !== undefined) {
     for (const wanted of desired.targetGroups) {
-      if (owned.has(wanted.name) || listenerTargetGroupNamed(listenerTargetGroups, wanted.name)) continue;
+      if (owned.has(wanted.name)) continue;
       const raw = await client.findTargetGroup(wanted.name, { signal });
       if (raw?.TargetGroupArn === undefined) continue;
       const tags = (await client.describeTags([raw.TargetGroupArn], { signal })).get(raw.TargetGroupArn) ?? {};
@@ -225,11 +225,6 @@ async function ownedSecurityGroup(
   );
   const mine = groups.map(toSecurityGroup).filter((g) => g !== undefined && isOwnedBy(g.tags, ref));
   return mine.find((g) => g?.vpcId === vpcId) ?? mine[0];
-}
-
-function listenerTargetGroupNamed(groups: ReadonlyMap<string, ActualTargetGroup>, name: string): boolean {
-  for (const tg of groups.values()) if (tg.name === name) return true;
-  return false;
 }
 
 function conflict(name: string, kind: string, ref: LoadBalancerRef): ConflictError {
