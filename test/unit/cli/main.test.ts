@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { EXIT_USAGE, main } from "../../../src/cli.ts";
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+});
+
+/** Runs `main` in this process, capturing what it writes. */
+async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  const code = await main(args);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+describe("main: invalid configuration is one line on stderr and exit 2, before anything starts", () => {
+  it.each([
+    {
+      args: ["run", "--concurrent-service-syncs=abc"],
+      env: {},
+      names: ["--concurrent-service-syncs", "LBP_CONCURRENT_SERVICE_SYNCS", "whole number"],
+    },
+    { args: ["run"], env: { LBP_LEADER_ELECT_RENEW_DEADLINE: "1m" }, names: ["--leader-elect-lease-duration"] },
+    { args: ["run", "--leader-elect=perhaps"], env: {}, names: ["--leader-elect", "true or false"] },
+    {
+      args: ["run"],
+      env: { AWS_ENDPOINT_URL: "localhost:4566", LBP_PROVIDER: "aws" },
+      names: ["--aws-endpoint-url", "(from AWS_ENDPOINT_URL)"],
+    },
+    { args: ["run", "--metrics-bind-address", "8080"], env: {}, names: ["--metrics-bind-address", ":8080"] },
+    { args: ["run", "--resync-period", "10"], env: {}, names: ["--resync-period", "15s, 10m or 1h30m"] },
+    { args: ["run", "--log-level", "loud"], env: {}, names: ["--log-level", "debug"] },
+    { args: ["run", "--no-such-flag"], env: {}, names: ["unknown option '--no-such-flag'"] },
+    { args: ["run", "--cluster-name"], env: {}, names: ["--cluster-name", "argument missing"] },
+    { args: ["no-such-command"], env: {}, names: ["unknown command 'no-such-command'"] },
+  ])("$args $env", async ({ args, env, names }) => {
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const result = await run(args);
+    expect(result.code).toBe(EXIT_USAGE);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    for (const name of names) expect(lines[0]).toContain(name);
+  });
+});
+
+describe("main: help", () => {
+  it("documents every run flag with its environment variable, exit 0", async () => {
+    const result = await run(["run", "--help"]);
+    expect(result.code).toBe(0);
+    for (const [flag, env] of [
+      ["--cluster-name", "LBP_CLUSTER_NAME"],
+      ["--concurrent-service-syncs", "LBP_CONCURRENT_SERVICE_SYNCS"],
+      ["--leader-elect-lease-duration", "LBP_LEADER_ELECT_LEASE_DURATION"],
+      ["--leader-elect-resource-namespace", "POD_NAMESPACE"],
+      ["--provider-config", "LBP_PROVIDER_CONFIG"],
+      ["--aws-region", "AWS_REGION"],
+      ["--aws-endpoint-url", "AWS_ENDPOINT_URL"],
+      ["--metrics-bind-address", "LBP_METRICS_BIND_ADDRESS"],
+      ["--health-probe-bind-address", "LBP_HEALTH_PROBE_BIND_ADDRESS"],
+    ]) {
+      expect(result.stdout).toMatch(new RegExp(`${flag} .*${env}`));
+    }
+    expect(result.stdout).toContain("--no-leader-elect");
+  });
+
+  it.each(["run", "version"])("has --help on %s", async (command) => {
+    const result = await run([command, "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: lb-provisioner ${command}`);
+  });
+});
