@@ -88,7 +88,6 @@ async function boundedAfterAbort(work: Promise<void>, signal: AbortSignal, ms: n
         logger.warn({ boundMs: ms }, "controller did not stop within the shutdown bound; exiting anyway");
         resolve();
       }, ms);
-      timer.unref();
     };
     if (signal.aborted) arm();
     else signal.addEventListener("abort", arm, { once: true });
@@ -125,6 +124,8 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
   metrics.buildInfo.set({ version: VERSION, node: process.version }, 1);
   const probes = new ProbeState();
   logger.info({ version: VERSION, config: loggableConfig(config) }, "starting lb-provisioner");
+  // Listen for SIGTERM from the start: one that arrives while starting up still ends in a clean stop.
+  const shutdown = shutdownSignal(options, logger, probes);
 
   let kubeConfig: ReturnType<typeof loadKubeConfig>;
   try {
@@ -171,7 +172,6 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
       drainTimeoutMs: config.gracefulShutdownTimeoutMs,
     });
     probes.hasSynced = () => controller.hasSynced();
-    const shutdown = shutdownSignal(options, logger, probes);
     const stopBoundMs = config.gracefulShutdownTimeoutMs + STOP_MARGIN_MS;
     const work = (signal: AbortSignal): Promise<void> =>
       boundedAfterAbort(controller.run(signal), signal, stopBoundMs, logger);
