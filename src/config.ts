@@ -241,7 +241,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     flag: "--aws-region",
     valueName: "<region>",
     env: ["LBP_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"],
-    description: "AWS region of the aws provider (required by it, from this flag or a variable)",
+    description: "AWS region of the aws provider (default: the AWS SDK's config file)",
     group: PROVIDER,
   },
   {
