@@ -32,7 +32,8 @@ const COMMANDS: readonly (() => Command)[] = [
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+/** Bad flags or configuration (sysexits EX_USAGE): kept apart from `plan`'s 2, "changes pending". */
+export const EXIT_USAGE = 64;
 
 /** Commander settings are not inherited through `addCommand`, so apply them down the tree. */
 function applyDeep(command: Command, configure: (command: Command) => void): void {

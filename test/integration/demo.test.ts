@@ -110,7 +110,7 @@ describe("demo, run as a process", () => {
 
   it("rejects an unknown provider in one line naming the flag", async () => {
     const run = await runCli(["demo", "--provider", "nowhere"], { ...process.env, TMPDIR: scratch });
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(64);
     expect(run.stderr.trim().split("\n")).toHaveLength(1);
     expect(run.stderr).toMatch(/--provider/);
   });

@@ -37,9 +37,9 @@ describe("lb-provisioner CLI", { timeout: 60_000 }, () => {
     for (const command of ["run", "version"]) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
   });
 
-  it("prints usage to stderr and exits 2 without a command", async () => {
+  it("prints usage to stderr and exits 64 without a command", async () => {
     const result = await cli([]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toContain("Usage: lb-provisioner");
   });
 
@@ -51,23 +51,23 @@ describe("lb-provisioner CLI", { timeout: 60_000 }, () => {
     expect((await cli(["--version"])).stdout.trim()).toBe(VERSION);
   });
 
-  it("rejects a bad value with one stderr line and exit 2 (the table is in main.test.ts)", async () => {
+  it("rejects a bad value with one stderr line and exit 64 (the table is in main.test.ts)", async () => {
     const result = await cli(["run"], { LBP_CONCURRENT_SERVICE_SYNCS: "abc" });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
       'lb-provisioner: invalid --concurrent-service-syncs "abc" (from LBP_CONCURRENT_SERVICE_SYNCS): expected a whole number from 1 to 1000 [env: LBP_CONCURRENT_SERVICE_SYNCS]\n',
     );
   });
 
-  it("fails with exit 2 naming --kubeconfig when no cluster configuration can be found", async () => {
+  it("fails with exit 64 naming --kubeconfig when no cluster configuration can be found", async () => {
     const result = await cli(["run", "--metrics-bind-address=0", "--health-probe-bind-address=0"]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain("--kubeconfig");
   });
 
-  it("fails with exit 2 naming --provider when the provider module cannot be loaded", async () => {
+  it("fails with exit 64 naming --provider when the provider module cannot be loaded", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lbp-cli-test-"));
     const kubeconfig = join(dir, "kubeconfig.yaml");
     // A syntactically valid kubeconfig; nothing is ever dialled because the provider fails first.
@@ -84,7 +84,7 @@ describe("lb-provisioner CLI", { timeout: 60_000 }, () => {
     );
     try {
       const result = await cli(["run", "--kubeconfig", kubeconfig, "--provider", "./no/such/provider.js"]);
-      expect(result.code).toBe(2);
+      expect(result.code).toBe(64);
       expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
       expect(result.stderr).toContain('cannot load provider "./no/such/provider.js"');
     } finally {

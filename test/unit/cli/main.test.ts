@@ -24,7 +24,7 @@ async function run(args: readonly string[]): Promise<{ code: number; stdout: str
   return { code, stdout, stderr };
 }
 
-describe("main: invalid configuration is one line on stderr and exit 2, before anything starts", () => {
+describe("main: invalid configuration is one line on stderr and exit 64, before anything starts", () => {
   it.each([
     {
       args: ["run", "--concurrent-service-syncs=abc"],
