@@ -45,6 +45,9 @@ export interface BenchController {
 
 export const BENCH_CLUSTER_NAME = "bench";
 
+/** Longer than the controller's drain bound (10 s) plus its event flush (2 s). */
+const STOP_TIMEOUT_MS = 30_000;
+
 /** Starts the controller in this process. */
 export function startBenchController(options: BenchControllerOptions): BenchController {
   const metrics = new ControllerMetrics({ processMetrics: false });
@@ -85,7 +88,50 @@ export function startBenchController(options: BenchControllerOptions): BenchCont
     },
     async stop() {
       stop.abort();
-      await running;
+      // The controller's own drain timers do not hold the process open; this one does, so a stop that
+      // never finishes is reported instead of the process quietly running out of work.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `the controller did not stop within ${STOP_TIMEOUT_MS} ms of its signal aborting; pending: ${process.getActiveResourcesInfo().join(", ")}`,
+              ),
+            ),
+          STOP_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([running, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
+}
+
+/**
+ * Resolves once `quietMs` pass with no new mutating provider call (reads may continue: a resync
+ * makes them). Rejects after `timeoutMs`.
+ */
+export async function waitForNoMutations(
+  controller: BenchController,
+  quietMs: number,
+  timeoutMs: number,
+): Promise<void> {
+  let last = controller.provider.mutatingCalls();
+  let lastChange = performance.now();
+  await pollUntil(
+    `${quietMs} ms without a mutating provider call`,
+    () => {
+      const now = controller.provider.mutatingCalls();
+      if (now !== last) {
+        last = now;
+        lastChange = performance.now();
+      }
+      return performance.now() - lastChange >= quietMs;
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
 }

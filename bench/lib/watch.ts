@@ -20,6 +20,7 @@ export class AddressWatch {
   #stopped = false;
   #expired = false;
   #restarts = 0;
+  #modified = 0;
 
   private constructor(kubeConfig: KubeConfig) {
     this.#kubeConfig = kubeConfig;
@@ -36,6 +37,11 @@ export class AddressWatch {
   /** Services delivered with an address so far. */
   get addressedCount(): number {
     return this.#addressed.size;
+  }
+
+  /** MODIFIED events delivered so far: every write to a Service (finalizer, status, spec) is one. */
+  get modifiedEvents(): number {
+    return this.#modified;
   }
 
   /** Times the watch had to be reopened (the client closes idle watches after 30 s). */
@@ -113,6 +119,7 @@ export class AddressWatch {
       (type, object: V1Service) => {
         const at = performance.now();
         if (object.metadata?.resourceVersion) this.#resourceVersion = object.metadata.resourceVersion;
+        if (type === "MODIFIED") this.#modified++;
         if (type === "ADDED" || type === "MODIFIED") this.#observe(object, at);
         // The server ends a watch whose resourceVersion is too old with an ERROR event (410 Gone).
         if (type === "ERROR") this.#expired = true;

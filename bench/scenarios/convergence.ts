@@ -17,6 +17,7 @@
  */
 import { createBenchNodes, createBenchServices, startBenchCluster } from "../lib/cluster.ts";
 import { CLI_DEFAULT_WORKERS, startBenchController } from "../lib/controller.ts";
+import { benchServiceName } from "../lib/objects.ts";
 import type { ResultRow, ScenarioResult } from "../lib/report.ts";
 import {
   intListOption,
@@ -82,7 +83,7 @@ async function runOnce(context: ScenarioContext, parameters: Parameters, workers
         const cpu = process.cpuUsage(cpuBefore);
         let first = Number.POSITIVE_INFINITY;
         for (let index = 0; index < services; index++) {
-          const at = watch.addressedAt(`lb-${String(index).padStart(5, "0")}`);
+          const at = watch.addressedAt(benchServiceName(index));
           if (at !== undefined && at < first) first = at;
         }
         const providerCalls = controller.provider.callCounts() as Record<string, number>;

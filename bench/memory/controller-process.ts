@@ -1,0 +1,83 @@
+/**
+ * The process whose memory the memory scenario measures: the controller with the fake provider and
+ * nothing else (no benchmark harness, no apiserver). Run with `--expose-gc`:
+ *
+ *   node --expose-gc controller-process.js --kubeconfig=<file> --expect=<services> [--workers=<n>] [--reuse-connections]
+ *
+ * The memory scenario runs it compiled to JavaScript (`compile.ts`), as `lb-provisioner` runs from
+ * `dist/`: running TypeScript directly loads Node's type stripper, about 30 MB more.
+ *
+ * It waits until the fake cloud holds `expect` load balancers, every one of them reconciled and no
+ * mutation made for 2 s, then {@link SETTLE_MS} more so connections opened for the last writes idle
+ * out (steady state, not the tail of the start-up burst), collects garbage twice, and prints one JSON
+ * line to stdout:
+ * `process.memoryUsage()` plus the peak RSS (`maxRSS`) and the time it took. Then it stops.
+ *
+ * @module
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { pollUntil } from "../lib/concurrency.ts";
+import { reuseOneConnectionPool } from "../lib/connection-reuse.ts";
+import { CLI_DEFAULT_WORKERS, startBenchController, waitForNoMutations } from "../lib/controller.ts";
+import { MEASUREMENT_PREFIX, type MemoryMeasurement } from "./measurement.ts";
+
+/** Longer than the client's and the servers' keep-alive timeouts (4-5 s). */
+const SETTLE_MS = 10_000;
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+async function main(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("run with node --expose-gc");
+  const kubeconfig = option("kubeconfig");
+  const expect = Number(option("expect"));
+  const workers = Number(option("workers") ?? CLI_DEFAULT_WORKERS);
+  if (!kubeconfig || !Number.isInteger(expect) || !Number.isInteger(workers)) {
+    throw new Error("usage: --kubeconfig=<file> --expect=<services> [--workers=<n>]");
+  }
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfig);
+  if (process.argv.includes("--reuse-connections")) reuseOneConnectionPool(kubeConfig);
+
+  const started = performance.now();
+  const controller = startBenchController({ kubeConfig, workers });
+  try {
+    await controller.synced();
+    await pollUntil(
+      `${expect} load balancers`,
+      async () =>
+        controller.provider.loadBalancerCount >= expect && ((await controller.reconciles()).success ?? 0) >= expect,
+      { timeoutMs: 1_800_000, intervalMs: 200 },
+    );
+    await waitForNoMutations(controller, 2_000, 300_000);
+    const convergedSeconds = (performance.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    gc();
+    const usage = process.memoryUsage();
+    const measurement: MemoryMeasurement = {
+      services: expect,
+      loadBalancers: controller.provider.loadBalancerCount,
+      workers,
+      convergedSeconds,
+      rss: usage.rss,
+      heapTotal: usage.heapTotal,
+      heapUsed: usage.heapUsed,
+      external: usage.external,
+      arrayBuffers: usage.arrayBuffers,
+      maxRss: process.resourceUsage().maxRSS * 1024,
+    };
+    process.stdout.write(`${MEASUREMENT_PREFIX}${JSON.stringify(measurement)}\n`);
+  } finally {
+    await controller.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
