@@ -5,11 +5,11 @@ import { createNodes, seedNodes, seedService, waitFor, withControlPlane } from "
 import {
   CLUSTER_NAME,
   createNamespace,
-  deleteServices,
   InstrumentedProvider,
   readService,
   refOf,
   startController,
+  tearDownSuite,
   waitForIngress,
 } from "./controller-support.ts";
 
@@ -26,8 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Release the finalizers with a controller that shares nothing with the tests.
   const cleaner = await startController(controlPlane.kubeConfig());
-  await deleteServices(core, namespace);
-  await cleaner.stop();
+  await tearDownSuite(core, namespace, [cleaner]);
 });
 
 describe("a controller stopped in the middle of a reconcile, then started again", () => {

@@ -26,6 +26,7 @@ import type {
   ObservedLoadBalancer,
 } from "../../providers/index.ts";
 import { createServiceController, type ServiceControllerOptions } from "../../src/controller/index.ts";
+import { isNotFound } from "../../src/kube/api-errors.ts";
 import type { Logger } from "../../src/observability/logger.ts";
 import { ControllerMetrics } from "../../src/observability/metrics.ts";
 import { waitFor } from "../harness/index.ts";
@@ -204,15 +205,48 @@ export function refOf(namespace: string, name: string): LoadBalancerRef {
   return { clusterName: CLUSTER_NAME, service: { namespace, name } };
 }
 
-/** Deletes every Service in `namespace` and waits until they are gone (their finalizers released). */
+/**
+ * Deletes every Service in `namespace` and waits until they are gone (their finalizers released). A
+ * Service listed here may vanish before its delete arrives (a controller was just removing its
+ * finalizer): that 404 is the outcome wanted, not a failure.
+ */
 export async function deleteServices(core: CoreV1Api, namespace: string): Promise<void> {
   const list = await core.listNamespacedService({ namespace });
   await Promise.all(
-    list.items.map((service) => core.deleteNamespacedService({ namespace, name: service.metadata?.name ?? "" })),
+    list.items.map(async (service) => {
+      try {
+        await core.deleteNamespacedService({ namespace, name: service.metadata?.name ?? "" });
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }),
   );
   await waitFor(async () => (await core.listNamespacedService({ namespace })).items.length === 0, {
     description: `the Services in ${namespace} to be deleted`,
   });
+}
+
+/**
+ * A suite's teardown: deletes its Services while its controllers still run (they release the
+ * finalizers), then stops the controllers — also when the deletion failed, because a controller left
+ * running would act on the next suite's Services and record its own events on them.
+ */
+export async function tearDownSuite(
+  core: CoreV1Api,
+  namespace: string | undefined,
+  controllers: ReadonlyArray<RunningController | undefined>,
+): Promise<void> {
+  try {
+    if (namespace !== undefined) await deleteServices(core, namespace);
+  } finally {
+    await Promise.all(controllers.map((controller) => controller?.stop()));
+  }
+}
+
+/** Reconciles this controller has finished with `result` (`success`, `invalid`, `error`, ...), for all Services. */
+export async function reconcilesWithResult(controller: RunningController, result: string): Promise<number> {
+  const metric = await controller.metrics.reconcileTotal.get();
+  return metric.values.find((value) => value.labels.result === result)?.value ?? 0;
 }
 
 /** Resolves after `ms`: used only to let a controller run when asserting that something does NOT happen. */
