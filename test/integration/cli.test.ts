@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { VERSION } from "../../../src/version.ts";
+import { describe, it } from "vitest";
+import { VERSION } from "../../src/version.ts";
 
-const CLI = fileURLToPath(new URL("../../../src/cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
 
 interface Result {
   readonly code: number;
@@ -29,29 +29,31 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
   });
 }
 
-// Each case starts a Node.js process; on a busy 2-core machine that alone can take several seconds.
-describe("lb-provisioner CLI", { timeout: 60_000 }, () => {
-  it("prints help listing every command, exit 0", async () => {
+// Each case starts Node.js processes (a couple of seconds each on a busy 2-core machine), which is why
+// this file is in the integration tier; the cases share nothing, so they run concurrently.
+describe.concurrent("lb-provisioner CLI as a process", { timeout: 60_000 }, () => {
+  it("prints help listing every command, exit 0", async ({ expect }) => {
     const result = await cli(["--help"]);
     expect(result.code).toBe(0);
     for (const command of ["run", "version"]) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
   });
 
-  it("prints usage to stderr and exits 64 without a command", async () => {
+  it("prints usage to stderr and exits 64 without a command", async ({ expect }) => {
     const result = await cli([]);
     expect(result.code).toBe(64);
     expect(result.stderr).toContain("Usage: lb-provisioner");
   });
 
-  it("prints the package version", async () => {
-    const plain = await cli(["version"]);
+  it("prints the package version", async ({ expect }) => {
+    const [plain, json, flag] = await Promise.all([cli(["version"]), cli(["version", "--json"]), cli(["--version"])]);
     expect(plain).toMatchObject({ code: 0, stdout: expect.stringContaining(`lb-provisioner ${VERSION}`) });
-    const json = await cli(["version", "--json"]);
     expect(JSON.parse(json.stdout)).toMatchObject({ version: VERSION, providerApiVersion: 1 });
-    expect((await cli(["--version"])).stdout.trim()).toBe(VERSION);
+    expect(flag.stdout.trim()).toBe(VERSION);
   });
 
-  it("rejects a bad value with one stderr line and exit 64 (the table is in main.test.ts)", async () => {
+  it("rejects a bad value with one stderr line and exit 64 (the table is in test/unit/cli/main.test.ts)", async ({
+    expect,
+  }) => {
     const result = await cli(["run"], { LBP_CONCURRENT_SERVICE_SYNCS: "abc" });
     expect(result.code).toBe(64);
     expect(result.stdout).toBe("");
@@ -60,14 +62,14 @@ describe("lb-provisioner CLI", { timeout: 60_000 }, () => {
     );
   });
 
-  it("fails with exit 64 naming --kubeconfig when no cluster configuration can be found", async () => {
+  it("fails with exit 64 naming --kubeconfig when no cluster configuration can be found", async ({ expect }) => {
     const result = await cli(["run", "--metrics-bind-address=0", "--health-probe-bind-address=0"]);
     expect(result.code).toBe(64);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain("--kubeconfig");
   });
 
-  it("fails with exit 64 naming --provider when the provider module cannot be loaded", async () => {
+  it("fails with exit 64 naming --provider when the provider module cannot be loaded", async ({ expect }) => {
     const dir = mkdtempSync(join(tmpdir(), "lbp-cli-test-"));
     const kubeconfig = join(dir, "kubeconfig.yaml");
     // A syntactically valid kubeconfig; nothing is ever dialled because the provider fails first.
