@@ -14,6 +14,7 @@ export class AddressWatch {
   readonly #kubeConfig: KubeConfig;
   readonly #seen = new Map<string, number>();
   readonly #addressed = new Map<string, number>();
+  readonly #finalized = new Map<string, number>();
   readonly #waiters = new Map<string, (at: number) => void>();
   #resourceVersion = "";
   #abort: AbortController | undefined;
@@ -52,6 +53,11 @@ export class AddressWatch {
   /** When `name` was first delivered at all (its ADDED event), if it was. */
   seenAt(name: string): number | undefined {
     return this.#seen.get(name);
+  }
+
+  /** When `name` was first delivered carrying a finalizer (the controller's first write), if it was. */
+  finalizedAt(name: string): number | undefined {
+    return this.#finalized.get(name);
   }
 
   /** When `name` was first delivered with an address, if it was. */
@@ -96,6 +102,7 @@ export class AddressWatch {
     const name = service.metadata?.name;
     if (!name) return;
     if (!this.#seen.has(name)) this.#seen.set(name, at);
+    if ((service.metadata?.finalizers?.length ?? 0) > 0 && !this.#finalized.has(name)) this.#finalized.set(name, at);
     if ((service.status?.loadBalancer?.ingress?.length ?? 0) === 0 || this.#addressed.has(name)) return;
     this.#addressed.set(name, at);
     const waiter = this.#waiters.get(name);

@@ -8,8 +8,9 @@
  * - `POST`/`PATCH` of Events (echoed back with a name).
  *
  * It checks nothing: no authentication, no validation, no conflicts. The objects it serves are
- * supplied by the caller (clones of objects a real apiserver returned), so the controller's caches hold
- * what they would hold against a real one. Used only to measure the controller's memory.
+ * supplied by the caller (clones of objects a real apiserver returned), and a write leaves a Service
+ * looking as the real apiserver left it, so the controller's caches hold what they would hold against
+ * a real one. Used only to measure the controller's memory.
  *
  * @module
  */
@@ -23,6 +24,12 @@ import { applyMergePatch } from "./merge-patch.ts";
 export interface StubApiserverOptions {
   readonly services: readonly KubernetesObject[];
   readonly nodes: readonly KubernetesObject[];
+  /**
+   * `metadata.managedFields` a Service gets when the stub applies a write to it: what the real
+   * apiserver recorded once the controller had written finalizer and status (so a converged clone
+   * weighs what a converged real Service weighs). Default: left as they are.
+   */
+  readonly managedFieldsAfterWrite?: unknown;
   /** Serving certificate and key (PEM); clients must trust the certificate. */
   readonly cert: string;
   readonly key: string;
@@ -104,7 +111,13 @@ export async function startStubApiserver(options: StubApiserverOptions): Promise
     const current = collections.services.objects.get(key);
     if (!current) return notFound(response, `service ${key}`);
     const patched = applyMergePatch(current, await readBody(request)) as KubernetesObject;
-    patched.metadata = { ...patched.metadata, resourceVersion: nextVersion() };
+    patched.metadata = {
+      ...patched.metadata,
+      resourceVersion: nextVersion(),
+      ...(options.managedFieldsAfterWrite === undefined
+        ? {}
+        : { managedFields: structuredClone(options.managedFieldsAfterWrite) as never }),
+    };
     collections.services.objects.set(key, patched);
     const event = `${JSON.stringify({ type: "MODIFIED", object: patched })}\n`;
     for (const watcher of collections.services.watchers) watcher.write(event);

@@ -1,23 +1,28 @@
 /**
  * Target: under 200 MB RSS at 10,000 Services x 1,000 nodes.
  *
- * What is measured is the controller process alone: `bench/memory/controller-process.ts` runs the
- * controller with the fake provider in a child process (`--expose-gc`), waits until every Service's
- * load balancer exists and mutations have stopped, collects garbage twice and reports
- * `process.memoryUsage().rss`, plus the peak RSS over its life. The harness, the apiserver and etcd
- * are other processes.
+ * What is measured is the controller process alone: `bench/memory/controller-process.ts`, compiled to
+ * JavaScript as `lb-provisioner` ships, runs the controller with the fake provider in a child process
+ * (`--expose-gc`), waits until every Service's load balancer exists and mutations have stopped, lets
+ * connections idle out, collects garbage twice and reports `process.memoryUsage().rss`, plus the peak
+ * RSS over its life. The harness, the apiserver and etcd are other processes.
+ *
+ * RSS depends on the way there, not only on what is held at the end (the V8 heap and the C heap keep
+ * what a burst made them grow to), so two ways are measured:
+ * - fresh: the Services exist, the controller provisions every one (finalizer, cloud, status);
+ * - restart: a new controller process over Services that are already provisioned: no Service write,
+ *   but the (empty) fake cloud is filled and two Events per Service are written, as fast as the
+ *   provider answers.
  *
  * A real apiserver cannot hold 10,000 LoadBalancer Services: each needs a NodePort and the range holds
- * 2,768. So there are two measurements, and a cross-check between them:
- *
- * 1. real: the embedded kube-apiserver with 1,000 Nodes and 2,700 LoadBalancer Services, the
- *    controller creating every load balancer from scratch;
+ * 2,768. So:
+ * 1. real: the embedded kube-apiserver with 1,000 Nodes and 2,700 LoadBalancer Services, fresh and then
+ *    restart;
  * 2. stub: a loopback HTTPS stand-in for the list/watch/patch/event API
- *    (`bench/memory/stub-apiserver.ts`) serving the same 1,000 Nodes as the real apiserver returned them
- *    and clones of one Service as the real apiserver returned it once converged (`clones.ts`), at
- *    0 (the baseline), 2,700 (to compare with the real run) and 10,000 Services. Against the stub the
- *    controller starts as after a restart: Services already carry finalizer and address, every load
- *    balancer is created in the (empty) fake cloud, and no Service write is needed.
+ *    (`bench/memory/stub-apiserver.ts`) serving the same 1,000 Nodes as the real apiserver returned
+ *    them and clones of one Service as the real apiserver returned it (`clones.ts`; before the
+ *    controller touched it for fresh, converged for restart), at 0 Services (the baseline), 2,700 (to
+ *    cross-check against the real runs) and 10,000.
  *
  * @module
  */
@@ -40,8 +45,11 @@ import { startStubApiserver } from "../memory/stub-apiserver.ts";
 
 const TARGET_MIB = 200;
 
+type Mode = "fresh" | "restart";
+
 interface Run {
   readonly source: "real apiserver" | "stub apiserver";
+  readonly mode: Mode;
   readonly services: number;
   readonly nodes: number;
   readonly measurement: MemoryMeasurement;
@@ -50,6 +58,11 @@ interface Run {
 }
 
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
+
+/** A Service as the apiserver serves it, as far as this scenario looks into it. */
+interface ServiceJson extends KubernetesObject {
+  metadata?: KubernetesObject["metadata"] & { managedFields?: unknown };
+}
 
 interface ChildOptions {
   /** The compiled controller process. */
@@ -66,6 +79,7 @@ function measureChild(
   options: ChildOptions,
   kubeconfig: string,
   expect: number,
+  mode: Mode,
 ): Promise<MemoryMeasurement> {
   return new Promise((resolve, reject) => {
     const args = [
@@ -90,7 +104,9 @@ function measureChild(
         return;
       }
       const measurement = JSON.parse(line.slice(MEASUREMENT_PREFIX.length)) as MemoryMeasurement;
-      context.log(`${expect} Services: RSS ${mib(measurement.rss)} MiB after GC, peak ${mib(measurement.maxRss)} MiB`);
+      context.log(
+        `${mode}, ${expect} Services: RSS ${mib(measurement.rss)} MiB after GC, peak ${mib(measurement.maxRss)} MiB`,
+      );
       resolve(measurement);
     });
   });
@@ -123,8 +139,9 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const nodeOptions = (context.options.get("child-node-options") ?? "").split(" ").filter(Boolean);
   const child: ChildOptions = { entry: await compileControllerProcess(), workers, reuseConnections, nodeOptions };
 
-  // 1. The real apiserver.
-  let serviceTemplate: unknown;
+  // 1. The real apiserver: fresh, then a second controller process over the provisioned Services.
+  let freshTemplate: ServiceJson;
+  let convergedTemplate: ServiceJson;
   let nodeObjects: KubernetesObject[];
   let cert: string;
   let key: string;
@@ -132,13 +149,15 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
   try {
     await createBenchNodes(cluster.core, nodes);
     await createBenchServices(cluster.core, realServices);
+    const templatePath = `/api/v1/namespaces/${BENCH_NAMESPACE}/services/${benchServiceName(0)}`;
+    freshTemplate = (await getRawJson(cluster.kubeConfig, templatePath)) as ServiceJson;
     context.log(`created ${nodes} Nodes and ${realServices} Services; measuring the controller against them`);
-    const measurement = await measureChild(context, child, cluster.controlPlane.kubeconfigPath("admin"), realServices);
-    runs.push({ source: "real apiserver", services: realServices, nodes, measurement });
-    serviceTemplate = await getRawJson(
-      cluster.kubeConfig,
-      `/api/v1/namespaces/${BENCH_NAMESPACE}/services/${benchServiceName(0)}`,
-    );
+    const kubeconfig = cluster.controlPlane.kubeconfigPath("admin");
+    for (const mode of ["fresh", "restart"] as const) {
+      const measurement = await measureChild(context, child, kubeconfig, realServices, mode);
+      runs.push({ source: "real apiserver", mode, services: realServices, nodes, measurement });
+    }
+    convergedTemplate = (await getRawJson(cluster.kubeConfig, templatePath)) as ServiceJson;
     nodeObjects = ((await getRawJson(cluster.kubeConfig, "/api/v1/nodes")) as { items: KubernetesObject[] }).items;
     // The stub serves with the apiserver's own certificate, which the kubeconfig already trusts as CA.
     cert = readFileSync(join(cluster.controlPlane.dataDir, "certs", "apiserver.crt"), "utf8");
@@ -147,21 +166,28 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     await cluster.stop();
   }
 
-  // 2. The stub, at the baseline, the real run's size, and the target's.
+  // 2. The stub: the baseline, then both ways at the real runs' size and at the target's.
   const dir = mkdtempSync(join(tmpdir(), "lbp-bench-memory-"));
   try {
-    for (const count of [0, realServices, stubServices]) {
+    const plan: Array<{ mode: Mode; count: number }> = [{ mode: "fresh", count: 0 }];
+    for (const count of [realServices, stubServices]) {
+      for (const mode of ["fresh", "restart"] as const) plan.push({ mode, count });
+    }
+    for (const { mode, count } of plan) {
+      const template = mode === "fresh" ? freshTemplate : convergedTemplate;
       const stub = await startStubApiserver({
-        services: cloneServices(serviceTemplate, count, BENCH_CLUSTER_NAME),
+        services: cloneServices(template, count, BENCH_CLUSTER_NAME),
         nodes: count === 0 ? [] : nodeObjects,
+        managedFieldsAfterWrite: convergedTemplate.metadata?.managedFields,
         cert,
         key,
       });
       try {
         const kubeconfig = writeKubeconfig(dir, stub.server, cert);
-        const measurement = await measureChild(context, child, kubeconfig, count);
+        const measurement = await measureChild(context, child, kubeconfig, count, mode);
         runs.push({
           source: "stub apiserver",
+          mode,
           services: count,
           nodes: count === 0 ? 0 : nodeObjects.length,
           measurement,
@@ -175,30 +201,31 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const atTarget = runs.find((r) => r.source === "stub apiserver" && r.services === stubServices);
-  const met = atTarget !== undefined && mib(atTarget.measurement.rss) < TARGET_MIB;
+  const atTarget = runs.filter((r) => r.source === "stub apiserver" && r.services === stubServices);
+  const worst = atTarget.sort((a, b) => b.measurement.rss - a.measurement.rss)[0];
+  const met = atTarget.length === 2 && worst !== undefined && mib(worst.measurement.rss) < TARGET_MIB;
   const rows: ResultRow[] = [
     { metric: "workers", value: workers },
     ...(reuseConnections ? [{ metric: "what-if", value: "--reuse-connections" }] : []),
     ...(nodeOptions.length > 0 ? [{ metric: "what-if: Node.js flags", value: nodeOptions.join(" ") }] : []),
   ];
   for (const r of runs) {
-    const label = `${r.source}, ${r.services} x ${r.nodes}`;
-    rows.push(
-      { metric: `${label}: RSS after GC`, value: mib(r.measurement.rss), unit: "MiB" },
-      {
-        metric: `${label}: heap used / peak RSS`,
-        value: `${mib(r.measurement.heapUsed)} / ${mib(r.measurement.maxRss)}`,
-        unit: "MiB",
-      },
-    );
+    const label = `${r.source === "real apiserver" ? "real" : "stub"} ${r.mode}, ${r.services} x ${r.nodes}`;
+    const m = r.measurement;
+    rows.push({
+      metric: `${label}: RSS after GC | peak | heap used`,
+      value: `${mib(m.rss)} | ${mib(m.maxRss)} | ${mib(m.heapUsed)}`,
+      unit: "MiB",
+    });
   }
+  const describe = (r: Run) => `${r.mode} ${mib(r.measurement.rss)} MiB (peak ${mib(r.measurement.maxRss)})`;
   return {
     target: `RSS < ${TARGET_MIB} MB at ${stubServices} Services x ${nodes} nodes`,
     verdict: met ? "met" : "missed",
-    summary: atTarget
-      ? `${mib(atTarget.measurement.rss)} MiB after GC (peak ${mib(atTarget.measurement.maxRss)} MiB) at ${stubServices} x ${atTarget.nodes}, stub apiserver`
-      : "no measurement at the target size",
+    summary:
+      atTarget.length > 0
+        ? `after GC at ${stubServices} x ${atTarget[0]?.nodes}, stub apiserver: ${atTarget.map(describe).join(", ")}`
+        : "no measurement at the target size",
     rows,
     details: { parameters: { realServices, nodes, stubServices, workers, reuseConnections, nodeOptions }, runs },
   };
