@@ -10,10 +10,19 @@ import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Ser
 import type { LoadBalancerProvider, NodeSpec, ObservedLoadBalancer } from "../../providers/index.ts";
 import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
 import { cleanupFinalizer, hasFinalizer } from "../controller/service-filters.ts";
+import {
+  createNodes,
+  newNode,
+  SEED_NAMESPACE,
+  SEED_NODE_PORT,
+  SEED_SERVICE_NAME,
+  type SeedNodeSource,
+  seedNodeSource,
+  seedService,
+} from "../embedded/seed-objects.ts";
 import { formatIngress } from "../plan/diff.ts";
 import { refOf } from "../plan/run-plan.ts";
 import { createProgress, type Progress } from "./progress.ts";
-import { type NodeBacking, SEED_NAMESPACE, SEED_NODE_PORT, SEED_SERVICE_NAME, seedNode, seedService } from "./seed.ts";
 import { describeTarget, renderLoadBalancerTable } from "./table.ts";
 import { until } from "./wait.ts";
 
@@ -24,6 +33,9 @@ export interface DemoCluster {
   kubeconfigPath(): string;
   stop(): Promise<void>;
 }
+
+/** Where the instance behind a seed node stands; its Node takes the instance's address, zone and providerID. */
+export type NodeBacking = Omit<SeedNodeSource, "nodeName">;
 
 /** A cloud the demo can use: a provider, the nodes' backing instances, and how to let go of both. */
 export interface DemoCloud {
@@ -238,20 +250,20 @@ async function story(
 }
 
 async function createNode(core: CoreV1Api, index: number, backing: NodeBacking | undefined): Promise<void> {
-  const node = seedNode(index, backing);
-  const name = node.metadata?.name ?? "";
-  const created = await core.createNode({ body: node });
-  // A Node's addresses are status, which the API server may drop on create: write them as a kubelet would.
-  await core.replaceNodeStatus({ name, body: { ...created, status: node.status ?? {} } });
+  await createNodes(core, [newNode(demoNodeSource(index, backing))]);
+}
+
+/** A seed node, standing for its backing instance when the provider is a real cloud. */
+function demoNodeSource(index: number, backing: NodeBacking | undefined): SeedNodeSource {
+  return { ...seedNodeSource(index), ...backing };
 }
 
 function describeNodes(backings: readonly NodeBacking[], from: number, to: number): string {
   const parts: string[] = [];
   for (let index = from; index <= to; index++) {
-    const node = seedNode(index, backings[index - 1]);
-    const ip = node.status?.addresses?.[0]?.address ?? "";
-    const instance = backings[index - 1]?.providerID.split("/").at(-1);
-    parts.push(`node-${index} ${ip}${instance ? ` (${instance})` : ""}`);
+    const source = demoNodeSource(index, backings[index - 1]);
+    const instance = source.providerID?.split("/").at(-1);
+    parts.push(`${source.nodeName} ${source.privateIp}${instance ? ` (${instance})` : ""}`);
   }
   return parts.join(", ");
 }

@@ -1,7 +1,7 @@
 /**
  * Embedded real dependencies for tests and the `demo` command: a kube-apiserver + etcd control plane,
- * an AWS endpoint (moto or `AWS_ENDPOINT_URL`), and the seed scenario's AWS network. Everything they
- * start is recorded and killed with its owner (see `process-registry.ts`).
+ * an AWS endpoint (moto or `AWS_ENDPOINT_URL`), the seed scenario's AWS network and its Kubernetes objects.
+ * Everything they start is recorded and killed with its owner (see `process-registry.ts`).
  *
  * @module
  */
@@ -38,3 +38,19 @@ export {
   RUN_ID_ENV,
   reapOrphanedProcesses,
 } from "./process-registry.ts";
+export {
+  createNodes,
+  newNode,
+  SEED_NAMESPACE,
+  SEED_NODE_IPS,
+  SEED_NODE_PORT,
+  SEED_NODE_SOURCES,
+  SEED_SELECTOR,
+  SEED_SERVICE_NAME,
+  SEED_SERVICE_PORT,
+  type SeedNodeSource,
+  type SeedServiceOptions,
+  seedNodeSource,
+  seedNodes,
+  seedService,
+} from "./seed-objects.ts";

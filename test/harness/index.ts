@@ -1,10 +1,9 @@
 /**
  * Everything a test needs to run against real parts: the embedded launchers (re-exported from
- * `src/embedded/`), per-file lifecycle hooks, the seed scenario's Kubernetes objects, and `waitFor`.
+ * `src/embedded/`, with the seed scenario's Kubernetes objects), per-file lifecycle hooks, and `waitFor`.
  *
  * @module
  */
 export * from "../../src/embedded/index.ts";
 export * from "./hooks.ts";
-export * from "./kube-fixtures.ts";
 export * from "./wait.ts";
