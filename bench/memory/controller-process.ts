@@ -21,6 +21,8 @@ import { reuseOneConnectionPool } from "../lib/connection-reuse.ts";
 import { CLI_DEFAULT_WORKERS, startBenchController, waitForNoMutations } from "../lib/controller.ts";
 import { MEASUREMENT_PREFIX, type MemoryMeasurement } from "./measurement.ts";
 
+const PROGRESS_INTERVAL_MS = 30_000;
+
 /** Longer than the client's and the servers' keep-alive timeouts (4-5 s). */
 const SETTLE_MS = 10_000;
 
@@ -44,6 +46,15 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const controller = startBenchController({ kubeConfig, workers });
+  // A long run says where it is, so a stall shows what it stalled on.
+  const progress = setInterval(async () => {
+    const reconciles = JSON.stringify(await controller.reconciles());
+    const seconds = Math.round((performance.now() - started) / 1000);
+    console.error(
+      `[controller-process] ${seconds} s: ${controller.provider.loadBalancerCount}/${expect} load balancers, reconciles ${reconciles}`,
+    );
+  }, PROGRESS_INTERVAL_MS);
+  progress.unref();
   try {
     await controller.synced();
     await pollUntil(
@@ -73,11 +84,16 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${MEASUREMENT_PREFIX}${JSON.stringify(measurement)}\n`);
   } finally {
+    clearInterval(progress);
     await controller.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = 1;
+  })
+  // Exit as the CLI does (`process.exit` once the command is done): a request the client library left
+  // open after the controller stopped would otherwise hold the process for minutes.
+  .finally(() => process.exit());

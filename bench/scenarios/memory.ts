@@ -99,10 +99,12 @@ function measureChild(
     child.on("error", reject);
     child.on("exit", (code, signal) => {
       const line = stdout.split("\n").find((candidate) => candidate.startsWith(MEASUREMENT_PREFIX));
-      if (code !== 0 || !line) {
+      if (!line) {
         reject(new Error(`controller process exited with ${signal ?? code} without a measurement`));
         return;
       }
+      // The numbers were taken before the controller was stopped; a failed stop is reported, not fatal.
+      if (code !== 0) context.log(`controller process exited with ${signal ?? code} after measuring`);
       const measurement = JSON.parse(line.slice(MEASUREMENT_PREFIX.length)) as MemoryMeasurement;
       context.log(
         `${mode}, ${expect} Services: RSS ${mib(measurement.rss)} MiB after GC, peak ${mib(measurement.maxRss)} MiB`,
