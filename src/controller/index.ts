@@ -44,7 +44,12 @@ export type { LoadBalancerProvider } from "../../providers/index.ts";
 export { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 export { createServiceController, type ServiceController, type ServiceControllerOptions } from "./controller.ts";
 export { EventMessage, EventReason } from "./events.ts";
-export { buildLoadBalancerSpec, SOURCE_RANGES_ANNOTATION, type SpecResult } from "./load-balancer-spec.ts";
+export {
+  buildLoadBalancerSpec,
+  loadBalancerRefOf,
+  SOURCE_RANGES_ANNOTATION,
+  type SpecResult,
+} from "./load-balancer-spec.ts";
 export {
   EXCLUDE_FROM_LOAD_BALANCERS_LABEL,
   eligibleNodeSpecs,

@@ -15,6 +15,7 @@ import type { V1Service } from "@kubernetes/client-node";
 import type {
   HealthCheckSpec,
   ListenerSpec,
+  LoadBalancerRef,
   LoadBalancerSpec,
   NodeSpec,
   Protocol,
@@ -119,6 +120,19 @@ export function resolveSourceRanges(service: V1Service, issues: ValidationIssue[
   return ranges;
 }
 
+/** The provider's name for `service`'s load balancer: cluster, namespace, name and (when known) uid. */
+export function loadBalancerRefOf(service: V1Service, clusterName: string): LoadBalancerRef {
+  const uid = service.metadata?.uid;
+  return {
+    clusterName,
+    service: {
+      namespace: service.metadata?.namespace ?? "",
+      name: service.metadata?.name ?? "",
+      ...(uid ? { uid } : {}),
+    },
+  };
+}
+
 /**
  * The neutral spec for `service`, or every issue that stops it from being built. `nodes` must already be
  * the eligible nodes, sorted by name; the array is used as is (not copied), so one node list can be
@@ -130,16 +144,10 @@ export function buildLoadBalancerSpec(service: V1Service, nodes: readonly NodeSp
   const healthCheck = buildHealthCheck(service, issues);
   const sourceRanges = resolveSourceRanges(service, issues);
   if (issues.length > 0) return { ok: false, issues };
-  const uid = service.metadata?.uid;
   return {
     ok: true,
     spec: {
-      clusterName,
-      service: {
-        namespace: service.metadata?.namespace ?? "",
-        name: service.metadata?.name ?? "",
-        ...(uid ? { uid } : {}),
-      },
+      ...loadBalancerRefOf(service, clusterName),
       listeners,
       nodes,
       healthCheck,

@@ -36,7 +36,7 @@ import type { ServiceWrites } from "../kube/service-writer.ts";
 import type { Logger } from "../observability/logger.ts";
 import { EventMessage, EventReason, errorMessage } from "./events.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { buildLoadBalancerSpec, describeIssues } from "./load-balancer-spec.ts";
+import { buildLoadBalancerSpec, describeIssues, loadBalancerRefOf } from "./load-balancer-spec.ts";
 import {
   cleanupFinalizer,
   hasFinalizer,
@@ -109,18 +109,6 @@ function subjectOf(service: V1Service): EventSubject {
     name: service.metadata?.name ?? "",
     uid: service.metadata?.uid,
     resourceVersion: service.metadata?.resourceVersion,
-  };
-}
-
-function refOf(service: V1Service, clusterName: string): LoadBalancerRef {
-  const uid = service.metadata?.uid;
-  return {
-    clusterName,
-    service: {
-      namespace: service.metadata?.namespace ?? "",
-      name: service.metadata?.name ?? "",
-      ...(uid ? { uid } : {}),
-    },
   };
 }
 
@@ -304,7 +292,7 @@ class Reconcile {
     // Always ask the provider: it resolves when nothing exists, and unlike a get-then-delete it also
     // removes the leftovers of a create that was interrupted before the load balancer itself existed.
     try {
-      await provider.ensureLoadBalancerDeleted(refOf(cached, clusterName), { signal: this.#ctx.signal });
+      await provider.ensureLoadBalancerDeleted(loadBalancerRefOf(cached, clusterName), { signal: this.#ctx.signal });
     } catch (error) {
       const kind = providerErrorKind(error);
       if (this.#ctx.signal.aborted) return { kind: "failed", message: "stopped" };

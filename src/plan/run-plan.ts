@@ -7,7 +7,7 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Service } from "@kubernetes/client-node";
 import type { LoadBalancerProvider, LoadBalancerRef, NodeSpec } from "../../providers/index.ts";
-import { buildLoadBalancerSpec } from "../controller/load-balancer-spec.ts";
+import { buildLoadBalancerSpec, loadBalancerRefOf } from "../controller/load-balancer-spec.ts";
 import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
 import {
   cleanupFinalizer,
@@ -99,15 +99,7 @@ function describeUnmanaged(service: V1Service): string {
 
 /** The provider ref of a Service's load balancer. */
 export function refOf(clusterName: string, service: V1Service): LoadBalancerRef {
-  const uid = service.metadata?.uid;
-  return {
-    clusterName,
-    service: {
-      namespace: service.metadata?.namespace ?? "",
-      name: service.metadata?.name ?? "",
-      ...(uid ? { uid } : {}),
-    },
-  };
+  return loadBalancerRefOf(service, clusterName);
 }
 
 /** Every Service in the cluster, following list pagination. */
