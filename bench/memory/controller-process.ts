@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pollUntil } from "../lib/concurrency.ts";
 import { reuseOneConnectionPool } from "../lib/connection-reuse.ts";
@@ -25,6 +26,37 @@ const PROGRESS_INTERVAL_MS = 30_000;
 
 /** Longer than the client's and the servers' keep-alive timeouts (4-5 s). */
 const SETTLE_MS = 10_000;
+
+/** Resident bytes per kind of mapping, from `/proc/self/smaps`; `{}` where that cannot be read. */
+function rssByMapping(): { rssByMapping?: Record<string, number> } {
+  let smaps: string;
+  try {
+    smaps = readFileSync("/proc/self/smaps", "utf8");
+  } catch {
+    return {};
+  }
+  const totals: Record<string, number> = {};
+  let kind = "other";
+  for (const line of smaps.split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? "";
+      kind =
+        name === ""
+          ? "anonymous"
+          : name === "[heap]"
+            ? "brk-heap"
+            : name.startsWith("[stack")
+              ? "stack"
+              : name.startsWith("/")
+                ? "file"
+                : "other";
+      continue;
+    }
+    if (line.startsWith("Rss:")) totals[kind] = (totals[kind] ?? 0) + Number(line.split(/\s+/)[1]) * 1024;
+  }
+  return { rssByMapping: totals };
+}
 
 function option(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -81,6 +113,7 @@ async function main(): Promise<void> {
       external: usage.external,
       arrayBuffers: usage.arrayBuffers,
       maxRss: process.resourceUsage().maxRSS * 1024,
+      ...rssByMapping(),
     };
     process.stdout.write(`${MEASUREMENT_PREFIX}${JSON.stringify(measurement)}\n`);
   } finally {

@@ -18,6 +18,12 @@ export interface MemoryMeasurement {
   readonly arrayBuffers: number;
   /** Peak resident set size over the process's life, in bytes. */
   readonly maxRss: number;
+  /**
+   * Resident bytes by kind of mapping (Linux `/proc/self/smaps`): `file` (the node binary and other
+   * files), `brk-heap` (the C allocator's main heap), `anonymous` (the V8 heap, large C allocations,
+   * other allocator arenas), `stack`, `other`. Absent where smaps cannot be read.
+   */
+  readonly rssByMapping?: Readonly<Record<string, number>>;
 }
 
 /** Marks the measurement line on stdout. */

@@ -71,6 +71,8 @@ interface ChildOptions {
   readonly reuseConnections: boolean;
   /** Extra Node.js flags for the measured process (`--child-node-options`), e.g. V8 heap limits. */
   readonly nodeOptions: readonly string[];
+  /** Extra environment for the measured process (`--child-env`), e.g. allocator settings. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /** Runs the controller child against `kubeconfig` until `expect` load balancers exist; returns its numbers. */
@@ -90,7 +92,10 @@ function measureChild(
       `--expect=${expect}`,
     ];
     args.push(`--workers=${options.workers}`, ...(options.reuseConnections ? ["--reuse-connections"] : []));
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, args, {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...options.env },
+    });
     let stdout = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {
@@ -112,6 +117,17 @@ function measureChild(
       resolve(measurement);
     });
   });
+}
+
+/** `NAME=value NAME2=value2` into an environment object; throws naming the option on anything else. */
+function parseEnv(raw: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of raw.split(" ").filter(Boolean)) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--child-env: "${pair}" is not NAME=value`);
+    env[match[1] as string] = match[2] as string;
+  }
+  return env;
 }
 
 /** A kubeconfig file pointing at `server`, trusting `caPem`; the stub ignores the token. */
@@ -139,7 +155,14 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const reuseConnections = reuseConnectionsOption(context);
   const runs: Run[] = [];
   const nodeOptions = (context.options.get("child-node-options") ?? "").split(" ").filter(Boolean);
-  const child: ChildOptions = { entry: await compileControllerProcess(), workers, reuseConnections, nodeOptions };
+  const env = parseEnv(context.options.get("child-env") ?? "");
+  const child: ChildOptions = {
+    entry: await compileControllerProcess(),
+    workers,
+    reuseConnections,
+    nodeOptions,
+    env,
+  };
 
   // 1. The real apiserver: fresh, then a second controller process over the provisioned Services.
   let freshTemplate: ServiceJson;
@@ -210,6 +233,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     { metric: "workers", value: workers },
     ...(reuseConnections ? [{ metric: "what-if", value: "--reuse-connections" }] : []),
     ...(nodeOptions.length > 0 ? [{ metric: "what-if: Node.js flags", value: nodeOptions.join(" ") }] : []),
+    ...Object.entries(env).map(([name, value]) => ({ metric: "what-if: environment", value: `${name}=${value}` })),
   ];
   for (const r of runs) {
     const label = `${r.source === "real apiserver" ? "real" : "stub"} ${r.mode}, ${r.services} x ${r.nodes}`;
@@ -219,6 +243,14 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
       value: `${mib(m.rss)} | ${mib(m.maxRss)} | ${mib(m.heapUsed)}`,
       unit: "MiB",
     });
+    const byMapping = m.rssByMapping;
+    if (byMapping) {
+      rows.push({
+        metric: `${label}: RSS in anonymous | C heap | files`,
+        value: `${mib(byMapping.anonymous ?? 0)} | ${mib(byMapping["brk-heap"] ?? 0)} | ${mib(byMapping.file ?? 0)}`,
+        unit: "MiB",
+      });
+    }
   }
   const describe = (r: Run) => `${r.mode} ${mib(r.measurement.rss)} MiB (peak ${mib(r.measurement.maxRss)})`;
   return {
@@ -229,7 +261,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
         ? `after GC at ${stubServices} x ${atTarget[0]?.nodes}, stub apiserver: ${atTarget.map(describe).join(", ")}`
         : "no measurement at the target size",
     rows,
-    details: { parameters: { realServices, nodes, stubServices, workers, reuseConnections, nodeOptions }, runs },
+    details: { parameters: { realServices, nodes, stubServices, workers, reuseConnections, nodeOptions, env }, runs },
   };
 }
 
@@ -242,6 +274,7 @@ export const memory: Scenario = {
     nodes: "Nodes (1000)",
     workers: `controller workers (the CLI default, ${CLI_DEFAULT_WORKERS})`,
     "reuse-connections": "what-if: the controller's client shares one connection pool (off)",
+    "child-env": 'what-if: environment for the measured process, e.g. "MALLOC_ARENA_MAX=2" (none)',
     "child-node-options": 'what-if: Node.js flags for the measured process, e.g. "--max-semi-space-size=2" (none)',
   },
   run,
