@@ -70,6 +70,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const resultsDir = options.get("results-dir") ?? DEFAULT_RESULTS_DIR;
   options.delete("results-dir");
   const scenarios = select(names);
+  for (const option of options.keys()) {
+    if (!scenarios.some((scenario) => option in scenario.optionHelp)) {
+      throw new Error(
+        `unknown option --${option} for ${scenarios.map((s) => s.name).join(", ")}; see node bench/run.ts --help`,
+      );
+    }
+  }
   const records: ScenarioRecord[] = [];
   let failed = false;
   for (const scenario of scenarios) {
