@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Registry } from "prom-client";
 
 /** Interface version, bumped on any incompatible change to the types in this file (see docs/providers.md). */
 export const PROVIDER_API_VERSION = 1;
@@ -83,6 +84,13 @@ export interface LoadBalancerSpec extends LoadBalancerRef {
   readonly sourceRanges: readonly string[];
   /** The Service's annotations, for the provider to parse its own (e.g. `service.beta.kubernetes.io/aws-*`). */
   readonly annotations: Readonly<Record<string, string>>;
+  /**
+   * What the Service publishes now in `status.loadBalancer`, when it publishes anything. A hint, never
+   * identity: a provider whose load balancers do not outlive its process (`local`) uses it to hand back
+   * the same address after a restart; a cloud provider ignores it. Changes to it alone are not a reason
+   * to re-ensure.
+   */
+  readonly publishedStatus?: LoadBalancerStatus;
 }
 
 /** One entry of `status.loadBalancer.ingress`. A provider sets `hostname`, `ip`, or both. */
@@ -258,6 +266,12 @@ export interface ProviderOptions {
    * AWS provider reads `region` and `endpoint`). Unknown keys are the provider's to reject.
    */
   readonly settings: Readonly<Record<string, string>>;
+  /**
+   * The controller's Prometheus registry (served on `/metrics`), for a provider with metrics of its own
+   * beyond `onCall` (the `local` provider's data plane). Names start `lbp_<provider>_`. Absent when the
+   * caller exports no metrics (tests, `plan`).
+   */
+  readonly metricsRegistry?: Registry;
 }
 
 /** A plugin module's default export. May be async (e.g. to read credentials). */

@@ -145,6 +145,7 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
       logger: logger.child({ component: "provider" }),
       onCall,
       settings: config.providerSettings,
+      metricsRegistry: metrics.registry,
     });
   } catch (error) {
     if (error instanceof ProviderLoadError) throw new ConfigError("--provider", error.message);

@@ -22,6 +22,7 @@ import type {
   ValidationIssue,
 } from "../../providers/index.ts";
 import { parseCidr } from "./cidr.ts";
+import { publishedStatusOf } from "./status.ts";
 
 /** The pre-`spec.loadBalancerSourceRanges` way to restrict clients; still honoured when the field is empty. */
 export const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges";
@@ -144,6 +145,7 @@ export function buildLoadBalancerSpec(service: V1Service, nodes: readonly NodeSp
   const healthCheck = buildHealthCheck(service, issues);
   const sourceRanges = resolveSourceRanges(service, issues);
   if (issues.length > 0) return { ok: false, issues };
+  const publishedStatus = publishedStatusOf(service.status?.loadBalancer);
   return {
     ok: true,
     spec: {
@@ -154,6 +156,7 @@ export function buildLoadBalancerSpec(service: V1Service, nodes: readonly NodeSp
       externalTrafficPolicy: service.spec?.externalTrafficPolicy === "Local" ? "Local" : "Cluster",
       sourceRanges,
       annotations: { ...(service.metadata?.annotations ?? {}) },
+      ...(publishedStatus === undefined ? {} : { publishedStatus }),
     },
   };
 }

@@ -112,9 +112,12 @@ function subjectOf(service: V1Service): EventSubject {
   };
 }
 
-/** The spec without its nodes: what "the Service's part changed" is judged on. */
+/**
+ * The spec without its nodes: what "the Service's part changed" is judged on. The published status is
+ * left out too: it is our own output, and writing it must not count as a change to ensure again.
+ */
 function specFingerprint(spec: LoadBalancerSpec): string {
-  return fingerprint({ ...spec, nodes: undefined });
+  return fingerprint({ ...spec, nodes: undefined, publishedStatus: undefined });
 }
 
 class Reconcile {

@@ -18,6 +18,16 @@ export function toServiceIngress(status: LoadBalancerStatus): V1LoadBalancerIngr
   }));
 }
 
+/** The Service's published `status.loadBalancer` in provider terms, or `undefined` when it publishes nothing. */
+export function publishedStatusOf(current: V1LoadBalancerStatus | undefined): LoadBalancerStatus | undefined {
+  const ingress = (current?.ingress ?? []).flatMap((entry): LoadBalancerIngress[] =>
+    entry.hostname || entry.ip
+      ? [{ ...(entry.hostname ? { hostname: entry.hostname } : {}), ...(entry.ip ? { ip: entry.ip } : {}) }]
+      : [],
+  );
+  return ingress.length === 0 ? undefined : { ingress };
+}
+
 function ingressEqual(current: V1LoadBalancerIngress, desired: LoadBalancerIngress): boolean {
   if ((current.hostname ?? "") !== (desired.hostname ?? "")) return false;
   if ((current.ip ?? "") !== (desired.ip ?? "")) return false;

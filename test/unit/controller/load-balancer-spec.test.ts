@@ -48,6 +48,20 @@ describe("buildLoadBalancerSpec", () => {
     ]);
   });
 
+  it("hands the provider the address the Service publishes, leaving out empty entries", () => {
+    const service = newService("published", (svc) => {
+      svc.status = {
+        loadBalancer: { ingress: [{ ip: "127.100.0.7", ipMode: "VIP" }, {}, { hostname: "lb.example" }] },
+      };
+    });
+    const result = buildLoadBalancerSpec(service, seedNodes, "c");
+    expect(result.ok && result.spec.publishedStatus).toEqual({
+      ingress: [{ ip: "127.100.0.7" }, { hostname: "lb.example" }],
+    });
+    const unpublished = buildLoadBalancerSpec(newService("fresh"), seedNodes, "c");
+    expect(unpublished.ok && "publishedStatus" in unpublished.spec).toBe(false);
+  });
+
   it("uses an HTTP health check on healthCheckNodePort /healthz for externalTrafficPolicy Local", () => {
     const service = newService("local", tweakSpec({ externalTrafficPolicy: "Local", healthCheckNodePort: 32000 }));
     const result = buildLoadBalancerSpec(service, seedNodes, "c");
