@@ -144,7 +144,8 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
 
   checkType(a, issues);
   for (const key of Object.keys(a).sort()) {
-    const reason = UNSUPPORTED_ANNOTATIONS[key];
+    // Own keys only: an annotation named like an Object.prototype member ("constructor") is just unknown.
+    const reason = Object.hasOwn(UNSUPPORTED_ANNOTATIONS, key) ? UNSUPPORTED_ANNOTATIONS[key] : undefined;
     if (reason !== undefined) issues.warn(key, `is not supported by this provider and has no effect: ${reason}`);
     else if (key.startsWith(`${P}aws-load-balancer-`) && !KNOWN_KEYS.has(key))
       issues.warn(key, "is not an annotation this provider knows; it has no effect (see docs/aws.md for the list)");
@@ -420,13 +421,13 @@ function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Rea
   const value = spec.annotations[ANNOTATION.targetGroupAttributes];
   if (value === undefined) return {};
   const problems: string[] = [];
-  const attributes: Record<string, string> = {};
+  const attributes = new Map<string, string>();
   const seen = new Set<string>();
   for (const entry of splitList(value)) {
     const eq = entry.indexOf("=");
     const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
     const attributeValue = eq < 0 ? "" : entry.slice(eq + 1).trim();
-    const check = TARGET_GROUP_ATTRIBUTES[key];
+    const check = Object.hasOwn(TARGET_GROUP_ATTRIBUTES, key) ? TARGET_GROUP_ATTRIBUTES[key] : undefined;
     if (check === undefined) {
       problems.push(
         `"${key}" is not a supported target group attribute (${Object.keys(TARGET_GROUP_ATTRIBUTES).join(", ")})`,
@@ -437,22 +438,22 @@ function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Rea
     seen.add(key);
     const problem = check(attributeValue);
     if (problem !== undefined) problems.push(`${key}=${attributeValue}: ${problem}`);
-    else attributes[key] = attributeValue;
+    else attributes.set(key, attributeValue);
   }
   const hasUdp = spec.listeners.some((l) => l.protocol === "UDP");
-  if (attributes["preserve_client_ip.enabled"] === "false" && hasUdp)
+  if (attributes.get("preserve_client_ip.enabled") === "false" && hasUdp)
     problems.push("preserve_client_ip.enabled=false is not allowed with UDP ports");
   if (problems.length > 0) {
     issues.error(ANNOTATION.targetGroupAttributes, `${problems.join("; ")}; use "key1=value1,key2=value2"`);
     return {};
   }
-  return attributes;
+  return Object.fromEntries(attributes);
 }
 
 function parseNodeLabels(a: Readonly<Record<string, string>>, issues: Issues): NodeLabelSelector {
   const value = a[ANNOTATION.targetNodeLabels];
   if (value === undefined) return {};
-  const selector: Record<string, string | { exists: true }> = {};
+  const selector = new Map<string, string | { exists: true }>();
   for (const entry of splitList(value)) {
     const eq = entry.indexOf("=");
     const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
@@ -461,9 +462,9 @@ function parseNodeLabels(a: Readonly<Record<string, string>>, issues: Issues): N
       issues.error(ANNOTATION.targetNodeLabels, `"${entry}" has no label key; use "key=value,key2"`);
       continue;
     }
-    selector[key] = labelValue === "" ? { exists: true } : labelValue;
+    selector.set(key, labelValue === "" ? { exists: true } : labelValue);
   }
-  return selector;
+  return Object.fromEntries(selector);
 }
 
 function parseSourceRanges(spec: LoadBalancerSpec, issues: Issues): readonly string[] {
@@ -553,14 +554,17 @@ export function parseBoolean(value: string): boolean | undefined {
   return undefined;
 }
 
-/** `"K1=V1,K2=,K3"` as cloud-provider-aws reads it: `K2` and `K3` get empty values; empty keys are skipped. */
+/**
+ * `"K1=V1,K2=,K3"` as cloud-provider-aws reads it: `K2` and `K3` get empty values; empty keys are
+ * skipped. Built from entries, so any key (even `__proto__`) is an own property of the result.
+ */
 export function parseKeyValues(value: string): Record<string, string> {
-  const result: Record<string, string> = {};
+  const result = new Map<string, string>();
   for (const entry of value.trim().split(",")) {
     const [key = "", tagValue = ""] = entry.trim().split("=");
-    if (key !== "") result[key] = tagValue;
+    if (key !== "") result.set(key, tagValue);
   }
-  return result;
+  return Object.fromEntries(result);
 }
 
 function splitList(value: string): string[] {

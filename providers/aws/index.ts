@@ -45,7 +45,7 @@ export function readAwsSettings(
   const region = nonEmpty(settings.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   if (region !== undefined) checkRegion(region);
   const endpoint = nonEmpty(settings.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
+  if (endpoint !== undefined && !isHttpUrl(endpoint))
     throw new AwsSettingsError(`AWS endpoint "${endpoint}" is not an http(s) URL; fix the endpoint setting`);
   const vpcId = nonEmpty(settings.vpcId);
   if (vpcId !== undefined && !/^vpc-[0-9a-f]+$/.test(vpcId))
@@ -55,6 +55,13 @@ export function readAwsSettings(
     ...(endpoint !== undefined && { endpoint }),
     ...(vpcId !== undefined && { vpcId }),
   };
+}
+
+/** Whether the SDK can use `value` as an endpoint: a URL that parses, with an http(s) scheme and a host. */
+function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
 }
 
 /**

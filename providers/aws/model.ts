@@ -69,7 +69,7 @@ export function internalIpOf(node: NodeSpec): string | undefined {
 /** Whether a node's labels satisfy `target-node-labels`. */
 export function matchesNodeLabels(node: NodeSpec, selector: NodeLabelSelector): boolean {
   return Object.entries(selector).every(([key, want]) => {
-    const have = node.labels[key];
+    const have = Object.hasOwn(node.labels, key) ? node.labels[key] : undefined;
     return typeof want === "string" ? have === want : have !== undefined;
   });
 }

@@ -28,7 +28,7 @@ import type {
   Tags,
   Target,
 } from "./state.ts";
-import { clusterTagKey, isOwnedBy, OWNED, SERVICE_NAME_TAG } from "./tags.ts";
+import { clusterTagKey, fromTagList, isOwnedBy, OWNED, SERVICE_NAME_TAG } from "./tags.ts";
 
 /**
  * - `ensure`: a resource with our name that is not ours throws {@link ConflictError}; reads only what
@@ -316,8 +316,7 @@ function toSecurityGroup(group: SecurityGroup): (ActualSecurityGroup & { vpcId: 
       if (cidr !== undefined)
         ingress.push({ protocol, fromPort: permission.FromPort, toPort: permission.ToPort, cidr });
   }
-  const tags: Record<string, string> = {};
-  for (const tag of group.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
+  const tags = fromTagList(group.Tags);
   return { id: group.GroupId, name: group.GroupName ?? "", tags, ingress, vpcId: group.VpcId };
 }
 

@@ -59,16 +59,15 @@ export function ownerOf(
 
 /** Tags in `desired` that `actual` lacks or holds with another value. Extra actual tags are kept. */
 export function missingTags(desired: Tags, actual: Tags): Tags {
-  const missing: Record<string, string> = {};
-  for (const [key, value] of Object.entries(desired)) if (actual[key] !== value) missing[key] = value;
-  return missing;
+  return Object.fromEntries(
+    Object.entries(desired).filter(([key, value]) => !Object.hasOwn(actual, key) || actual[key] !== value),
+  );
 }
 
 /** AWS `[{Key, Value}]` lists to a record and back. */
 export function fromTagList(list: readonly { Key?: string | undefined; Value?: string | undefined }[] = []): Tags {
-  const tags: Record<string, string> = {};
-  for (const { Key, Value } of list) if (Key !== undefined) tags[Key] = Value ?? "";
-  return tags;
+  // From entries, so a tag key such as `__proto__` stays a tag instead of replacing the prototype.
+  return Object.fromEntries(list.flatMap(({ Key, Value }) => (Key === undefined ? [] : [[Key, Value ?? ""]])));
 }
 
 export function toTagList(tags: Tags): { Key: string; Value: string }[] {

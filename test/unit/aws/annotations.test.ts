@@ -8,9 +8,18 @@ import {
   parseKeyValues,
   UNSUPPORTED_ANNOTATIONS,
 } from "../../../providers/aws/annotations.ts";
+import { matchesNodeLabels } from "../../../providers/aws/model.ts";
 import { analyzeSpec, requireValidSpec } from "../../../providers/aws/validate.ts";
 import { InvalidConfigurationError } from "../../../providers/errors.ts";
-import { key, newSpec, withAnnotations, withListeners, withLocalTraffic, withSourceRanges } from "./fixtures.ts";
+import {
+  key,
+  newNode,
+  newSpec,
+  withAnnotations,
+  withListeners,
+  withLocalTraffic,
+  withSourceRanges,
+} from "./fixtures.ts";
 
 function parse(annotations: Record<string, string>, ...tweaks: Parameters<typeof newSpec>) {
   return parseAnnotations(newSpec(withAnnotations(annotations), ...tweaks));
@@ -229,6 +238,36 @@ describe("parseAnnotations", () => {
 
   it("keeps a Local Service's HTTP health check path without warning", () => {
     expect(parse({ [ANNOTATION.healthCheckPath]: "/livez" }, withLocalTraffic()).issues).toEqual([]);
+  });
+});
+
+describe("keys named like Object.prototype members (found by the property tests)", () => {
+  it("treats an annotation named constructor as someone else's, with no issue", () => {
+    expect(parse({ constructor: "x", toString: "y" }).issues).toEqual([]);
+  });
+
+  it("keeps a tag whose key is __proto__ as a tag", () => {
+    const { config, issues } = parse({ [ANNOTATION.additionalTags]: "__proto__=a,team=b" });
+    expect(issues).toEqual([]);
+    expect(Object.keys(config.additionalTags).sort()).toEqual(["__proto__", "team"]);
+    expect(Object.getPrototypeOf(config.additionalTags)).toBe(Object.prototype);
+  });
+
+  it.each(["__proto__", "constructor", "toString"])(
+    "rejects the target group attribute %s as unsupported, naming the annotation",
+    (name) => {
+      const [issue] = errorsOf({ [ANNOTATION.targetGroupAttributes]: `${name}=true` });
+      expect(issue?.field).toBe(annotationField(ANNOTATION.targetGroupAttributes));
+      expect(issue?.message).toContain(`"${name}" is not a supported target group attribute`);
+    },
+  );
+
+  it("selects only nodes that carry a target-node-labels key, even one named constructor", () => {
+    const { config } = parse({ [ANNOTATION.targetNodeLabels]: "constructor" });
+    expect(config.targetNodeLabels).toEqual({ constructor: { exists: true } });
+    const labelled = newNode(1, { labels: { constructor: "" } });
+    expect(matchesNodeLabels(newNode(0), config.targetNodeLabels)).toBe(false);
+    expect(matchesNodeLabels(labelled, config.targetNodeLabels)).toBe(true);
   });
 });
 
