@@ -1,7 +1,7 @@
 /**
  * Plugin loading: turns a `--provider` value into a running {@link LoadBalancerProvider}.
  *
- * A specifier is a built-in name (`aws`, `fake`), a path (absolute, or relative to the working directory
+ * A specifier is a built-in name (`aws`, `fake`, `local`), a path (absolute, or relative to the working directory
  * and then starting with `./` or `../`), a `file:` URL, or an installed package name. The module's
  * default export must be a {@link ProviderFactory}. Every way this can go wrong is one
  * {@link ProviderLoadError} whose message is a single line naming the specifier and what was expected,
@@ -19,7 +19,7 @@ import { PROVIDER_API_VERSION } from "./types.ts";
 export type { ProviderFactory };
 
 /** Providers that ship with this package and are named rather than located. */
-export const builtinProviders = ["aws", "fake"] as const;
+export const builtinProviders = ["aws", "fake", "local"] as const;
 
 export type BuiltinProviderName = (typeof builtinProviders)[number];
 
@@ -29,10 +29,11 @@ export type BuiltinProviderName = (typeof builtinProviders)[number];
 const builtinModules: Readonly<Record<BuiltinProviderName, string>> = {
   aws: "./aws/index.ts",
   fake: "./fake/index.ts",
+  local: "./local/index.ts",
 };
 
 const EXPECTED_MODULE =
-  "expected a built-in name (aws, fake), a path starting with ./ ../ or /, a file: URL, or an installed package name";
+  "expected a built-in name (aws, fake, local), a path starting with ./ ../ or /, a file: URL, or an installed package name";
 const EXPECTED_FACTORY =
   "expected `export default function (options: ProviderOptions): LoadBalancerProvider` (or an async one)";
 const REQUIRED_METHODS = ["ensureLoadBalancer", "getLoadBalancer", "ensureLoadBalancerDeleted"] as const;

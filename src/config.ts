@@ -224,7 +224,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     valueName: "<name|module>",
     env: ["LBP_PROVIDER"],
     defaultValue: "fake",
-    description: "fake, aws, or a module (package name or path) whose default export is a provider factory",
+    description: "fake, aws, local, or a module (package name or path) whose default export is a provider factory",
     group: PROVIDER,
   },
   {
@@ -463,7 +463,8 @@ function loadBalancerClass(value: unknown): string {
 
 function providerName(value: unknown): string {
   const input = text(value);
-  if (input === "" || /\s/.test(input)) throw new InvalidValue("fake, aws, or a module specifier without spaces");
+  if (input === "" || /\s/.test(input))
+    throw new InvalidValue("fake, aws, local, or a module specifier without spaces");
   return input;
 }
 

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { providerErrorKind } from "../errors.ts";
+import { callOutcomeOf } from "../internal/call-outcome.ts";
+import { KeyedSerializer } from "../internal/keyed-serializer.ts";
 import type {
   CallOptions,
   GetOptions,
@@ -27,7 +28,6 @@ import {
   injectedTransient,
   type RandomFailureOptions,
 } from "./faults.ts";
-import { KeyedSerializer } from "./keyed-serializer.ts";
 import { type FakeOperation, isMutating } from "./operations.ts";
 import { type FakeChange, healthCheckFor, planChanges, targetNames } from "./plan.ts";
 import { FakeCloudStore, type FakeLoadBalancer, fakeHostname, observe, refKey, serviceKeyOf } from "./state.ts";
@@ -278,17 +278,7 @@ export class FakeProvider implements LoadBalancerProvider {
 }
 
 function outcomeOfError(error: unknown): ProviderCall["outcome"] {
-  if (error instanceof FakeNotFoundError) return "not_found";
-  switch (providerErrorKind(error)) {
-    case "throttled":
-      return "throttled";
-    case "invalid-configuration":
-      return "invalid";
-    case "conflict":
-      return "conflict";
-    default:
-      return "transient";
-  }
+  return error instanceof FakeNotFoundError ? "not_found" : callOutcomeOf(error);
 }
 
 /** A new, empty fake cloud. */

@@ -35,8 +35,8 @@ const scratch = mkdtempSync(join(tmpdir(), "lbp-load-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe("loadProvider: built-in providers", () => {
-  it("names aws and fake as built in", () => {
-    expect([...builtinProviders].sort()).toEqual(["aws", "fake"]);
+  it("names aws, fake and local as built in", () => {
+    expect([...builtinProviders].sort()).toEqual(["aws", "fake", "local"]);
     expect(isBuiltinProvider("fake")).toBe(true);
     expect(isBuiltinProvider("./fake")).toBe(false);
   });
@@ -99,7 +99,9 @@ describe("loadProvider: plugins by path, URL and directory", () => {
 
 describe("loadProvider: one clear line for every failure", () => {
   it("an empty specifier", async () => {
-    expect((await loadError("")).message).toMatch(/the specifier is empty; expected a built-in name \(aws, fake\)/);
+    expect((await loadError("")).message).toMatch(
+      /the specifier is empty; expected a built-in name \(aws, fake, local\)/,
+    );
   });
 
   it("a missing file", async () => {

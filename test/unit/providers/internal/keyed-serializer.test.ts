@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeyedSerializer } from "../../../../providers/fake/keyed-serializer.ts";
+import { KeyedSerializer } from "../../../../providers/internal/keyed-serializer.ts";
 
 /** A task that records its start and end and finishes when `release` is called. */
 function gate(log: string[], name: string) {

@@ -1,6 +1,6 @@
 /**
  * Runs tasks one at a time per key and concurrently across keys: calls for one Service never
- * interleave, while different Services proceed in parallel.
+ * interleave, while different Services proceed in parallel. Shared by the built-in providers.
  *
  * @module
  */
