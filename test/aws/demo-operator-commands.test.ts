@@ -22,6 +22,7 @@ import {
   withAwsEndpoint,
   withControlPlane,
 } from "../harness/index.ts";
+import { awsProviderFlags } from "./aws-controller.ts";
 import { type AwsClients, awsClients, awsProviderOn } from "./aws-provider-fixtures.ts";
 
 const CLI = join(import.meta.dirname, "../../src/cli.ts");
@@ -43,18 +44,7 @@ describe("plan, status and gc as processes against aws", () => {
   let controller: RunningController | undefined;
 
   function cli(...args: string[]): Promise<Finished> {
-    const flags = [
-      "--kubeconfig",
-      controlPlane.kubeconfigPath(),
-      "--provider",
-      "aws",
-      "--aws-region",
-      aws.region,
-      "--aws-endpoint-url",
-      aws.endpoint,
-      "--cluster-name",
-      CLUSTER,
-    ];
+    const flags = awsProviderFlags(controlPlane, aws, CLUSTER);
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, [CLI, ...args, ...flags], {
         env: {

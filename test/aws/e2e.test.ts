@@ -20,12 +20,10 @@ import {
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
-  DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   type LoadBalancer,
-  type Tag,
   type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
@@ -43,6 +41,8 @@ import {
   withControlPlane,
 } from "../harness/index.ts";
 import { type ControllerProcess, parseMetrics, startController, sumMetric } from "../integration/cli-process.ts";
+import { awsProviderFlags } from "./aws-controller.ts";
+import { tagsOf } from "./cloud-audit.ts";
 import { type InterruptingProxy, startInterruptingProxy } from "./e2e-interrupting-proxy.ts";
 
 const CLUSTER = "e2e";
@@ -76,16 +76,7 @@ describe("lb-provisioner run --provider aws, end to end", () => {
     return startController({
       name,
       args: [
-        "--kubeconfig",
-        controlPlane.kubeconfigPath(),
-        "--provider",
-        "aws",
-        "--aws-region",
-        aws.region,
-        "--aws-endpoint-url",
-        proxy.endpoint,
-        "--cluster-name",
-        CLUSTER,
+        ...awsProviderFlags(controlPlane, aws, CLUSTER, proxy.endpoint),
         "--leader-elect-resource-namespace",
         "default",
         "--leader-elect-lease-duration",
@@ -102,21 +93,11 @@ describe("lb-provisioner run --provider aws, end to end", () => {
     });
   }
 
-  async function tagsByArn(arns: readonly string[]): Promise<Map<string, Tag[]>> {
-    const tags = new Map<string, Tag[]>();
-    for (let index = 0; index < arns.length; index += 20) {
-      const page = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(index, index + 20) }));
-      for (const description of page.TagDescriptions ?? [])
-        tags.set(description.ResourceArn ?? "", description.Tags ?? []);
-    }
-    return tags;
-  }
-
   /** Every ELBv2 resource tagged as this cluster's, with the Service its tags name. */
   async function owned(): Promise<OwnedResources> {
     const loadBalancers = (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
     const targetGroups = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-    const tags = await tagsByArn([
+    const tags = await tagsOf(elbv2, [
       ...loadBalancers.map((lb) => lb.LoadBalancerArn ?? ""),
       ...targetGroups.map((tg) => tg.TargetGroupArn ?? ""),
     ]);
