@@ -22,6 +22,7 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Service } from "@kubernetes/client-node";
 import type { LoadBalancerProvider } from "../../providers/index.ts";
+import { withConnectionPool } from "../kube/connection-pool.ts";
 import { EventRecorder } from "../kube/event-recorder.ts";
 import { ResilientInformer } from "../kube/informer.ts";
 import { LeadershipLostError } from "../kube/leader-election.ts";
@@ -146,17 +147,18 @@ class Run {
     this.#options = options;
     this.#log = options.logger.child({ controller: "service" });
     this.#selection = { loadBalancerClass: options.loadBalancerClass };
-    const core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const kubeConfig = withConnectionPool(options.kubeConfig);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
     this.#services = new ResilientInformer<V1Service>({
       name: "services",
-      kubeConfig: options.kubeConfig,
+      kubeConfig,
       path: "/api/v1/services",
       list: () => core.listServiceForAllNamespaces(),
       logger: this.#log,
     });
     this.#nodes = new ResilientInformer<V1Node>({
       name: "nodes",
-      kubeConfig: options.kubeConfig,
+      kubeConfig,
       path: "/api/v1/nodes",
       list: () => core.listNode(),
       logger: this.#log,

@@ -23,6 +23,7 @@ import { hostname } from "node:os";
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
 import { describeApiError, isConflict, isNotFound } from "./api-errors.ts";
+import { withConnectionPool } from "./connection-pool.ts";
 
 export interface LeaderElectionOptions {
   readonly kubeConfig: KubeConfig;
@@ -231,7 +232,12 @@ export async function runWithLeaderElection(
   }
   const identity = options.identity ?? defaultLeaderIdentity();
   const logger = options.logger.child({ lease: `${options.namespace}/${options.name}`, identity });
-  const lock = new LeaseLock(options.kubeConfig.makeApiClient(CoordinationV1Api), options, identity, leaseDurationMs);
+  const lock = new LeaseLock(
+    withConnectionPool(options.kubeConfig).makeApiClient(CoordinationV1Api),
+    options,
+    identity,
+    leaseDurationMs,
+  );
   const { signal } = options;
   options.leaderGauge?.set(0);
 
