@@ -135,6 +135,8 @@ class Run {
   readonly #forced = new Set<string>();
   /** Keys whose load balancer this run last saw ensured (the managed gauge). */
   readonly #managed = new Set<string>();
+  /** Keys whose last reconcile did not succeed: failed, invalid, or waiting to retry (the unsynced gauge). */
+  readonly #unsynced = new Set<string>();
   readonly #ctx: ReconcileContext;
   #started = false;
   #nodesStale = true;
@@ -249,6 +251,7 @@ class Run {
     await this.#stopInformers();
     await Promise.race([this.#recorder.flush(), sleep(2_000)]);
     this.#options.metrics.managedLoadBalancers.set(0);
+    this.#options.metrics.unsyncedServices.set(0);
     this.#log.info("stopped");
   }
 
@@ -264,9 +267,11 @@ class Run {
       onUpdate: (previous, current) => {
         if (shouldEnqueueUpdatedService(previous, current, this.#selection)) this.#queue.add(objectKey(current));
       },
-      // Only matters when a Service we ensured vanished without our finalizer (see reconcile).
+      // Only matters when a Service we ensured vanished without our finalizer (see reconcile), or one
+      // counted as unsynced: its reconcile finds it gone and stops counting it.
       onDelete: (service) => {
-        if (this.#memory.get(objectKey(service))?.ensured) this.#queue.add(objectKey(service));
+        const key = objectKey(service);
+        if (this.#memory.get(key)?.ensured || this.#unsynced.has(key)) this.#queue.add(key);
       },
     });
   }
@@ -352,6 +357,7 @@ class Run {
       metrics.reconcileDuration.observe({ result }, (performance.now() - started) / 1000);
       metrics.reconcileTotal.inc({ result });
       metrics.managedLoadBalancers.set(this.#managed.size);
+      metrics.unsyncedServices.set(this.#unsynced.size);
       this.#queue.done(key);
     }
   }
@@ -362,21 +368,26 @@ class Run {
       case "ensured":
       case "unchanged":
         this.#managed.add(key);
+        this.#unsynced.delete(key);
         this.#queue.forget(key);
         return;
       case "deleted":
       case "ignored":
         this.#managed.delete(key);
+        this.#unsynced.delete(key);
         this.#queue.forget(key);
         return;
       case "invalid":
+        this.#unsynced.add(key);
         this.#queue.forget(key);
         return;
       case "retry-after":
+        this.#unsynced.add(key);
         metrics.queueRetries.inc({ kind: "retry_after" });
         this.#queue.addAfter(key, outcome.delayMs);
         return;
       case "failed": {
+        this.#unsynced.add(key);
         if (this.#queue.isShuttingDown) return;
         metrics.queueRetries.inc({ kind: "backoff" });
         const delayMs = this.#queue.addRateLimited(key);

@@ -42,6 +42,12 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly unsyncedServices = new Gauge({
+    name: "lbp_unsynced_services",
+    help: "Services whose last reconcile did not succeed (failed, invalid, or waiting to retry): without their load balancer, or stuck in cleanup.",
+    registers: [this.registry],
+  });
+
   readonly providerCalls = new Counter({
     name: "lbp_provider_calls_total",
     help: "Cloud API calls made by the provider, by operation and outcome.",

@@ -459,6 +459,13 @@ describe("provider failures and bad input", () => {
     });
     await waitForIngress(core, namespace, "healthy");
     expect(controller.provider.fake.inspect(refOf(namespace, "stays-invalid"))).toBeUndefined();
+
+    // The earlier bad inputs were fixed and converged: only this one is counted as out of sync, until
+    // it is deleted (it never had a finalizer, so only the delete notification brings it back).
+    const unsynced = async () => (await controller.metrics.unsyncedServices.get()).values[0]?.value;
+    expect(await unsynced()).toBe(1);
+    await core.deleteNamespacedService({ namespace, name: "stays-invalid" });
+    await waitFor(async () => (await unsynced()) === 0, { description: "lbp_unsynced_services back to 0" });
   });
 });
 
