@@ -9,6 +9,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY providers ./providers
+# The demo's sandbox is compiled with the rest (the demo command names it) but not shipped below.
+COPY sandbox ./sandbox
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
@@ -16,9 +18,10 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-# Provisioning scripts, for the `demo` command (with KUBEBUILDER_ASSETS and AWS_ENDPOINT_URL set).
-COPY scripts ./scripts
+# Only what `run` (and plan, status, gc, version) needs: the controller and the providers. No sandbox,
+# no provisioning scripts; `demo` says where to run it instead.
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/providers ./dist/providers
 # 65532: the conventional "nonroot" uid; the process needs no home and writes nothing in /app.
 USER 65532:65532
 ENTRYPOINT ["node", "dist/src/cli.js"]

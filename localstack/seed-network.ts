@@ -12,7 +12,7 @@
  * @module
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { seedAwsNetwork } from "../src/embedded/aws-seed.ts";
+import { seedAwsNetwork } from "../sandbox/aws-seed.ts";
 
 const endpoint = process.env.AWS_ENDPOINT_URL;
 if (!endpoint) {

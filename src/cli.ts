@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `lb-provisioner` command line. Each subcommand lives in its own module under `commands/` and is
- * registered in {@link COMMANDS}; adding one is one import and one entry there.
+ * The `lb-provisioner` command line. Each subcommand is defined in its own module under `commands/` and
+ * registered in {@link COMMANDS}; adding one is one import and one entry there. A definition holds only
+ * the command's flags and help: its action imports the code that does the work when the command runs,
+ * so `--help` and `version` load neither the Kubernetes client nor any provider, and `run` loads only the
+ * provider it is given.
  *
- * Exit codes: 0 success (and `--help`), 1 runtime failure (including a lost leader Lease), 2 bad usage
- * or configuration (one line on stderr naming the flag).
+ * Exit codes: 0 success (and `--help`), 1 runtime failure (including a lost leader Lease), 2 `plan` with
+ * changes pending, 64 bad usage or configuration (one line on stderr naming the flag).
  *
  * @module
  */

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { LevelWithSilent } from "pino";
-import { LOG_LEVELS } from "./observability/logger.ts";
+import { LOG_LEVELS } from "./observability/log-levels.ts";
 
 /** Where a server listens. `host` undefined means every interface (`:8080`). */
 export interface BindAddress {

@@ -10,7 +10,7 @@
  * @module
  */
 import { CoreV1Api, type KubeConfig, NetworkingV1Api, type V1Node, type V1Service } from "@kubernetes/client-node";
-import { type ControlPlane, startControlPlane } from "../../src/embedded/control-plane.ts";
+import { type ControlPlane, startControlPlane } from "../../sandbox/control-plane.ts";
 import { mapConcurrent } from "./concurrency.ts";
 import { reuseOneConnectionPool } from "./connection-reuse.ts";
 import { BENCH_NAMESPACE, type BenchServiceOptions, benchNode, benchService } from "./objects.ts";

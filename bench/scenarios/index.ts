@@ -6,8 +6,9 @@
 import type { Scenario } from "../lib/scenario.ts";
 import { convergence } from "./convergence.ts";
 import { createLatency } from "./create-latency.ts";
+import { idleRss } from "./idle-rss.ts";
 import { memory } from "./memory.ts";
 import { nodeAdded } from "./node-added.ts";
 import { resync } from "./resync.ts";
 
-export const SCENARIOS: readonly Scenario[] = [createLatency, convergence, nodeAdded, resync, memory];
+export const SCENARIOS: readonly Scenario[] = [createLatency, convergence, nodeAdded, resync, memory, idleRss];

@@ -3,13 +3,37 @@
  * cloud account — an embedded kube-apiserver + etcd, the seed scenario, and the controller with the fake
  * provider (or `--provider aws` against moto / `AWS_ENDPOINT_URL`). Exits 0 leaving nothing behind.
  *
+ * The scenario and the embedded environment live in the top-level `sandbox/` module, imported only when
+ * the demo runs: no other command loads it, and an installation without it (the container image ships
+ * only what `run` needs) says so in one line.
+ *
  * @module
  */
 import { Command, Option } from "commander";
-import { DEMO_PROVIDERS, type DemoProvider, demoParts } from "../demo/parts.ts";
-import { wasReported } from "../demo/progress.ts";
-import { runDemo } from "../demo/scenario.ts";
-import { createLogger, LOG_LEVELS } from "../observability/logger.ts";
+import { LOG_LEVELS } from "../observability/log-levels.ts";
+
+/** Providers the demo can show. */
+export const DEMO_PROVIDERS = ["fake", "aws"] as const;
+export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+
+/** The demo is not installed here; the message says where to run it instead. */
+export class DemoUnavailableError extends Error {
+  override readonly name = "DemoUnavailableError";
+}
+
+/** The sandbox's demo module; only a missing sandbox itself (not a missing dependency of it) is explained. */
+async function importSandbox() {
+  try {
+    return await import("../../sandbox/demo/index.ts");
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (code !== "ERR_MODULE_NOT_FOUND" || !String(message).includes("sandbox/demo/index.")) throw error;
+    throw new DemoUnavailableError(
+      "the demo is not part of this installation (the container image ships only what `run` needs); run it from a checkout of the project with `npm run demo`, or from the npm package with `npx lb-provisioner demo`",
+      { cause: error },
+    );
+  }
+}
 
 interface DemoFlags {
   readonly provider: DemoProvider;
@@ -31,6 +55,8 @@ export function demoCommand(): Command {
       new Option("--log-level <level>", "controller log lines on stderr").choices(LOG_LEVELS).default("silent"),
     )
     .action(async (flags: DemoFlags) => {
+      const { demoParts, runDemo, wasReported } = await importSandbox();
+      const { createLogger } = await import("../observability/logger.ts");
       const logger = createLogger(flags.logLevel, process.stderr);
       const interrupted = new AbortController();
       let keepUntil: () => void = () => {};

@@ -1,67 +1,14 @@
 /**
  * `lb-provisioner gc [--yes]`: load balancers the provider owns in this cluster that no Service accounts
- * for. Lists them; deletes them only with `--yes`.
+ * for. Lists them; deletes them only with `--yes`. The work is in `src/plan/gc.ts`, loaded only when the
+ * command runs.
  *
  * @module
  */
-import { CoreV1Api } from "@kubernetes/client-node";
 import { Command } from "commander";
 import { type FlagValues, loadConfig } from "../config.ts";
-import { renderTable } from "../demo/table.ts";
-import { connectOperator, FAKE_PROVIDER_NOTE, OPERATOR_FLAGS } from "../plan/connect.ts";
-import { formatIngress } from "../plan/diff.ts";
-import { findOrphans, type Orphan } from "../plan/orphans.ts";
-import { listServices, type OperatorDeps } from "../plan/run-plan.ts";
+import { OPERATOR_FLAGS } from "./operator-flags.ts";
 import { addSettingOptions } from "./setting-options.ts";
-
-/** The provider cannot list what it owns, so there is nothing `gc` can compare. */
-export class GcUnsupportedError extends Error {
-  override readonly name = "GcUnsupportedError";
-}
-
-export interface GcResult {
-  readonly orphans: readonly Orphan[];
-  /** Whether the orphans were deleted (`--yes`). */
-  readonly deleted: boolean;
-}
-
-/**
- * Finds the provider's load balancers in `deps.clusterName` that no Service accounts for, and with
- * `yes` deletes each through `ensureLoadBalancerDeleted` (which touches only what it owns).
- */
-export async function runGc(deps: OperatorDeps, options: { readonly yes: boolean }): Promise<GcResult> {
-  const { provider } = deps;
-  if (provider.listLoadBalancers === undefined) {
-    throw new GcUnsupportedError(
-      `the ${provider.name} provider cannot list its load balancers (no listLoadBalancers), so gc cannot find orphans`,
-    );
-  }
-  const owned = await provider.listLoadBalancers(deps.clusterName);
-  const services = await listServices(deps.kubeConfig.makeApiClient(CoreV1Api));
-  const orphans = findOrphans(owned, services, deps.selection);
-  if (options.yes) {
-    for (const orphan of orphans) await provider.ensureLoadBalancerDeleted(orphan.loadBalancer.ref);
-  }
-  return { orphans, deleted: options.yes };
-}
-
-/** Pure: what `gc` prints. */
-export function renderGc(result: GcResult, clusterName: string): string {
-  if (result.orphans.length === 0) return `No orphaned load balancers in cluster ${clusterName}.\n`;
-  const table = renderTable(
-    ["SERVICE", "ADDRESS", "REASON", "RESOURCES"],
-    result.orphans.map(({ loadBalancer, reason }) => [
-      `${loadBalancer.ref.service.namespace}/${loadBalancer.ref.service.name}`,
-      formatIngress(loadBalancer.status.ingress) || "-",
-      reason,
-      Object.entries(loadBalancer.resources ?? {})
-        .map(([label, id]) => `${label}=${id}`)
-        .join(" ") || "-",
-    ]),
-  );
-  const count = `${result.orphans.length} orphaned load balancer${result.orphans.length === 1 ? "" : "s"}`;
-  return result.deleted ? `${table}Deleted ${count}.\n` : `${table}${count}; run again with --yes to delete.\n`;
-}
 
 export function gcCommand(): Command {
   const command = new Command("gc")
@@ -70,12 +17,7 @@ export function gcCommand(): Command {
   addSettingOptions(command, OPERATOR_FLAGS);
   return command.action(async (flags: FlagValues & { yes: boolean }) => {
     const config = loadConfig(flags);
-    if (config.provider === "fake") process.stderr.write(`${FAKE_PROVIDER_NOTE}\n`);
-    const deps = await connectOperator(config);
-    try {
-      process.stdout.write(renderGc(await runGc(deps, { yes: flags.yes }), config.clusterName));
-    } finally {
-      await deps.provider.close?.();
-    }
+    const { gcMain } = await import("../plan/commands.ts");
+    await gcMain(config, { yes: flags.yes });
   });
 }

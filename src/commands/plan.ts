@@ -1,14 +1,14 @@
 /**
  * `lb-provisioner plan [namespace/name]`: what the controller would change, without changing anything.
- * Exit 0 when nothing would change, 2 when something would (or a Service cannot be built).
+ * Exit 0 when nothing would change, 2 when something would (or a Service cannot be built). The work is in
+ * `src/plan/`, loaded only when the command runs.
  *
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { type FlagValues, loadConfig } from "../config.ts";
-import { connectOperator, FAKE_PROVIDER_NOTE, OPERATOR_FLAGS } from "../plan/connect.ts";
-import { planExitCode, renderPlanJson, renderPlanText } from "../plan/render.ts";
-import { runPlan } from "../plan/run-plan.ts";
+import type { OutputFormat } from "../plan/render.ts";
+import { OPERATOR_FLAGS } from "./operator-flags.ts";
 import { addSettingOptions } from "./setting-options.ts";
 
 /** `namespace/name`, or a bare name in `default`. */
@@ -31,17 +31,10 @@ export function planCommand(): Command {
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"));
   addSettingOptions(command, OPERATOR_FLAGS);
   return command.action(
-    async (target: { namespace: string; name: string } | undefined, flags: FlagValues & { output: string }) => {
+    async (target: { namespace: string; name: string } | undefined, flags: FlagValues & { output: OutputFormat }) => {
       const config = loadConfig(flags);
-      if (config.provider === "fake") process.stderr.write(`${FAKE_PROVIDER_NOTE}\n`);
-      const deps = await connectOperator(config);
-      try {
-        const plans = await runPlan(deps, target);
-        process.stdout.write(flags.output === "json" ? renderPlanJson(plans) : renderPlanText(plans));
-        process.exitCode = planExitCode(plans);
-      } finally {
-        await deps.provider.close?.();
-      }
+      const { planMain } = await import("../plan/commands.ts");
+      process.exitCode = await planMain(config, target, flags.output);
     },
   );
 }

@@ -1,9 +1,7 @@
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from "pino";
 
+export { LOG_LEVELS } from "./log-levels.ts";
 export type { Logger };
-
-/** Log levels accepted by `--log-level`. */
-export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /**
  * Paths redacted from every log line wherever they appear, so that a credential passed by mistake in a

@@ -11,17 +11,6 @@ import { loadKubeConfig } from "../kube/config.ts";
 import { createLogger } from "../observability/logger.ts";
 import type { OperatorDeps } from "./run-plan.ts";
 
-/** The flags an operator command takes: where the cluster is, and what the controller runs with. */
-export const OPERATOR_FLAGS: readonly string[] = [
-  "--kubeconfig",
-  "--cluster-name",
-  "--load-balancer-class",
-  "--provider",
-  "--provider-config",
-  "--aws-region",
-  "--aws-endpoint-url",
-];
-
 /**
  * Connects to the cluster and loads the provider. Provider log lines go to stderr at `warn`, so the
  * command's own output (possibly JSON) stays clean on stdout. Close with `deps.provider.close?.()`.

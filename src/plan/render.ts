@@ -6,6 +6,9 @@
  */
 import type { PlannedChange, ServicePlan } from "./types.ts";
 
+/** `-o, --output` of the operator commands. */
+export type OutputFormat = "text" | "json";
+
 /** `plan` exits 0 when nothing would change, and this when something would (or cannot be built). */
 export const EXIT_CHANGES_PENDING = 2;
 

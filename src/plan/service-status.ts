@@ -11,6 +11,7 @@ import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
 import { cleanupFinalizer, hasFinalizer, objectKey, wantsLoadBalancer } from "../controller/service-filters.ts";
 import { formatIngress } from "./diff.ts";
 import { listServices, type OperatorDeps, refOf } from "./run-plan.ts";
+import { renderTable } from "./table.ts";
 
 /** What `status` shows for one Service. */
 export interface ServiceStatusRow {
@@ -138,4 +139,23 @@ export function formatAge(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours}h`;
   return `${Math.floor(hours / 24)}d`;
+}
+
+const HEADERS = ["SERVICE", "ADDRESS", "PROVIDER", "LISTENERS", "TARGETS", "LAST RESULT", "AGE"];
+
+/** Pure: the table `status` prints, ages taken relative to `now`. */
+export function renderStatusTable(rows: readonly ServiceStatusRow[], now: Date): string {
+  if (rows.length === 0) return "No Services managed by this controller.\n";
+  return renderTable(
+    HEADERS,
+    rows.map((row) => [
+      row.service,
+      row.address || "<pending>",
+      row.provider,
+      row.listeners,
+      row.targets === undefined ? "-" : String(row.targets),
+      row.lastResult || "-",
+      row.lastResultAt === undefined ? "-" : formatAge(now.getTime() - row.lastResultAt.getTime()),
+    ]),
+  );
 }

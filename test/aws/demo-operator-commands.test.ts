@@ -10,8 +10,8 @@ import { DescribeListenersCommand, DescribeLoadBalancersCommand } from "@aws-sdk
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AwsProvider } from "../../providers/aws/index.ts";
-import { demoParts } from "../../src/demo/parts.ts";
-import type { RunningController } from "../../src/demo/scenario.ts";
+import { demoParts } from "../../sandbox/demo/parts.ts";
+import type { RunningController } from "../../sandbox/demo/scenario.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import {
   createNodes,

@@ -181,10 +181,13 @@ export function runEntrypoint(stage: ReplayedStage, args: readonly string[], hom
   const switchUser = process.getuid?.() === 0 && Number.isInteger(uid);
   const bin = join(home, "bin");
   mkdirSync(bin, { recursive: true });
-  try {
-    linkSync(process.execPath, join(bin, "node"));
-  } catch {
-    copyFileSync(process.execPath, join(bin, "node"));
+  // Once per home: copying over an existing hard link would write onto this process's own node binary.
+  if (!existsSync(join(bin, "node"))) {
+    try {
+      linkSync(process.execPath, join(bin, "node"));
+    } catch {
+      copyFileSync(process.execPath, join(bin, "node"));
+    }
   }
   for (const dir of [home, bin]) chmodSync(dir, 0o755);
   const child = spawn(command, [...rest, ...args], {

@@ -8,14 +8,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TestProject } from "vitest/node";
-import { type AwsEndpoint, startAwsEndpoint } from "../../src/embedded/aws-endpoint.ts";
-import { ensureControlPlaneAssets } from "../../src/embedded/control-plane.ts";
+import { type AwsEndpoint, startAwsEndpoint } from "../../sandbox/aws-endpoint.ts";
+import { ensureControlPlaneAssets } from "../../sandbox/control-plane.ts";
 import {
   findLiveProcesses,
   killRecordedProcess,
   RUN_ID_ENV,
   reapOrphanedProcesses,
-} from "../../src/embedded/process-registry.ts";
+} from "../../sandbox/process-registry.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Test workers are forked after global setup and inherit this, so every child they start is

@@ -11,12 +11,8 @@ import {
   type AwsEndpointInfo,
   attachAwsEndpoint,
   startAwsEndpoint,
-} from "../../src/embedded/aws-endpoint.ts";
-import {
-  type ControlPlane,
-  type StartControlPlaneOptions,
-  startControlPlane,
-} from "../../src/embedded/control-plane.ts";
+} from "../../sandbox/aws-endpoint.ts";
+import { type ControlPlane, type StartControlPlaneOptions, startControlPlane } from "../../sandbox/control-plane.ts";
 
 declare module "vitest" {
   interface ProvidedContext {

@@ -1,9 +1,9 @@
 /**
  * Everything a test needs to run against real parts: the embedded launchers (re-exported from
- * `src/embedded/`, with the seed scenario's Kubernetes objects), per-file lifecycle hooks, and `waitFor`.
+ * `sandbox/`, with the seed scenario's Kubernetes objects), per-file lifecycle hooks, and `waitFor`.
  *
  * @module
  */
-export * from "../../src/embedded/index.ts";
+export * from "../../sandbox/index.ts";
 export * from "./hooks.ts";
 export * from "./wait.ts";

@@ -1,7 +1,7 @@
 /**
  * The seed scenario's Kubernetes objects, for code that wants them without the rest of the harness
- * (benchmarks, unit tests). The builders live in `src/embedded/seed-objects.ts` so the demo shares them.
+ * (benchmarks, unit tests). The builders live in `sandbox/seed-objects.ts` so the demo shares them.
  *
  * @module
  */
-export * from "../../src/embedded/seed-objects.ts";
+export * from "../../sandbox/seed-objects.ts";

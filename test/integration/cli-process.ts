@@ -17,7 +17,7 @@ import {
   loadAllYaml,
   PatchStrategy,
 } from "@kubernetes/client-node";
-import { launchProcess, type ManagedProcess } from "../../src/embedded/child-process.ts";
+import { launchProcess, type ManagedProcess } from "../../sandbox/child-process.ts";
 import { waitFor } from "../harness/index.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listRecordedProcesses } from "../../src/embedded/process-registry.ts";
+import { listRecordedProcesses } from "../../sandbox/process-registry.ts";
 
 const CLI = join(import.meta.dirname, "../../src/cli.ts");
 

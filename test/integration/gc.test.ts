@@ -6,10 +6,10 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFakeProvider, type FakeProvider } from "../../providers/fake/index.ts";
-import { renderGc, runGc } from "../../src/commands/gc.ts";
-import { demoParts } from "../../src/demo/parts.ts";
-import type { RunningController } from "../../src/demo/scenario.ts";
+import { demoParts } from "../../sandbox/demo/parts.ts";
+import type { RunningController } from "../../sandbox/demo/scenario.ts";
 import { createLogger } from "../../src/observability/logger.ts";
+import { renderGc, runGc } from "../../src/plan/gc.ts";
 import type { OperatorDeps } from "../../src/plan/run-plan.ts";
 import { createNodes, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
 

@@ -6,8 +6,8 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFakeProvider, type FakeProvider } from "../../providers/fake/index.ts";
-import { demoParts } from "../../src/demo/parts.ts";
-import type { RunningController } from "../../src/demo/scenario.ts";
+import { demoParts } from "../../sandbox/demo/parts.ts";
+import type { RunningController } from "../../sandbox/demo/scenario.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { planExitCode, renderPlanJson, renderPlanText } from "../../src/plan/render.ts";
 import { type OperatorDeps, runPlan, ServiceNotFoundError } from "../../src/plan/run-plan.ts";

@@ -1,7 +1,7 @@
 /**
  * The container image's runtime layout works: the Dockerfile's stages replayed with plain npm and node
- * commands (no Docker engine here) build the project, keep only production dependencies, and the
- * entrypoint starts as the image's non-root user and prints `lb-provisioner --help`.
+ * commands (no Docker engine here) build the project, keep only production dependencies and what `run`
+ * needs (no sandbox, no provisioning scripts), and the entrypoint starts as the image's non-root user.
  */
 import { accessSync, chmodSync, constants, existsSync, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,7 +48,7 @@ describe("container image", () => {
   });
 
   it(
-    "starts `lb-provisioner --help` as a non-root user with production dependencies only",
+    "starts `lb-provisioner --help` as a non-root user with production dependencies and no sandbox",
     async () => {
       const stages = await replayDockerfile(join(repo, "Dockerfile"), {
         contextDir: repo,
@@ -66,12 +66,22 @@ describe("container image", () => {
       expect(existsSync(join(app, "node_modules/typescript"))).toBe(false);
       expect(existsSync(join(app, "node_modules/vitest"))).toBe(false);
       expect(existsSync(join(app, "src"))).toBe(false);
+      expect(existsSync(join(app, "dist/src/cli.js"))).toBe(true);
+      expect(existsSync(join(app, "dist/providers/aws/index.js"))).toBe(true);
+      expect(existsSync(join(app, "dist/sandbox"))).toBe(false);
+      expect(existsSync(join(app, "scripts"))).toBe(false);
 
       const result = await runEntrypoint(image, ["--help"], home);
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
       expect(result.stdout).toContain("lb-provisioner");
       expect(result.stdout).toMatch(/Usage:/);
+
+      // The demo is not in the image: one line saying where to run it, not a stack trace.
+      const demo = await runEntrypoint(image, ["demo"], home);
+      expect(demo.code).toBe(1);
+      expect(demo.stdout).toBe("");
+      expect(demo.stderr).toMatch(/^lb-provisioner: the demo is not part of this installation .*npm run demo.*\n$/);
     },
     BUILD_TIMEOUT_MS,
   );

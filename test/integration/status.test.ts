@@ -5,12 +5,11 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFakeProvider, type FakeProvider } from "../../providers/fake/index.ts";
-import { renderStatusTable } from "../../src/commands/status.ts";
-import { demoParts } from "../../src/demo/parts.ts";
-import type { RunningController } from "../../src/demo/scenario.ts";
+import { demoParts } from "../../sandbox/demo/parts.ts";
+import type { RunningController } from "../../sandbox/demo/scenario.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { OperatorDeps } from "../../src/plan/run-plan.ts";
-import { runStatus } from "../../src/plan/service-status.ts";
+import { renderStatusTable, runStatus } from "../../src/plan/service-status.ts";
 import { createNodes, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
 
 const CLUSTER = "status-test";

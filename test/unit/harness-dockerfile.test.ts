@@ -31,7 +31,7 @@ describe("the project's Dockerfile", () => {
     expect(buildSteps.join(" && ")).toMatch(/npm ci .*&& npm run build && npm prune --omit=dev/);
   });
 
-  it("runs as a non-root user with the CLI as entrypoint and nothing but the build's output and scripts", () => {
+  it("runs as a non-root user with the CLI as entrypoint and only what `run` needs: no sandbox, no scripts", () => {
     expect(runtime.find((instruction) => instruction.keyword === "USER")?.args).toBe("65532:65532");
     expect(runtime.find((instruction) => instruction.keyword === "ENTRYPOINT")?.args).toBe(
       '["node", "dist/src/cli.js"]',
@@ -41,8 +41,8 @@ describe("the project's Dockerfile", () => {
     expect(copied).toEqual([
       "--from=build /app/package.json ./package.json",
       "--from=build /app/node_modules ./node_modules",
-      "--from=build /app/dist ./dist",
-      "scripts ./scripts",
+      "--from=build /app/dist/src ./dist/src",
+      "--from=build /app/dist/providers ./dist/providers",
     ]);
   });
 });

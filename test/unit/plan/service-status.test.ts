@@ -1,10 +1,15 @@
 import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { ObservedLoadBalancer } from "../../../providers/index.ts";
-import { renderGc } from "../../../src/commands/gc.ts";
 import { parseServiceArgument } from "../../../src/commands/plan.ts";
-import { renderStatusTable } from "../../../src/commands/status.ts";
-import { eventTime, formatAge, latestControllerEvent, statusRow } from "../../../src/plan/service-status.ts";
+import { renderGc } from "../../../src/plan/gc.ts";
+import {
+  eventTime,
+  formatAge,
+  latestControllerEvent,
+  renderStatusTable,
+  statusRow,
+} from "../../../src/plan/service-status.ts";
 
 const service: V1Service = {
   metadata: { namespace: "default", name: "web", uid: "u-1" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newNode, SEED_NODE_SOURCES, seedNodeSource, seedNodes } from "../../src/embedded/seed-objects.ts";
+import { newNode, SEED_NODE_SOURCES, seedNodeSource, seedNodes } from "../../../sandbox/seed-objects.ts";
 
 describe("seed scenario Nodes", () => {
   it("numbers node-N at 192.168.1.(N+1) with nothing a cloud would add", () => {

@@ -1,7 +1,7 @@
 /**
  * Runs the project's provisioning scripts (`scripts/ensure-*.sh`) from TypeScript. The scripts own
- * installing and caching; this module only finds them — from `src/embedded/` when run from source and
- * from `dist/src/embedded/` when run from a build or the container image — and turns a failure into
+ * installing and caching; this module only finds them — from `sandbox/` when run from source and from
+ * `dist/sandbox/` when run from a build or an installed package — and turns a failure into
  * one actionable line.
  *
  * @module

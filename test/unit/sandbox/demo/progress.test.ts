@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createProgress } from "../../../src/demo/progress.ts";
+import { createProgress } from "../../../../sandbox/demo/progress.ts";
 
 function capture(isTTY: boolean) {
   const chunks: string[] = [];

@@ -8,8 +8,10 @@
 import type { Writable } from "node:stream";
 import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
 import type { LoadBalancerProvider, NodeSpec, ObservedLoadBalancer } from "../../providers/index.ts";
-import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
-import { cleanupFinalizer, hasFinalizer } from "../controller/service-filters.ts";
+import { eligibleNodeSpecs } from "../../src/controller/node-eligibility.ts";
+import { cleanupFinalizer, hasFinalizer } from "../../src/controller/service-filters.ts";
+import { formatIngress } from "../../src/plan/diff.ts";
+import { refOf } from "../../src/plan/run-plan.ts";
 import {
   createNodes,
   newNode,
@@ -19,9 +21,7 @@ import {
   type SeedNodeSource,
   seedNodeSource,
   seedService,
-} from "../embedded/seed-objects.ts";
-import { formatIngress } from "../plan/diff.ts";
-import { refOf } from "../plan/run-plan.ts";
+} from "../seed-objects.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { describeTarget, renderLoadBalancerTable } from "./table.ts";
 import { until } from "./wait.ts";

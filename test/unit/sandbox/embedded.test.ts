@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { explainFromLog, launchProcess, logShowsPortClash } from "../../src/embedded/child-process.ts";
+import { explainFromLog, launchProcess, logShowsPortClash } from "../../../sandbox/child-process.ts";
 import {
   apiserverArgs,
   BUILT_IN_IDENTITIES,
@@ -16,8 +16,8 @@ import {
   kubeconfigDocument,
   resolveIdentities,
   tokenAuthFile,
-} from "../../src/embedded/control-plane-config.ts";
-import { EmbeddedSetupError } from "../../src/embedded/errors.ts";
+} from "../../../sandbox/control-plane-config.ts";
+import { EmbeddedSetupError } from "../../../sandbox/errors.ts";
 import {
   findLiveProcesses,
   isRecordedProcessAlive,
@@ -25,8 +25,8 @@ import {
   PROCESS_REGISTRY_DIR_ENV,
   RUN_ID_ENV,
   reapOrphanedProcesses,
-} from "../../src/embedded/process-registry.ts";
-import { seedNodes, seedService } from "../harness/kube-fixtures.ts";
+} from "../../../sandbox/process-registry.ts";
+import { seedNodes, seedService } from "../../harness/kube-fixtures.ts";
 
 const SLEEP = "/bin/sleep";
 const ports = { etcdClient: 20001, etcdPeer: 20002, apiserver: 20003 };

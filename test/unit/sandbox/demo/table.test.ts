@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { NodeSpec, ObservedLoadBalancer } from "../../../providers/index.ts";
+import type { NodeSpec, ObservedLoadBalancer } from "../../../../providers/index.ts";
 import {
   describeTarget,
   LOAD_BALANCER_HEADERS,
   loadBalancerRows,
   renderLoadBalancerTable,
-  renderTable,
-} from "../../../src/demo/table.ts";
+} from "../../../../sandbox/demo/table.ts";
+import { renderTable } from "../../../../src/plan/table.ts";
 
 const nodes: NodeSpec[] = [1, 2, 3].map((index) => ({
   name: `node-${index}`,

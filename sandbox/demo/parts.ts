@@ -7,17 +7,16 @@
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { type LoadBalancerProvider, loadProvider } from "../../providers/index.ts";
-import { createServiceController } from "../controller/controller.ts";
-import { startAwsEndpoint } from "../embedded/aws-endpoint.ts";
-import { seedAwsNetwork } from "../embedded/aws-seed.ts";
-import { startControlPlane } from "../embedded/control-plane.ts";
-import type { Logger } from "../observability/logger.ts";
-import { ControllerMetrics } from "../observability/metrics.ts";
+import type { DemoProvider } from "../../src/commands/demo.ts";
+import { createServiceController } from "../../src/controller/controller.ts";
+import type { Logger } from "../../src/observability/logger.ts";
+import { ControllerMetrics } from "../../src/observability/metrics.ts";
+import { startAwsEndpoint } from "../aws-endpoint.ts";
+import { seedAwsNetwork } from "../aws-seed.ts";
+import { startControlPlane } from "../control-plane.ts";
 import type { DemoCloud, DemoParts, RunningController } from "./scenario.ts";
 
-/** Providers the demo can show. */
-export const DEMO_PROVIDERS = ["fake", "aws"] as const;
-export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+export type { DemoProvider };
 
 /** Nodes the demo ends up with: the seed's three and the one it adds. */
 const DEMO_INSTANCES = 4;
