@@ -9,20 +9,17 @@
  *
  * What a running command loads is checked by `test/integration/lazy-loading.test.ts`.
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type ImportEdge, importGraph, packageOf, REPO, sourceFiles } from "./import-graph.ts";
+import { builtinProviders } from "../../../providers/load.ts";
+import { type ImportEdge, importGraph, packageOf, sourceFiles } from "./import-graph.ts";
 
 /** Packages only a provider's own folder may import. A provider with no cloud SDK needs no entry. */
 const PROVIDER_SDKS: Readonly<Record<string, readonly RegExp[]>> = {
   aws: [/^@aws-sdk\//],
 };
 
-/** Built-in providers: the folders of `providers/` that hold an `index.ts` the loader imports by name. */
-const PROVIDER_FOLDERS = readdirSync(join(REPO, "providers"), { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && entry.name !== "conformance")
-  .map((entry) => entry.name);
+/** Built-in providers: each a folder of `providers/` whose `index.ts` the loader imports by name. */
+const PROVIDER_FOLDERS: readonly string[] = builtinProviders;
 
 const ENTRY_POINTS = [
   "src/cli.ts",
