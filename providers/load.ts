@@ -13,8 +13,9 @@ import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { apiVersionProblem } from "./api-version.ts";
+import { describeValue } from "./describe.ts";
 import type { LoadBalancerProvider, ProviderFactory, ProviderOptions } from "./types.ts";
-import { PROVIDER_API_VERSION } from "./types.ts";
 
 export type { ProviderFactory };
 
@@ -158,13 +159,8 @@ function resolvePackage(specifier: string): string {
 
 function factoryOf(specifier: string, moduleNamespace: unknown): ProviderFactory {
   const exports = (moduleNamespace ?? {}) as Record<string, unknown>;
-  const declared = exports.providerApiVersion;
-  if (declared !== undefined && declared !== PROVIDER_API_VERSION) {
-    throw new ProviderLoadError(
-      specifier,
-      `the module declares providerApiVersion ${String(declared)} but this lb-provisioner implements provider API version ${PROVIDER_API_VERSION}; use a plugin release built for version ${PROVIDER_API_VERSION}`,
-    );
-  }
+  const versionProblem = apiVersionProblem(exports.providerApiVersion);
+  if (versionProblem !== undefined) throw new ProviderLoadError(specifier, versionProblem);
   const candidate = exports.default;
   if (typeof candidate === "function") return candidate as ProviderFactory;
   const found =
@@ -204,14 +200,6 @@ function assertIsProvider(specifier: string, value: unknown): asserts value is L
       "its factory returned a provider without a `name`; expected a short string such as the cloud's name",
     );
   }
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
-  return `a ${typeof value}`;
 }
 
 function describeError(error: unknown): string {

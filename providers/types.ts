@@ -215,7 +215,7 @@ export interface LoadBalancerProvider {
   /**
    * Removes everything this provider created for `ref`: listeners, load balancer, target groups,
    * security groups. Resolves when nothing is left, including when nothing ever existed; a second call
-   * is a no-op. Resources not owned by `ref` are never touched.
+   * is a no-op (no mutating cloud call). Resources not owned by `ref` are never touched.
    */
   ensureLoadBalancerDeleted(ref: LoadBalancerRef, options?: CallOptions): Promise<void>;
 

@@ -23,6 +23,8 @@ import { type ConformanceSpecInput, listener, refOf, SEED_LISTENER, withInternal
 export const CONFORMANCE_CASES = [
   "creates-from-spec",
   "second-ensure-changes-nothing",
+  "reads-never-mutate",
+  "no-eligible-nodes",
   "node-added",
   "node-removed",
   "node-address-changed",
@@ -33,12 +35,15 @@ export const CONFORMANCE_CASES = [
   "health-check-follows-traffic-policy",
   "source-ranges",
   "recreates-after-out-of-band-deletion",
+  "same-ref-after-restart",
+  "leaves-foreign-resources-alone",
   "delete-twice",
   "delete-never-created",
   "get-after-delete-is-undefined",
   "invalid-spec-sctp",
   "invalid-spec-duplicate-ports",
   "same-name-different-namespaces",
+  "same-name-different-clusters",
   "names-at-length-limits",
   "concurrent-ensures",
   "aborted-signal",
@@ -63,10 +68,17 @@ export interface CaseHarness {
   onCall(listener: (call: ProviderCall) => void): void;
   /** Builds a spec in the case's namespace (unless given) and schedules its load balancer's deletion. */
   spec(input: CaseSpecInput): LoadBalancerSpec;
-  /** `getLoadBalancer` with every node the case knows, so targets can be mapped back to nodes. */
-  get(ref: LoadBalancerRef): Promise<ObservedLoadBalancer | undefined>;
-  /** Deletes the load balancer behind the provider's back; present only when the options give a hook. */
+  /**
+   * `getLoadBalancer` (of `through`, default the provider under test) with every node the case knows, so
+   * targets can be mapped back to nodes.
+   */
+  get(ref: LoadBalancerRef, through?: LoadBalancerProvider): Promise<ObservedLoadBalancer | undefined>;
+  /** Deletes the load balancer behind the provider's back; skips the case when the options give no hook. */
   deleteOutOfBand(ref: LoadBalancerRef): Promise<void>;
+  /** A second provider over the same cloud, closed when the case ends; skips the case without the hook. */
+  restart(): Promise<LoadBalancerProvider>;
+  /** Puts a foreign resource where `ref`'s load balancer would go, removed when the case ends; skips without the hook. */
+  occupy(ref: LoadBalancerRef): Promise<ForeignResource>;
   /** Marks the case skipped at run time (an optional capability is absent), with the reason. */
   skip(reason: string): never;
 }
@@ -78,9 +90,18 @@ export type CaseSpecInput = Omit<ConformanceSpecInput, "clusterName" | "nodes"> 
   readonly nodes?: readonly NodeSpec[];
 };
 
+/** A resource in the cloud that the provider under test did not make (see `ConformanceOptions.occupy`). */
+export interface ForeignResource {
+  /** Whether it is still there. */
+  exists(): Promise<boolean> | boolean;
+  /** Removes it; the suite calls this when the case ends. */
+  remove(): Promise<void> | void;
+}
+
 type CaseBody = (h: CaseHarness) => Promise<void>;
 
 const mutating = (calls: readonly ProviderCall[]) => calls.filter((call) => call.mutating);
+const mutatingOperations = (calls: readonly ProviderCall[]) => mutating(calls).map((call) => call.operation);
 
 async function ensureConverged(h: CaseHarness, spec: LoadBalancerSpec): Promise<LoadBalancerStatus> {
   const status = await h.provider.ensureLoadBalancer(spec);
@@ -91,19 +112,39 @@ async function ensureConverged(h: CaseHarness, spec: LoadBalancerSpec): Promise<
   return status;
 }
 
-/** Ensures `before`, then `after`, checking both converge and the address survives the update. */
-async function expectUpdate(h: CaseHarness, before: LoadBalancerSpec, after: LoadBalancerSpec): Promise<void> {
+/**
+ * Ensures `before`, then `after`, checking both converge and the address survives the update. With
+ * `callsPerTargetGroup`, the update may make at most that many mutating calls per target group (one per
+ * Service port): a node change is a register or deregister, never a rebuild.
+ */
+async function expectUpdate(
+  h: CaseHarness,
+  before: LoadBalancerSpec,
+  after: LoadBalancerSpec,
+  callsPerTargetGroup?: number,
+): Promise<void> {
   const first = await ensureConverged(h, before);
-  const second = await ensureConverged(h, after);
+  h.resetCalls();
+  const second = await h.provider.ensureLoadBalancer(after);
+  const made = mutatingOperations(h.calls);
   expect(second, "an update must keep the load balancer (and its address), not replace it").toEqual(first);
+  await ensureConverged(h, after);
+  if (callsPerTargetGroup === undefined) return;
+  const allowed = callsPerTargetGroup * after.listeners.length;
+  expect(
+    made.length,
+    `a node change costs at most ${allowed} mutating call(s) here (${callsPerTargetGroup} per target group), not a rebuild; made ${made.join(", ")}`,
+  ).toBeLessThanOrEqual(allowed);
 }
 
 async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec): Promise<void> {
+  h.resetCalls();
   const error = await h.provider.ensureLoadBalancer(spec).then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error, "ensureLoadBalancer must reject an invalid spec").toBeDefined();
+  expect(mutatingOperations(h.calls), "an invalid spec must be rejected before any mutating call").toEqual([]);
   expect(
     providerErrorKind(error),
     `an invalid spec must be rejected with InvalidConfigurationError, got ${String(error)}`,
@@ -112,19 +153,28 @@ async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec): Promise<vo
     /^spec\.ports/,
   );
   expect(await h.get(spec), "an invalid spec must leave no load balancer behind").toBeUndefined();
-  if (h.provider.listLoadBalancers !== undefined) {
-    const listed = await h.provider.listLoadBalancers(h.clusterName);
+  await expectNotListed(h, spec, "listLoadBalancers must not show it");
+}
+
+/** Fails when `listLoadBalancers` (if the provider has it) shows a load balancer for `ref`. */
+async function expectNotListed(h: CaseHarness, ref: LoadBalancerRef, message: string): Promise<void> {
+  const owned = await listed(h, ref.clusterName);
+  if (owned !== undefined)
     expect(
-      listed.filter((lb) => sameService(lb.ref, spec)),
-      "listLoadBalancers must not show it",
+      owned.filter((lb) => sameService(lb.ref, ref)),
+      message,
     ).toEqual([]);
-  }
 }
 
 function sameService(a: LoadBalancerRef, b: LoadBalancerRef): boolean {
   return (
     a.clusterName === b.clusterName && a.service.namespace === b.service.namespace && a.service.name === b.service.name
   );
+}
+
+/** `listLoadBalancers(clusterName)` of the provider, or `undefined` when it does not implement it. */
+async function listed(h: CaseHarness, clusterName: string): Promise<readonly ObservedLoadBalancer[] | undefined> {
+  return h.provider.listLoadBalancers?.(clusterName);
 }
 
 function serviceKeys(loadBalancers: readonly ObservedLoadBalancer[], namespaces: readonly string[]): string[] {
@@ -141,7 +191,8 @@ function label63(prefix: string, last: string): string {
 
 export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
   "creates-from-spec": async (h) => {
-    const spec = h.spec({ name: "create", listeners: [SEED_LISTENER, listener(443, 30443)] });
+    // In the Service's order, which is not the observed order (by port, then protocol).
+    const spec = h.spec({ name: "create", listeners: [listener(443, 30443), SEED_LISTENER] });
     await ensureConverged(h, spec);
   },
 
@@ -162,21 +213,43 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
     expectConverged(await h.get(spec), spec);
   },
 
+  "reads-never-mutate": async (h) => {
+    const spec = h.spec({ name: "reads" });
+    const absent = h.spec({ name: "reads-absent" });
+    await h.provider.ensureLoadBalancer(spec);
+    h.resetCalls();
+    await h.get(spec);
+    await h.get(absent);
+    await listed(h, h.clusterName);
+    h.provider.validate?.(spec);
+    expect(
+      mutatingOperations(h.calls),
+      "getLoadBalancer, listLoadBalancers and validate must make no mutating call",
+    ).toEqual([]);
+    expect(await h.get(absent), "reading a load balancer that was never created must not create it").toBeUndefined();
+  },
+
+  "no-eligible-nodes": async (h) => {
+    const empty = h.spec({ name: "no-nodes", nodes: [] });
+    await expectUpdate(h, empty, h.spec({ name: "no-nodes", nodes: h.nodes.slice(0, 2) }));
+  },
+
   "node-added": async (h) => {
     const before = h.spec({ name: "node-added", nodes: h.nodes.slice(0, 3) });
-    await expectUpdate(h, before, h.spec({ name: "node-added", nodes: h.nodes.slice(0, 4) }));
+    await expectUpdate(h, before, h.spec({ name: "node-added", nodes: h.nodes.slice(0, 4) }), 1);
   },
 
   "node-removed": async (h) => {
     const before = h.spec({ name: "node-removed", nodes: h.nodes.slice(0, 3) });
-    await expectUpdate(h, before, h.spec({ name: "node-removed", nodes: h.nodes.slice(0, 2) }));
+    await expectUpdate(h, before, h.spec({ name: "node-removed", nodes: h.nodes.slice(0, 2) }), 1);
   },
 
   "node-address-changed": async (h) => {
     const nodes = h.nodes.slice(0, 3);
     const moved = [withInternalIP(nodes[0] as NodeSpec, "192.168.1.200"), ...nodes.slice(1)];
     const before = h.spec({ name: "node-address-changed", nodes });
-    await expectUpdate(h, before, h.spec({ name: "node-address-changed", nodes: moved }));
+    // At most a deregister of the old address and a register of the new one.
+    await expectUpdate(h, before, h.spec({ name: "node-address-changed", nodes: moved }), 2);
   },
 
   "port-added": async (h) => {
@@ -244,17 +317,64 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
     await ensureConverged(h, spec);
   },
 
+  "same-ref-after-restart": async (h) => {
+    const spec = h.spec({ name: "restart" });
+    const status = await ensureConverged(h, spec);
+    const second = await h.restart();
+    expectConverged(await h.get(spec, second), spec);
+    h.resetCalls();
+    expect(
+      await second.ensureLoadBalancer(spec),
+      "after a restart the same spec must find the same load balancer, with the same address",
+    ).toEqual(status);
+    expect(h.calls.length, "the restarted provider must report its calls through ctx.onCall too").toBeGreaterThan(0);
+    expect(
+      mutatingOperations(h.calls),
+      "after a restart an unchanged spec must make no mutating call: identity comes from the cloud, not from memory",
+    ).toEqual([]);
+    await second.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await h.get(spec), "a load balancer the restarted provider deleted is gone for the first one too").toBe(
+      undefined,
+    );
+  },
+
+  "leaves-foreign-resources-alone": async (h) => {
+    const spec = h.spec({ name: "foreign" });
+    const foreign = await h.occupy(spec);
+    expect(await foreign.exists(), "the occupy hook must create the foreign resource").toBe(true);
+    expect(await h.get(spec), "getLoadBalancer must not report a resource that is not this Service's").toBe(undefined);
+    const error = await h.provider.ensureLoadBalancer(spec).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(
+      providerErrorKind(error),
+      `a resource in the way that is not this Service's must be refused with ConflictError, got ${String(error)}`,
+    ).toBe("conflict");
+    await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(await foreign.exists(), "ensureLoadBalancerDeleted must never delete what is not this Service's").toBe(true);
+    await expectNotListed(h, spec, "listLoadBalancers must not show what is not this Service's");
+  },
+
   "delete-twice": async (h) => {
     const spec = h.spec({ name: "delete-twice" });
     await ensureConverged(h, spec);
+    h.resetCalls();
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(
+      mutating(h.calls).length,
+      "deleting a load balancer must report its mutating cloud calls through onCall",
+    ).toBeGreaterThan(0);
+    h.resetCalls();
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(mutatingOperations(h.calls), "a second delete is a no-op: no mutating call").toEqual([]);
     expect(await h.get(spec)).toBeUndefined();
   },
 
   "delete-never-created": async (h) => {
     const spec = h.spec({ name: "never-created" });
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
+    expect(mutatingOperations(h.calls), "deleting what never existed makes no mutating call").toEqual([]);
     expect(await h.get(spec)).toBeUndefined();
   },
 
@@ -263,13 +383,7 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
     await ensureConverged(h, spec);
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
     expect(await h.get(spec), "getLoadBalancer after ensureLoadBalancerDeleted").toBeUndefined();
-    if (h.provider.listLoadBalancers !== undefined) {
-      const listed = await h.provider.listLoadBalancers(h.clusterName);
-      expect(
-        listed.filter((lb) => sameService(lb.ref, spec)),
-        "listLoadBalancers after delete",
-      ).toEqual([]);
-    }
+    await expectNotListed(h, spec, "listLoadBalancers after delete");
   },
 
   "invalid-spec-sctp": async (h) => {
@@ -294,6 +408,33 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
     await h.provider.ensureLoadBalancerDeleted(refOf(a));
     expect(await h.get(a)).toBeUndefined();
     expectConverged(await h.get(b), b);
+  },
+
+  "same-name-different-clusters": async (h) => {
+    const other = `${h.clusterName}-other`;
+    const namespace = `${h.namespace}-clusters`;
+    const mine = h.spec({ namespace, name: "web" });
+    const theirs = h.spec({ namespace, name: "web", clusterName: other, listeners: [listener(81, 30081)] });
+    const statusMine = await ensureConverged(h, mine);
+    const statusTheirs = await ensureConverged(h, theirs);
+    expect(statusTheirs, "two clusters' Services of the same name must not share a load balancer").not.toEqual(
+      statusMine,
+    );
+    expectConverged(await h.get(mine), mine);
+    const listBoth = async () => [
+      serviceKeys((await listed(h, h.clusterName)) ?? [], [namespace]),
+      serviceKeys((await listed(h, other)) ?? [], [namespace]),
+    ];
+    const bothListed = [[`${h.clusterName}/${namespace}/web`], [`${other}/${namespace}/web`]];
+    if (h.provider.listLoadBalancers !== undefined) {
+      expect(await listBoth(), "each cluster lists only its own").toEqual(bothListed);
+    }
+    await h.provider.ensureLoadBalancerDeleted(refOf(mine));
+    expect(await h.get(mine)).toBeUndefined();
+    expectConverged(await h.get(theirs), theirs);
+    if (h.provider.listLoadBalancers !== undefined) {
+      expect(await listBoth(), "deleting in one cluster leaves the other's").toEqual([[], bothListed[1]]);
+    }
   },
 
   "names-at-length-limits": async (h) => {
@@ -333,20 +474,36 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
       h.provider.ensureLoadBalancer(spec, { signal: AbortSignal.abort(reason) }),
       "an aborted signal must reject with its reason",
     ).rejects.toBe(reason);
+    expect(
+      h.calls.map((call) => call.operation),
+      "an already aborted signal allows no cloud call",
+    ).toEqual([]);
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
     expect(await h.get(spec), "nothing may survive a delete after an aborted ensure").toBeUndefined();
   },
 
   "aborted-mid-ensure": async (h) => {
-    const spec = h.spec({ name: "aborted-mid", listeners: [SEED_LISTENER, listener(443, 30443)] });
+    const listeners = [SEED_LISTENER, listener(443, 30443)];
+    // The same job uninterrupted, to know how many calls all of it takes.
+    h.resetCalls();
+    await h.provider.ensureLoadBalancer(h.spec({ name: "aborted-mid-twin", listeners }));
+    const wholeJob = h.calls.length;
+    const spec = h.spec({ name: "aborted-mid", listeners });
     const controller = new AbortController();
     const reason = new Error("conformance: aborted after the first cloud call");
     h.onCall(() => controller.abort(reason));
+    h.resetCalls();
     await expect(
       h.provider.ensureLoadBalancer(spec, { signal: controller.signal }),
       "aborting during an ensure must stop it and reject with the signal's reason",
     ).rejects.toBe(reason);
     expect(controller.signal.aborted, "the provider must report its calls through onCall").toBe(true);
+    // A call already in flight may still finish; the rest of the job must not be done.
+    const afterAbort = h.calls.length - 1;
+    expect(
+      afterAbort,
+      `after the abort the provider must stop calling the cloud: it made ${afterAbort} more call(s), and the whole ensure takes ${wholeJob}`,
+    ).toBeLessThanOrEqual(Math.max(0, wholeJob - 2));
     await h.provider.ensureLoadBalancerDeleted(refOf(spec));
     expect(await h.get(spec), "a delete must clean up whatever the aborted ensure created").toBeUndefined();
   },
@@ -385,12 +542,18 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
   "validate-reports-issues": async (h) => {
     const { validate } = h.provider;
     if (validate === undefined) return h.skip("the provider does not implement the optional validate");
-    const check = (spec: LoadBalancerSpec) => validate.call(h.provider, spec).filter((i) => i.severity === "error");
+    const check = (spec: LoadBalancerSpec) => {
+      const issues = validate.call(h.provider, spec);
+      expect(Array.isArray(issues), "validate is synchronous: it returns the issues, not a promise").toBe(true);
+      return issues.filter((i) => i.severity === "error");
+    };
+    h.resetCalls();
     expect(check(h.spec({ name: "valid" })), "a valid spec has no error issues").toEqual([]);
     const sctp = check(h.spec({ name: "valid", listeners: [listener(9, 30009, "SCTP")] }));
     expect(sctp.map((i) => i.field).join(" "), "SCTP is reported against spec.ports").toMatch(/spec\.ports\[0\]/);
     const duplicate = check(h.spec({ name: "valid", listeners: [listener(80, 30008), listener(80, 30009)] }));
     expect(duplicate.map((i) => i.field).join(" "), "a duplicate port is reported").toMatch(/spec\.ports\[1\]/);
     for (const issue of [...sctp, ...duplicate]) expect(issue.message.length).toBeGreaterThan(0);
+    expect(h.calls, "validate makes no cloud call").toEqual([]);
   },
 };

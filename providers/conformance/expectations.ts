@@ -32,6 +32,10 @@ export function expectConverged(
   if (observed === undefined) return;
   expectSameRef(observed.ref, spec);
   expectAddress(observed.status);
+  const sorted = [...observed.listeners].sort((a, b) => a.port - b.port || compare(a.protocol, b.protocol));
+  expect(observed.listeners.map(label), `${who}: listeners must be sorted by port, then protocol`).toEqual(
+    sorted.map(label),
+  );
 
   const unmatched = new Set(observed.listeners);
   for (const [index, wanted] of spec.listeners.entries()) {
@@ -82,6 +86,10 @@ function servesListener(
   if (observed.protocol === wanted.protocol) return true;
   const both = spec.listeners.some((l) => l.port === wanted.port && l.protocol !== wanted.protocol);
   return both && observed.protocol === "TCP_UDP";
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function label(listener: ObservedListener): string {

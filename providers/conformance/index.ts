@@ -17,8 +17,21 @@
  *
  * @module
  */
-export { type CaseHarness, type CaseSpecInput, CONFORMANCE_CASES, type ConformanceCase } from "./cases.ts";
+export {
+  type CaseHarness,
+  type CaseSpecInput,
+  CONFORMANCE_CASES,
+  type ConformanceCase,
+  type ForeignResource,
+} from "./cases.ts";
 export { expectAddress, expectConverged, expectSameRef } from "./expectations.ts";
+export {
+  type CaseOutcome,
+  type ConformanceContext,
+  type ConformanceOptions,
+  type ConformanceSetup,
+  runConformanceCases,
+} from "./harness.ts";
 export {
   CONFORMANCE_NAMESPACE,
   type ConformanceSpecInput,
@@ -30,9 +43,4 @@ export {
   SEED_LISTENER,
   withInternalIP,
 } from "./specs.ts";
-export {
-  type ConformanceContext,
-  type ConformanceOptions,
-  type ConformanceSetup,
-  describeProviderConformance,
-} from "./suite.ts";
+export { describeProviderConformance } from "./suite.ts";

@@ -42,6 +42,11 @@ export interface FakeProviderOptions {
   readonly latencyMs?: number;
   /** Calls kept in {@link FakeProvider.calls}; counters count past it. Default 100,000. */
   readonly callLogLimit?: number;
+  /**
+   * The fake cloud to serve, e.g. another provider's {@link FakeProvider.cloud} to stand for the same
+   * cloud after a controller restart. Default: a new, empty one.
+   */
+  readonly cloud?: FakeCloudStore;
 }
 
 /**
@@ -53,7 +58,7 @@ export interface FakeProviderOptions {
  */
 export class FakeProvider implements LoadBalancerProvider {
   readonly name: string;
-  readonly #store = new FakeCloudStore();
+  readonly #store: FakeCloudStore;
   readonly #log: CallLog;
   readonly #faults = new FaultInjector();
   readonly #serial = new KeyedSerializer();
@@ -61,6 +66,7 @@ export class FakeProvider implements LoadBalancerProvider {
 
   constructor(options: FakeProviderOptions = {}) {
     this.name = options.name ?? "fake";
+    this.#store = options.cloud ?? new FakeCloudStore();
     this.#onCall = options.onCall;
     this.#log = new CallLog(options.callLogLimit);
     if (options.latencyMs !== undefined) this.#faults.setLatency(options.latencyMs);
@@ -150,6 +156,11 @@ export class FakeProvider implements LoadBalancerProvider {
 
   resetCalls(): void {
     this.#log.reset();
+  }
+
+  /** The fake cloud this provider serves; hand it to another provider to share it. */
+  get cloud(): FakeCloudStore {
+    return this.#store;
   }
 
   /** Number of load balancers in the fake cloud, in every cluster. */

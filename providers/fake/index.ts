@@ -24,6 +24,7 @@ export {
 export { FAKE_OPERATIONS, type FakeOperation } from "./operations.ts";
 export {
   FAKE_HOSTNAME_SUFFIX,
+  FakeCloudStore,
   type FakeListener,
   type FakeLoadBalancer,
   type FakeProtocol,

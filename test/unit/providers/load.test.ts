@@ -178,7 +178,7 @@ describe("loadProvider: one clear line for every failure", () => {
 
   it("a plugin declaring another provider API version", async () => {
     expect((await loadError(fixture("future-api-version.ts"))).message).toMatch(
-      /declares providerApiVersion 2 but this lb-provisioner implements provider API version 1/,
+      /: the plugin implements provider API version 2, but this lb-provisioner implements provider API version 1; upgrade lb-provisioner to a release that implements version 2, or install a release of the plugin built for version 1$/,
     );
   });
 });
