@@ -22,14 +22,14 @@ import {
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { newAwsProvider } from "../../providers/aws/index.ts";
-import { createServiceController } from "../../src/controller/index.ts";
 import {
   type AwsEndpoint,
   newNode,
   type SeededAwsNetwork,
   seedAwsNetwork,
   startAwsEndpoint,
-} from "../../src/embedded/index.ts";
+} from "../../sandbox/index.ts";
+import { createServiceController } from "../../src/controller/index.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { ControllerMetrics } from "../../src/observability/metrics.ts";
 import { type AwsCallCounter, type CallCounts, startAwsCallCounter, totalOf } from "../lib/aws-call-counter.ts";

@@ -12,4 +12,12 @@ import { memory } from "./memory.ts";
 import { nodeAdded } from "./node-added.ts";
 import { resync } from "./resync.ts";
 
-export const SCENARIOS: readonly Scenario[] = [createLatency, convergence, nodeAdded, resync, awsCalls, memory, idleRss];
+export const SCENARIOS: readonly Scenario[] = [
+  createLatency,
+  convergence,
+  nodeAdded,
+  resync,
+  awsCalls,
+  memory,
+  idleRss,
+];
