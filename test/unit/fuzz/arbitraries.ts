@@ -13,6 +13,12 @@ import fc from "fast-check";
 /** Inputs per property: thousands per parser, while the unit tier stays fast. */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 2_000);
 
+/**
+ * Time allowed for one property: thousands of runs are CPU-bound, and on a loaded 2-core machine they
+ * take several times what they take on a quiet one. A property that hangs still fails, after this.
+ */
+export const PROPERTY_TIMEOUT_MS = 60_000;
+
 /** Options for `fc.assert`: the run count, and a replay when `FUZZ_SEED` (and `FUZZ_PATH`) are set. */
 export function fuzzOptions(): fc.Parameters<unknown> {
   const seed = process.env.FUZZ_SEED;

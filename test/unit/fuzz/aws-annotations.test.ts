@@ -12,7 +12,7 @@ import { MAX_NAME_LENGTH } from "../../../providers/aws/names.ts";
 import { analyzeSpec } from "../../../providers/aws/validate.ts";
 import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import type { ListenerSpec, LoadBalancerSpec, NodeSpec } from "../../../providers/types.ts";
-import { annotationsFrom, fuzzOptions, PROTOTYPE_NAMES, token } from "./arbitraries.ts";
+import { annotationsFrom, fuzzOptions, PROPERTY_TIMEOUT_MS, PROTOTYPE_NAMES, token } from "./arbitraries.ts";
 
 const AWS_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-";
 
@@ -79,7 +79,7 @@ function fieldsOf(input: LoadBalancerSpec): (field: string) => boolean {
   return (field) => annotationFields.has(field) || /^spec\.[a-zA-Z]+(\[\d+\])?(\.[a-zA-Z]+)?$/.test(field);
 }
 
-describe("the AWS provider's reading of any Service (property)", () => {
+describe("the AWS provider's reading of any Service (property)", { timeout: PROPERTY_TIMEOUT_MS }, () => {
   it("accepts it, or names every field at fault; never throws", () => {
     fc.assert(
       fc.property(spec, (input) => {

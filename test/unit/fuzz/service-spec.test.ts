@@ -10,7 +10,15 @@ import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import createFakeFromSettings, { validateFakeSpec } from "../../../providers/fake/index.ts";
 import { parseCidr } from "../../../src/controller/cidr.ts";
 import { buildLoadBalancerSpec, SOURCE_RANGES_ANNOTATION } from "../../../src/controller/load-balancer-spec.ts";
-import { annotationsFrom, annotationValue, cidrLike, fuzzOptions, PROTOTYPE_NAMES, token } from "./arbitraries.ts";
+import {
+  annotationsFrom,
+  annotationValue,
+  cidrLike,
+  fuzzOptions,
+  PROPERTY_TIMEOUT_MS,
+  PROTOTYPE_NAMES,
+  token,
+} from "./arbitraries.ts";
 
 const port: fc.Arbitrary<V1ServicePort> = fc
   .record(
@@ -62,7 +70,7 @@ const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 const namesAField = (field: string): boolean =>
   /^spec\.[a-zA-Z]+(\[\d+\])?(\.[a-zA-Z]+)?$/.test(field) || /^metadata\.annotations\[.+\]$/.test(field);
 
-describe("the controller's reading of any Service (property)", () => {
+describe("the controller's reading of any Service (property)", { timeout: PROPERTY_TIMEOUT_MS }, () => {
   it("builds a spec, or names every field at fault; never throws", () => {
     fc.assert(
       fc.property(service, (input) => {

@@ -16,6 +16,7 @@ import {
   bindAddressLike,
   durationLike,
   fuzzOptions,
+  PROPERTY_TIMEOUT_MS,
   PROTOTYPE_NAMES,
   token,
   urlLike,
@@ -57,7 +58,7 @@ function resolveOrNameTheFlag(sources: Parameters<typeof resolveConfig>[0]): voi
   }
 }
 
-describe("every operator setting (property)", () => {
+describe("every operator setting (property)", { timeout: PROPERTY_TIMEOUT_MS }, () => {
   it("resolves any flags and environment to a config, or names the flag at fault", () => {
     fc.assert(
       fc.property(flags, env, fc.boolean(), (flagValues, environment, exists) =>
