@@ -50,6 +50,13 @@ export interface ControlPlane {
   kubeConfig(identity?: string): KubeConfig;
   /** Path of a kubeconfig file for `identity` (default `admin`), for child processes (kubectl, the CLI). */
   kubeconfigPath(identity?: string): string;
+  /**
+   * Stops kube-apiserver alone, as an outage: etcd and everything stored keep running. Clients get
+   * connection errors until {@link ControlPlane.startApiserver}.
+   */
+  stopApiserver(): Promise<void>;
+  /** Starts kube-apiserver again on the same port, certificates and etcd; resolves once it is ready. */
+  startApiserver(): Promise<void>;
   /** Stops kube-apiserver, then etcd, and removes `dataDir`. Idempotent; later calls await the first. */
   stop(): Promise<void>;
 }
@@ -126,11 +133,13 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
   const admin = tokenIdentities.find((identity) => identity.name === ADMIN) as TokenIdentity;
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   let started: Started | undefined;
+  let startAttempt: StartAttempt | undefined;
   for (let attempt = 1; !started; attempt++) {
     const [etcdClient, etcdPeer, apiserver] = await freeLoopbackPorts(3);
     const ports = { etcdClient, etcdPeer, apiserver } as ControlPlanePorts;
+    startAttempt = { assetsDir, dataDir, ports, files, adminToken: admin.token, timeoutMs, log };
     try {
-      started = await startProcesses({ assetsDir, dataDir, ports, files, adminToken: admin.token, timeoutMs, log });
+      started = await startProcesses(startAttempt);
     } catch (error) {
       if (!(error instanceof PortClash) || attempt >= START_ATTEMPTS) {
         throw error instanceof PortClash
@@ -143,7 +152,9 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
     }
   }
 
-  const { etcd, apiserver, server, caPem } = started;
+  const { etcd, server, caPem } = started;
+  let apiserver = started.apiserver;
+  const restart = startAttempt as StartAttempt;
   const kubeconfigPaths = new Map<string, string>();
   const byName = new Map(tokenIdentities.map((identity) => [identity.name, identity]));
   for (const identity of tokenIdentities) {
@@ -186,6 +197,14 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
       lookup(identity);
       return kubeconfigPaths.get(identity) as string;
     },
+    async stopApiserver() {
+      await apiserver.stop();
+    },
+    async startApiserver() {
+      if (stopping) throw new Error("the control plane is stopped");
+      if (!apiserver.exit) return;
+      apiserver = (await launchApiserver(restart, Date.now() + restart.timeoutMs)).apiserver;
+    },
     stop() {
       stopping ??= (async () => {
         await apiserver.stop();
@@ -226,7 +245,7 @@ interface StartAttempt {
 }
 
 async function startProcesses(attempt: StartAttempt): Promise<Started> {
-  const { assetsDir, dataDir, ports, files, log } = attempt;
+  const { assetsDir, dataDir, ports, log } = attempt;
   const deadline = Date.now() + attempt.timeoutMs;
   const etcdLog = join(dataDir, "etcd.log");
   const apiserverLog = join(dataDir, "kube-apiserver.log");
@@ -240,7 +259,6 @@ async function startProcesses(attempt: StartAttempt): Promise<Started> {
     args: etcdArgs(ports, join(dataDir, "etcd")),
     logPath: etcdLog,
   });
-  let apiserver: ManagedProcess | undefined;
   try {
     log(`etcd (pid ${etcd.pid}) starting on 127.0.0.1:${ports.etcdClient}`);
     await waitUntilReady(etcd, deadline, async () => {
@@ -248,12 +266,33 @@ async function startProcesses(attempt: StartAttempt): Promise<Started> {
       return result?.status === 200 && result.body.includes('"health":"true"') ? true : undefined;
     });
 
-    apiserver = await launchProcess({
-      name: "kube-apiserver",
-      executable: join(assetsDir, "kube-apiserver"),
-      args: apiserverArgs(ports, files),
-      logPath: apiserverLog,
-    });
+    // launchApiserver stops its apiserver itself when it fails.
+    const launched = await launchApiserver(attempt, deadline);
+    log(`kube-apiserver ready on ${launched.server}`);
+    return { etcd, ...launched };
+  } catch (error) {
+    await etcd.stop(1_000);
+    throw error;
+  }
+}
+
+/**
+ * Starts kube-apiserver against the attempt's etcd and waits until it serves `/readyz` and the
+ * `kubernetes` Service; stops it again if that fails.
+ */
+async function launchApiserver(
+  attempt: StartAttempt,
+  deadline: number,
+): Promise<{ apiserver: ManagedProcess; server: string; caPem: string }> {
+  const { ports, files, log } = attempt;
+  const apiserverLog = join(attempt.dataDir, "kube-apiserver.log");
+  const apiserver = await launchProcess({
+    name: "kube-apiserver",
+    executable: join(attempt.assetsDir, "kube-apiserver"),
+    args: apiserverArgs(ports, files),
+    logPath: apiserverLog,
+  });
+  try {
     const server = `https://127.0.0.1:${ports.apiserver}`;
     log(`kube-apiserver (pid ${apiserver.pid}) starting on ${server}`);
     const caFile = join(files.certDir, "apiserver.crt");
@@ -277,11 +316,9 @@ async function startProcesses(attempt: StartAttempt): Promise<Started> {
       () => failingChecks(lastReadyz),
     );
     await waitUntilReady(apiserver, deadline, () => readyWith("/api/v1/namespaces/default/services/kubernetes"));
-    log(`kube-apiserver ready on ${server}`);
-    return { etcd, apiserver, server, caPem };
+    return { apiserver, server, caPem };
   } catch (error) {
-    await apiserver?.stop(1_000);
-    await etcd.stop(1_000);
+    await apiserver.stop(1_000);
     throw error;
   }
 }

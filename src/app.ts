@@ -173,6 +173,7 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
       drainTimeoutMs: config.gracefulShutdownTimeoutMs,
     });
     probes.hasSynced = () => controller.hasSynced();
+    probes.apiReachable = () => controller.isConnected();
     const stopBoundMs = config.gracefulShutdownTimeoutMs + STOP_MARGIN_MS;
     const work = (signal: AbortSignal): Promise<void> =>
       boundedAfterAbort(controller.run(signal), signal, stopBoundMs, logger);

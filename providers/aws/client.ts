@@ -4,8 +4,9 @@
  * - waits for a token from the client-side rate limiter (per service and operation class),
  * - passes the caller's abort signal to the SDK,
  * - reports operation, mutating, outcome and duration to `onCall` (the controller's metrics),
- * - retries throttling with jittered exponential backoff (`p-retry`) — and nothing else, so a mutating
- *   call is never repeated after AWS may have applied it,
+ * - retries throttling with jittered exponential backoff (`p-retry`), and reads also after a 5xx or a
+ *   lost answer (they change nothing, and one failed read would otherwise fail the whole reconcile) —
+ *   but a mutating call is never repeated after AWS may have applied it,
  * - turns failures into the neutral errors of `providers/errors.ts` (`errors.ts`).
  *
  * Give the SDK clients `maxAttempts: 1` so this wrapper is the only place that retries (`index.ts` does).
@@ -66,7 +67,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import pRetry, { AbortError } from "p-retry";
 import type { ProviderCall } from "../types.ts";
-import { isNotFound, outcomeOf, toProviderError } from "./errors.ts";
+import { isNotFound, isServerOrNetworkFailure, outcomeOf, toProviderError } from "./errors.ts";
 import { DEFAULT_RATE_LIMITS, OPERATIONS, type OperationName, type RateClass, rateBucket } from "./operations.ts";
 import { type Clock, RateLimiter, systemClock } from "./rate-limit.ts";
 import type { Tags, Target } from "./state.ts";
@@ -492,6 +493,7 @@ export class AwsClient {
             const outcome = signal?.aborted ? "transient" : outcomeOf(error);
             this.#report(operation, outcome, started);
             if (outcome === "throttled") throw error;
+            if (!signal?.aborted && !OPERATIONS[operation].mutating && isServerOrNetworkFailure(error)) throw error;
             throw new AbortError(signal?.aborted ? signal.reason : toProviderError(error, operation));
           }
         },

@@ -106,6 +106,19 @@ export function awsErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a call failed on AWS's side or in transit — a 5xx, or no HTTP answer at all (a dropped
+ * connection, a timeout) — rather than being refused for what it asked. Such a failure says nothing
+ * about the request, so a read may be sent again at once.
+ */
+export function isServerOrNetworkFailure(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { $fault?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  if (e.$fault === "server") return true;
+  const status = e.$metadata?.httpStatusCode;
+  return typeof status !== "number" || status >= 500;
+}
+
 /** How an AWS error counts in metrics. */
 export function outcomeOf(error: unknown): AwsOutcome {
   const code = awsErrorCode(error);

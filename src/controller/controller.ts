@@ -85,6 +85,12 @@ export interface ServiceController {
   run(signal: AbortSignal): Promise<void>;
   /** Whether a run's caches are synced and workers are running: the readiness signal. */
   hasSynced(): boolean;
+  /**
+   * Whether a run's Service and Node watches are connected to the API server. False while it cannot
+   * be reached: the workers go on from the caches, and the watches resume (from where they were) when
+   * it is back.
+   */
+  isConnected(): boolean;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -193,6 +199,10 @@ class Run {
 
   get started(): boolean {
     return this.#started;
+  }
+
+  get connected(): boolean {
+    return this.#services.isConnected() && this.#nodes.isConnected();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -417,6 +427,9 @@ export function createServiceController(options: ServiceControllerOptions): Serv
     },
     hasSynced(): boolean {
       return current?.started ?? false;
+    },
+    isConnected(): boolean {
+      return current?.connected ?? false;
     },
   };
 }

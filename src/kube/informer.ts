@@ -56,6 +56,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   #stopping = false;
   #failures = 0;
   #attemptFailed = false;
+  /** Whether the last list/watch attempt succeeded and nothing has failed since. */
+  #connected = false;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ResilientInformerOptions<T>) {
@@ -87,6 +89,15 @@ export class ResilientInformer<T extends KubernetesObject> {
     });
   }
 
+  /**
+   * Whether the informer is connected: its last list/watch attempt succeeded and no failure has been
+   * reported since. False from a failure until a restart succeeds (the cache meanwhile keeps serving
+   * what it had) — what readiness reports as "cannot reach the API server".
+   */
+  isConnected(): boolean {
+    return this.#connected;
+  }
+
   get(key: string): T | undefined {
     return this.#objects.get(key);
   }
@@ -115,6 +126,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** Stops watching; errors caused by the stop are not failures. The cache stays readable. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#connected = false;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     for (const wake of this.#syncWaiters.splice(0)) wake();
@@ -136,6 +148,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     }
     if (this.#attemptFailed || this.#stopping) return;
     this.#failures = 0;
+    this.#connected = true;
     if (!this.#synced) {
       this.#synced = true;
       this.#logger.debug({ objects: this.#objects.size }, "informer synced");
@@ -147,6 +160,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     // Stopping aborts the watch request, which the client reports as an error.
     if (this.#stopping) return;
     this.#attemptFailed = true;
+    this.#connected = false;
     if (this.#restartTimer) return; // a restart is already scheduled
     const base = this.#options.restartBaseMs ?? 1_000;
     const max = this.#options.restartMaxMs ?? 30_000;

@@ -7,7 +7,8 @@
  *   is a standby (body `ok: standby`), because a standby is healthy and ready to take over. Were a
  *   standby reported unready, a two-replica Deployment with a `minAvailable: 1` PodDisruptionBudget
  *   would count only the leader as available, so draining the leader's node would block forever and a
- *   rolling update would stall on the standby. 503 while shutting down, so endpoints drop it first.
+ *   rolling update would stall on the standby. 503 while the working controller cannot reach the API
+ *   server (its watches are down; it keeps running and resumes them), and while shutting down.
  *
  * @module
  */
@@ -21,6 +22,8 @@ export class ProbeState {
   shuttingDown = false;
   /** Whether the controller's informers have synced; replaced once the controller exists. */
   hasSynced: () => boolean = () => false;
+  /** Whether the controller's watches are connected to the API server; replaced once the controller exists. */
+  apiReachable: () => boolean = () => true;
 }
 
 export interface ProbeAnswer {
@@ -36,5 +39,6 @@ export function readiness(state: ProbeState): ProbeAnswer {
   if (state.shuttingDown) return { status: 503, body: "shutting down" };
   if (state.role === "standby") return { status: 200, body: "ok: standby" };
   if (!state.hasSynced()) return { status: 503, body: "informers not synced" };
+  if (!state.apiReachable()) return { status: 503, body: "cannot reach the API server" };
   return { status: 200, body: `ok: ${state.role}` };
 }

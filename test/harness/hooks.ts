@@ -44,6 +44,8 @@ export function withControlPlane(options: StartControlPlaneOptions = {}): Contro
     },
     kubeConfig: (identity) => current().kubeConfig(identity),
     kubeconfigPath: (identity) => current().kubeconfigPath(identity),
+    stopApiserver: () => current().stopApiserver(),
+    startApiserver: () => current().startApiserver(),
     stop: () => current().stop(),
   };
 }

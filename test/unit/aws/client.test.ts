@@ -67,15 +67,33 @@ describe("AwsClient", () => {
     ["InternalFailure", 500],
     ["ServiceUnavailable", 503],
     ["AccessDenied", 403],
-  ])("does not retry %s (%i): a transient error for the controller's backoff", async (code, status) => {
-    const { client, calls, requests } = clientWith([elbError(code, "nope", status)]);
-    const error = await client.createLoadBalancer({ Name: "lb" }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransientError);
-    expect((error as Error).message).toContain(code);
-    expect(requests).toEqual(["CreateLoadBalancer"]);
-    expect(calls).toEqual([
-      { operation: "CreateLoadBalancer", mutating: true, outcome: "transient", durationMs: expect.any(Number) },
-    ]);
+  ])(
+    "does not retry a mutating call after %s (%i): a transient error for the controller's backoff",
+    async (code, status) => {
+      const { client, calls, requests } = clientWith([elbError(code, "nope", status)]);
+      const error = await client.createLoadBalancer({ Name: "lb" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as Error).message).toContain(code);
+      expect(requests).toEqual(["CreateLoadBalancer"]);
+      expect(calls).toEqual([
+        { operation: "CreateLoadBalancer", mutating: true, outcome: "transient", durationMs: expect.any(Number) },
+      ]);
+    },
+  );
+
+  it.each([
+    ["InternalFailure", 500],
+    ["ServiceUnavailable", 503],
+  ])("retries a read after %s (%i): it changes nothing", async (code, status) => {
+    const { client, calls } = clientWith([elbError(code, "nope", status), elbOk("DescribeLoadBalancers", LB_XML)]);
+    expect((await client.findLoadBalancers("lb")).map((lb) => lb.LoadBalancerArn)).toEqual(["arn:lb"]);
+    expect(calls.map((c) => c.outcome)).toEqual(["transient", "success"]);
+  });
+
+  it("does not retry a read refused for what it asked (403)", async () => {
+    const { client, requests } = clientWith([elbError("AccessDenied", "nope", 403)]);
+    await expect(client.findLoadBalancers("lb")).rejects.toBeInstanceOf(TransientError);
+    expect(requests).toEqual(["DescribeLoadBalancers"]);
   });
 
   it("rejects with the signal's reason and calls nothing when already aborted", async () => {

@@ -22,6 +22,12 @@ describe("readiness", () => {
     expect(readiness(state(row.role, row.synced, row.shuttingDown))).toEqual({ status: row.status, body: row.body });
   });
 
+  it.each(["leader", "single"] as const)("a %s that cannot reach the API server is not ready", (role) => {
+    const probes = state(role, true);
+    probes.apiReachable = () => false;
+    expect(readiness(probes)).toEqual({ status: 503, body: "cannot reach the API server" });
+  });
+
   it("starts as a standby that is not synced", () => {
     expect(readiness(new ProbeState())).toEqual({ status: 200, body: "ok: standby" });
   });
