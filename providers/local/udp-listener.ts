@@ -23,6 +23,8 @@ export interface UdpListenerOptions {
 
 interface Flow {
   readonly upstream: Socket;
+  readonly targetAddress: string;
+  readonly targetPort: number;
   readonly idle: ReturnType<typeof setTimeout>;
   readonly end: () => void;
 }
@@ -72,7 +74,7 @@ export class UdpListener {
     if (flow === undefined) return;
     flow.idle.refresh();
     stats.bytesIn += message.length;
-    flow.upstream.send(message);
+    flow.upstream.send(message, flow.targetPort, flow.targetAddress);
   }
 
   #startFlow(key: string, client: RemoteInfo): Flow | undefined {
@@ -86,10 +88,12 @@ export class UdpListener {
       stats.rejectedNoTarget++;
       return undefined;
     }
-    const upstream = createSocket({ type: isIPv6(target.spec.address) ? "udp6" : "udp4" });
-    upstream.connect(target.spec.port, target.spec.address);
+    const { address: targetAddress, port: targetPort } = target.spec;
+    const upstream = createSocket({ type: isIPv6(targetAddress) ? "udp6" : "udp4" });
     upstream.on("error", () => {});
-    upstream.on("message", (reply) => {
+    upstream.on("message", (reply, from) => {
+      // Only the target answers for this flow; anything else reaching its ephemeral port is noise.
+      if (from.port !== targetPort || from.address !== targetAddress) return;
       const flow = this.#flows.get(key);
       flow?.idle.refresh();
       stats.bytesOut += reply.length;
@@ -108,7 +112,7 @@ export class UdpListener {
     const idle = setTimeout(end, this.#options.idleTimeoutMs);
     idle.unref();
     const detach = group.attach(target, { destroy: end });
-    const flow: Flow = { upstream, idle, end };
+    const flow: Flow = { upstream, targetAddress, targetPort, idle, end };
     this.#flows.set(key, flow);
     stats.total++;
     stats.active++;
