@@ -1,6 +1,7 @@
 /**
- * `lb-provisioner run` wired together: config -> logger -> metrics -> kubeconfig -> provider -> the
- * observability endpoints -> leader election -> the Service controller.
+ * `lb-provisioner run`: config -> logger, kubeconfig and provider (from the composition root,
+ * `composition.ts`, shared with the operator commands) -> metrics -> the observability endpoints ->
+ * leader election -> the Service controller.
  *
  * Lifecycle:
  * - Everything that can be wrong in the configuration (kubeconfig, provider module, ports) fails before
@@ -14,19 +15,16 @@
  * @module
  */
 import type { DestinationStream } from "pino";
-import { loadProvider, type ProviderCall, ProviderLoadError } from "../providers/index.ts";
+import { commandLogger, connect } from "./composition.ts";
 import { type Config, ConfigError } from "./config.ts";
 import { createServiceController } from "./controller/controller.ts";
-import { KubeConfigError, loadKubeConfig } from "./kube/config.ts";
+import { EXIT_FAILURE, EXIT_OK } from "./exit-codes.ts";
 import { defaultLeaderIdentity, LeadershipLostError, runWithLeaderElection } from "./kube/leader-election.ts";
 import { ProbeState } from "./observability/health.ts";
-import { createLogger, type Logger } from "./observability/logger.ts";
+import type { Logger } from "./observability/logger.ts";
 import { ControllerMetrics } from "./observability/metrics.ts";
 import { ListenError, type ObservabilityServers, startObservabilityServers } from "./observability/server.ts";
 import { VERSION } from "./version.ts";
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
 
 /** Margin past the drain bound for stopping informers and releasing the Lease before giving up waiting. */
 const STOP_MARGIN_MS = 3_000;
@@ -48,7 +46,13 @@ function loggableConfig(config: Config): Record<string, unknown> {
   return { ...rest, providerSettingKeys: Object.keys(providerSettings) };
 }
 
-function shutdownSignal(options: RunAppOptions, logger: Logger, probes: ProbeState): AbortController {
+/** The run's shutdown signal, and a way to stop listening for process signals once the run is over. */
+interface Shutdown {
+  readonly signal: AbortSignal;
+  release(): void;
+}
+
+function shutdownSignal(options: RunAppOptions, logger: Logger, probes: ProbeState): Shutdown {
   const shutdown = new AbortController();
   const begin = (reason: string): void => {
     if (shutdown.signal.aborted) return;
@@ -56,27 +60,31 @@ function shutdownSignal(options: RunAppOptions, logger: Logger, probes: ProbeSta
     logger.info({ reason }, "shutting down");
     shutdown.abort(new Error(reason));
   };
-  options.signal?.addEventListener("abort", () => begin("stop requested"), { once: true });
+  const onStopRequested = (): void => begin("stop requested");
+  options.signal?.addEventListener("abort", onStopRequested, { once: true });
   if (options.signal?.aborted) begin("stop requested");
-  if (options.handleSignals ?? false) {
-    const onSignal = (name: NodeJS.Signals): void => {
-      if (shutdown.signal.aborted) {
-        logger.warn({ signal: name }, "second signal: exiting without waiting for the drain");
-        process.exit(EXIT_FAILURE);
-      }
-      begin(name);
-    };
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (shutdown.signal.aborted) {
+      logger.warn({ signal: name }, "second signal: exiting without waiting for the drain");
+      process.exit(EXIT_FAILURE);
+    }
+    begin(name);
+  };
+  // A second signal during the drain exits at once; listening ends when the run does.
+  const handleSignals = options.handleSignals ?? false;
+  if (handleSignals) {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
-    shutdown.signal.addEventListener("abort", () => {
-      // Keep handling a second signal until the process exits, then stop listening.
-      setTimeout(() => {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }, 60_000).unref();
-    });
   }
-  return shutdown;
+  return {
+    signal: shutdown.signal,
+    release: () => {
+      options.signal?.removeEventListener("abort", onStopRequested);
+      if (!handleSignals) return;
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    },
+  };
 }
 
 /** Resolves when `work` settles, or after `ms` once `signal` has aborted, whichever is first. */
@@ -119,39 +127,35 @@ async function startEndpoints(config: Config, metrics: ControllerMetrics, probes
  * {@link ConfigError} for a start-up problem the operator must fix.
  */
 export async function runApp(config: Config, options: RunAppOptions = {}): Promise<number> {
-  const logger = createLogger(config.logLevel, options.logDestination);
+  const logger = commandLogger(config, "controller", options.logDestination);
   const metrics = new ControllerMetrics();
   metrics.buildInfo.set({ version: VERSION, node: process.version }, 1);
   const probes = new ProbeState();
   logger.info({ version: VERSION, config: loggableConfig(config) }, "starting lb-provisioner");
   // Listen for SIGTERM from the start: one that arrives while starting up still ends in a clean stop.
   const shutdown = shutdownSignal(options, logger, probes);
-
-  let kubeConfig: ReturnType<typeof loadKubeConfig>;
+  // Run until shutdown even when nothing else holds the event loop open: with both endpoints disabled
+  // and the apiserver not reachable yet, only the informers' retry timers are pending, and they do not.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   try {
-    kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig });
-  } catch (error) {
-    if (error instanceof KubeConfigError) throw new ConfigError("--kubeconfig", error.message);
-    throw error;
+    return await runController(config, { logger, metrics, probes, shutdown: shutdown.signal, options });
+  } finally {
+    clearInterval(keepAlive);
+    shutdown.release();
   }
+}
 
-  // The provider's name is only known once loaded; calls made by its factory count under the specifier.
-  let providerLabel = config.provider;
-  const onCall = (call: ProviderCall): void => metrics.providerCallObserver(providerLabel)(call);
-  let provider: Awaited<ReturnType<typeof loadProvider>>;
-  try {
-    provider = await loadProvider(config.provider, {
-      clusterName: config.clusterName,
-      logger: logger.child({ component: "provider" }),
-      onCall,
-      settings: config.providerSettings,
-      metricsRegistry: metrics.registry,
-    });
-  } catch (error) {
-    if (error instanceof ProviderLoadError) throw new ConfigError("--provider", error.message);
-    throw error;
-  }
-  providerLabel = provider.name;
+interface RunParts {
+  readonly logger: Logger;
+  readonly metrics: ControllerMetrics;
+  readonly probes: ProbeState;
+  readonly shutdown: AbortSignal;
+  readonly options: RunAppOptions;
+}
+
+async function runController(config: Config, parts: RunParts): Promise<number> {
+  const { logger, metrics, probes, options } = parts;
+  const { kubeConfig, provider } = await connect(config, { logger, metrics });
 
   let servers: ObservabilityServers | undefined;
   try {
@@ -181,7 +185,7 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
     if (!config.leaderElection.enabled) {
       probes.role = "single";
       metrics.isLeader.set(1);
-      await work(shutdown.signal);
+      await work(parts.shutdown);
       logger.info("stopped");
       return EXIT_OK;
     }
@@ -198,7 +202,7 @@ export async function runApp(config: Config, options: RunAppOptions = {}): Promi
           renewDeadlineMs: election.renewDeadlineMs,
           retryPeriodMs: election.retryPeriodMs,
           logger,
-          signal: shutdown.signal,
+          signal: parts.shutdown,
           leaderGauge: metrics.isLeader,
           onStartedLeading: () => {
             probes.role = "leader";

@@ -6,8 +6,9 @@
  * so `--help` and `version` load neither the Kubernetes client nor any provider, and `run` loads only the
  * provider it is given.
  *
- * Exit codes: 0 success (and `--help`), 1 runtime failure (including a lost leader Lease), 2 `plan` with
- * changes pending, 64 bad usage or configuration (one line on stderr naming the flag).
+ * Exit codes (`exit-codes.ts`): 0 success (and `--help`), 1 runtime failure (including a lost leader
+ * Lease), 2 `plan` with changes pending, 64 bad usage or configuration (one line on stderr naming the
+ * flag), the same for every command.
  *
  * @module
  */
@@ -20,7 +21,7 @@ import { planCommand } from "./commands/plan.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
 import { versionCommand } from "./commands/version.ts";
-import { ConfigError } from "./config.ts";
+import { EXIT_OK, EXIT_USAGE, exitCodeFor } from "./exit-codes.ts";
 import { VERSION } from "./version.ts";
 
 /** Subcommand factories, in help order. */
@@ -32,11 +33,6 @@ const COMMANDS: readonly (() => Command)[] = [
   gcCommand,
   versionCommand,
 ];
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-/** Bad flags or configuration (sysexits EX_USAGE): kept apart from `plan`'s 2, "changes pending". */
-export const EXIT_USAGE = 64;
 
 /** Commander settings are not inherited through `addCommand`, so apply them down the tree. */
 function applyDeep(command: Command, configure: (command: Command) => void): void {
@@ -73,13 +69,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : EXIT_OK;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (error instanceof ConfigError) {
-      process.stderr.write(`lb-provisioner: ${error.message}\n`);
-      return EXIT_USAGE;
+    // Commander has already printed its own one-line message.
+    if (!(error instanceof CommanderError)) {
+      process.stderr.write(`lb-provisioner: ${error instanceof Error ? error.message : String(error)}\n`);
     }
-    process.stderr.write(`lb-provisioner: ${error instanceof Error ? error.message : String(error)}\n`);
-    return EXIT_FAILURE;
+    return exitCodeFor(error);
   }
 }
 

@@ -12,7 +12,11 @@
  */
 import { readFileSync } from "node:fs";
 import type { LevelWithSilent } from "pino";
+import { builtinProviders } from "../providers/load.ts";
 import { LOG_LEVELS } from "./observability/log-levels.ts";
+
+/** What `--provider` accepts, in words. */
+const PROVIDER_CHOICES = `${builtinProviders.join(", ")}, or a module (package name or path) whose default export is a provider factory`;
 
 /** Where a server listens. `host` undefined means every interface (`:8080`). */
 export interface BindAddress {
@@ -223,8 +227,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     flag: "--provider",
     valueName: "<name|module>",
     env: ["LBP_PROVIDER"],
-    defaultValue: "fake",
-    description: "fake, aws, local, or a module (package name or path) whose default export is a provider factory",
+    description: `required: ${PROVIDER_CHOICES}`,
     group: PROVIDER,
   },
   {
@@ -463,9 +466,22 @@ function loadBalancerClass(value: unknown): string {
 
 function providerName(value: unknown): string {
   const input = text(value);
-  if (input === "" || /\s/.test(input))
-    throw new InvalidValue("fake, aws, local, or a module specifier without spaces");
+  if (input === "" || /\s/.test(input)) throw new InvalidValue(`${PROVIDER_CHOICES}, without spaces`);
   return input;
+}
+
+/**
+ * `--provider` has no default, as the upstream cloud-controller-manager has no default cloud: a
+ * controller started without one must not write a fake address into a real cluster's Services.
+ */
+function requiredProvider(sources: ConfigSources): string {
+  const provider = parse(sources, "provider", providerName);
+  if (provider !== undefined) return provider;
+  const setting = definition("provider");
+  throw new ConfigError(
+    setting.flag,
+    `missing ${setting.flag}: name the load balancer provider, one of ${PROVIDER_CHOICES} [env: ${setting.env.join(", ")}]`,
+  );
 }
 
 const SETTING_NAME = /^[A-Za-z][A-Za-z0-9._-]*$/;
@@ -598,7 +614,7 @@ function deepFreeze<T>(value: T): T {
  * line naming the flag, its environment variables and the expected form.
  */
 export function resolveConfig(sources: ConfigSources): Config {
-  const provider = required(sources, "provider", providerName);
+  const provider = requiredProvider(sources);
   const kubeconfig = kubeconfigPath(sources);
   const loadBalancerClassValue = parse(sources, "loadBalancerClass", loadBalancerClass);
   const metrics = required(sources, "metricsBindAddress", bindAddress);

@@ -14,7 +14,7 @@
  *
  * @module
  */
-export { EXIT_FAILURE, EXIT_OK, type RunAppOptions, runApp } from "./app.ts";
+export { type RunAppOptions, runApp } from "./app.ts";
 export {
   type BindAddress,
   type Config,
@@ -36,6 +36,7 @@ export {
   type ServiceController,
   type ServiceControllerOptions,
 } from "./controller/index.ts";
+export { EXIT_CHANGES_PENDING, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 export {
   defaultLeaderIdentity,
   KubeConfigError,

@@ -6,21 +6,33 @@
  *
  * @module
  */
+import { commandLogger, connect } from "../composition.ts";
 import type { Config } from "../config.ts";
-import { connectOperator, FAKE_PROVIDER_NOTE } from "./connect.ts";
 import { renderGc, runGc } from "./gc.ts";
 import { type OutputFormat, planExitCode, renderPlanJson, renderPlanText } from "./render.ts";
 import { type OperatorDeps, runPlan } from "./run-plan.ts";
 import { renderStatusTable, runStatus } from "./service-status.ts";
 
-/** Connects, runs `work`, and closes the provider whatever happened. */
+/**
+ * Said on stderr when `--provider fake` is used from a command line: the fake cloud lives in the memory
+ * of the process that runs it, so a separate command sees an empty one.
+ */
+export const FAKE_PROVIDER_NOTE =
+  "note: the fake provider keeps its load balancers in the memory of the process running it; this command sees its own, empty fake cloud";
+
+/** Connects through the composition root, runs `work`, and closes the provider whatever happened. */
 async function withOperator<T>(config: Config, work: (deps: OperatorDeps) => Promise<T>): Promise<T> {
   if (config.provider === "fake") process.stderr.write(`${FAKE_PROVIDER_NOTE}\n`);
-  const deps = await connectOperator(config);
+  const { kubeConfig, provider } = await connect(config, { logger: commandLogger(config, "operator") });
   try {
-    return await work(deps);
+    return await work({
+      kubeConfig,
+      provider,
+      clusterName: config.clusterName,
+      selection: { loadBalancerClass: config.loadBalancerClass },
+    });
   } finally {
-    await deps.provider.close?.();
+    await provider.close?.();
   }
 }
 

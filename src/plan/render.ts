@@ -4,17 +4,15 @@
  *
  * @module
  */
+import { EXIT_CHANGES_PENDING, EXIT_OK } from "../exit-codes.ts";
 import type { PlannedChange, ServicePlan } from "./types.ts";
 
 /** `-o, --output` of the operator commands. */
 export type OutputFormat = "text" | "json";
 
-/** `plan` exits 0 when nothing would change, and this when something would (or cannot be built). */
-export const EXIT_CHANGES_PENDING = 2;
-
-/** The process exit code for a set of plans. */
+/** The process exit code for a set of plans: 0 when nothing would change, 2 when something would (or cannot be built). */
 export function planExitCode(plans: readonly ServicePlan[]): number {
-  return plans.some((plan) => plan.action !== "none") ? EXIT_CHANGES_PENDING : 0;
+  return plans.some((plan) => plan.action !== "none") ? EXIT_CHANGES_PENDING : EXIT_OK;
 }
 
 const SYMBOL: Record<PlannedChange["action"], string> = { create: "+", update: "~", delete: "-" };

@@ -54,7 +54,7 @@ describe.concurrent("lb-provisioner CLI as a process", { timeout: 60_000 }, () =
   it("rejects a bad value with one stderr line and exit 64 (the table is in test/unit/cli/main.test.ts)", async ({
     expect,
   }) => {
-    const result = await cli(["run"], { LBP_CONCURRENT_SERVICE_SYNCS: "abc" });
+    const result = await cli(["run", "--provider", "fake"], { LBP_CONCURRENT_SERVICE_SYNCS: "abc" });
     expect(result.code).toBe(64);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
@@ -62,8 +62,17 @@ describe.concurrent("lb-provisioner CLI as a process", { timeout: 60_000 }, () =
     );
   });
 
+  it("refuses to run without a provider: one stderr line naming --provider and LBP_PROVIDER, exit 64", async ({
+    expect,
+  }) => {
+    const result = await cli(["run"]);
+    expect(result.code).toBe(64);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/^lb-provisioner: missing --provider: .*\[env: LBP_PROVIDER\]\n$/);
+  });
+
   it("fails with exit 64 naming --kubeconfig when no cluster configuration can be found", async ({ expect }) => {
-    const result = await cli(["run", "--metrics-bind-address=0", "--health-probe-bind-address=0"]);
+    const result = await cli(["run", "--provider=fake", "--metrics-bind-address=0", "--health-probe-bind-address=0"]);
     expect(result.code).toBe(64);
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain("--kubeconfig");

@@ -1,16 +1,37 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, type ConfigSources, parseBindAddress, parseDuration, resolveConfig } from "../../src/config.ts";
 
+/** Sources with `--provider fake` (it has no default) unless `flags` names another. */
 function sources(
   flags: Record<string, unknown> = {},
   env: Record<string, string> = {},
   extra: Partial<ConfigSources> = {},
 ): ConfigSources {
-  return { flags, env, serviceAccountNamespace: () => undefined, fileExists: () => true, ...extra };
+  return {
+    flags: { provider: "fake", ...flags },
+    env,
+    serviceAccountNamespace: () => undefined,
+    fileExists: () => true,
+    ...extra,
+  };
 }
 
+describe("resolveConfig: --provider is required", () => {
+  it("names --provider and LBP_PROVIDER in one line when neither is set", () => {
+    const resolve = () => resolveConfig({ flags: {}, env: {}, fileExists: () => true });
+    expect(resolve).toThrow(ConfigError);
+    expect(resolve).toThrow(
+      /^missing --provider: name the load balancer provider, one of aws, fake, local, or a module .*\[env: LBP_PROVIDER\]$/,
+    );
+  });
+
+  it("takes it from LBP_PROVIDER", () => {
+    expect(resolveConfig({ flags: {}, env: { LBP_PROVIDER: "aws" }, fileExists: () => true }).provider).toBe("aws");
+  });
+});
+
 describe("resolveConfig defaults", () => {
-  it("matches the documented defaults when nothing is set", () => {
+  it("matches the documented defaults when only --provider is set", () => {
     const config = resolveConfig(sources());
     expect(config).toEqual({
       clusterName: "kubernetes",
@@ -210,7 +231,7 @@ describe("resolveConfig rejects bad values with one line naming the flag and its
       mentions: ["object name"],
     },
     { flags: { clusterName: "my cluster" }, env: {}, flag: "--cluster-name", mentions: ["LBP_CLUSTER_NAME"] },
-    { flags: { provider: "" }, env: {}, flag: "--provider", mentions: ["fake, aws"] },
+    { flags: { provider: "" }, env: {}, flag: "--provider", mentions: ["aws, fake, local"] },
     { flags: { providerConfig: ["novalue"] }, env: {}, flag: "--provider-config", mentions: ["key=value"] },
     { flags: { providerConfig: ["a=1", "a=2"] }, env: {}, flag: "--provider-config", mentions: ['"a" repeats'] },
     { flags: { loadBalancerClass: "a/b/c" }, env: {}, flag: "--load-balancer-class", mentions: ["label-style"] },

@@ -1,5 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { EXIT_USAGE, main } from "../../../src/cli.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../../src/cli.ts";
+import { EXIT_USAGE } from "../../../src/exit-codes.ts";
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -27,20 +31,32 @@ async function run(args: readonly string[]): Promise<{ code: number; stdout: str
 describe("main: invalid configuration is one line on stderr and exit 64, before anything starts", () => {
   it.each([
     {
-      args: ["run", "--concurrent-service-syncs=abc"],
+      args: ["run", "--provider=fake", "--concurrent-service-syncs=abc"],
       env: {},
       names: ["--concurrent-service-syncs", "LBP_CONCURRENT_SERVICE_SYNCS", "whole number"],
     },
-    { args: ["run"], env: { LBP_LEADER_ELECT_RENEW_DEADLINE: "1m" }, names: ["--leader-elect-lease-duration"] },
-    { args: ["run", "--leader-elect=perhaps"], env: {}, names: ["--leader-elect", "true or false"] },
+    {
+      args: ["run", "--provider=fake"],
+      env: { LBP_LEADER_ELECT_RENEW_DEADLINE: "1m" },
+      names: ["--leader-elect-lease-duration"],
+    },
+    { args: ["run", "--provider=fake", "--leader-elect=perhaps"], env: {}, names: ["--leader-elect", "true or false"] },
     {
       args: ["run"],
       env: { AWS_ENDPOINT_URL: "localhost:4566", LBP_PROVIDER: "aws" },
       names: ["--aws-endpoint-url", "(from AWS_ENDPOINT_URL)"],
     },
-    { args: ["run", "--metrics-bind-address", "8080"], env: {}, names: ["--metrics-bind-address", ":8080"] },
-    { args: ["run", "--resync-period", "10"], env: {}, names: ["--resync-period", "15s, 10m or 1h30m"] },
-    { args: ["run", "--log-level", "loud"], env: {}, names: ["--log-level", "debug"] },
+    {
+      args: ["run", "--provider=fake", "--metrics-bind-address", "8080"],
+      env: {},
+      names: ["--metrics-bind-address", ":8080"],
+    },
+    {
+      args: ["run", "--provider=fake", "--resync-period", "10"],
+      env: {},
+      names: ["--resync-period", "15s, 10m or 1h30m"],
+    },
+    { args: ["run", "--provider=fake", "--log-level", "loud"], env: {}, names: ["--log-level", "debug"] },
     { args: ["run", "--no-such-flag"], env: {}, names: ["unknown option '--no-such-flag'"] },
     { args: ["run", "--cluster-name"], env: {}, names: ["--cluster-name", "argument missing"] },
     { args: ["no-such-command"], env: {}, names: ["unknown command 'no-such-command'"] },
@@ -53,6 +69,67 @@ describe("main: invalid configuration is one line on stderr and exit 64, before 
     expect(lines).toHaveLength(1);
     for (const name of names) expect(lines[0]).toContain(name);
   });
+});
+
+describe("main: the same bad configuration exits 64 from run, plan, status and gc, in one line naming the flag", () => {
+  const work = mkdtempSync(join(tmpdir(), "lbp-main-"));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // Names a cluster without contacting it: every case fails before any connection is made.
+  const kubeconfig = join(work, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1" } }],
+      users: [{ name: "u", user: { token: "t" } }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+      "current-context": "c",
+    }),
+  );
+
+  const cases = [
+    { what: "no provider", args: [], env: {}, names: ["missing --provider", "LBP_PROVIDER"] },
+    {
+      what: "a malformed value",
+      args: ["--provider=aws", "--cluster-name=my cluster"],
+      env: {},
+      names: ["--cluster-name"],
+    },
+    {
+      what: "no kubeconfig to be found",
+      args: ["--provider=aws"],
+      env: { KUBECONFIG: join(work, "missing"), KUBERNETES_SERVICE_HOST: "" },
+      names: ["--kubeconfig", "KUBECONFIG names no existing file"],
+    },
+    {
+      what: "a provider module that cannot be loaded",
+      args: ["--provider=./no-such-provider.js", `--kubeconfig=${kubeconfig}`],
+      env: {},
+      names: ["--provider", 'cannot load provider "./no-such-provider.js"'],
+    },
+  ];
+  const commands = [
+    // The controller's log is silenced and its endpoints disabled: only the error line is of interest.
+    ["run", "--log-level=silent", "--metrics-bind-address=0", "--health-probe-bind-address=0"],
+    ["plan"],
+    ["status"],
+    ["gc"],
+  ];
+
+  it.each(cases.flatMap((item) => commands.map((command) => ({ ...item, command }))))(
+    "$command.0: $what",
+    async ({ command, args, env, names }) => {
+      vi.stubEnv("LBP_PROVIDER", "");
+      for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+      const result = await run([...command, ...args]);
+      expect(result.code).toBe(EXIT_USAGE);
+      expect(result.stdout).toBe("");
+      const lines = result.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      for (const name of names) expect(lines[0]).toContain(name);
+    },
+  );
 });
 
 describe("main: help", () => {

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { runCommand } from "../../../src/commands/run.ts";
 import { resolveConfig } from "../../../src/config.ts";
 
-/** What `run` makes of a command line, without running anything. */
+/** What `run --provider fake` makes of a command line, without running anything. */
 function configFrom(args: readonly string[], env: Record<string, string> = {}) {
   const command = runCommand().exitOverride();
-  command.parseOptions([...args]);
+  command.parseOptions(["--provider", "fake", ...args]);
   return resolveConfig({ flags: command.opts(), env, fileExists: () => true });
 }
 
