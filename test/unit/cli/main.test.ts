@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli.ts";
 import { EXIT_USAGE } from "../../../src/exit-codes.ts";
 
@@ -74,6 +74,11 @@ describe("main: invalid configuration is one line on stderr and exit 64, before 
 describe("main: the same bad configuration exits 64 from run, plan, status and gc, in one line naming the flag", () => {
   const work = mkdtempSync(join(tmpdir(), "lbp-main-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // The commands import their code when they run; load it here, outside the cases' time limit, since
+  // the Kubernetes client alone can take seconds to load on a busy machine.
+  beforeAll(async () => {
+    await Promise.all([import("../../../src/app.ts"), import("../../../src/plan/commands.ts")]);
+  }, 60_000);
   // Names a cluster without contacting it: every case fails before any connection is made.
   const kubeconfig = join(work, "kubeconfig");
   writeFileSync(
