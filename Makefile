@@ -5,7 +5,7 @@
 # (kube-apiserver, etcd, helm, moto) is built or installed on first use and cached.
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench deps
+.PHONY: help demo test bench manifests deps
 
 # Extra arguments for the npm script, e.g. `make demo ARGS="--provider aws"`.
 ARGS ?=
@@ -21,6 +21,9 @@ test: ## every test tier: typecheck, lint, unit, integration, aws
 
 bench: ## the benchmarks (docs/benchmarks.md)
 	@bash scripts/with-deps.sh npm run bench -- $(ARGS)
+
+manifests: ## render deploy/ from the Helm chart in deploy/chart (helm is built on first use)
+	@bash scripts/with-deps.sh bash -c 'node scripts/manifests.ts "$$(bash scripts/ensure-helm.sh)" --write'
 
 deps: ## only the set-up: Node 24 when older, and the locked dependencies
 	@bash scripts/with-deps.sh true

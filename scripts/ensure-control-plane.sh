@@ -45,19 +45,13 @@ if [[ -n "$on_path_apiserver" && -n "$on_path_etcd" ]]; then
   exit 0
 fi
 
-# One build per version at a time: a second caller (another test run, the demo) waits for the first
-# and then finds the binaries in the cache.
+# shellcheck source=lib/go-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-build.sh"
 mkdir -p "$CACHE_ROOT/control-plane"
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$dest.lock"
-  if ! flock -n 9; then
-    say "waiting for another build of kube-apiserver v$KUBE_VERSION into $dest"
-    flock 9
-  fi
-  if [[ -x "$dest/kube-apiserver" && -x "$dest/etcd" ]]; then
-    echo "$dest"
-    exit 0
-  fi
+go_build_lock "$dest.lock" "kube-apiserver v$KUBE_VERSION into $dest"
+if [[ -x "$dest/kube-apiserver" && -x "$dest/etcd" ]]; then
+  echo "$dest"
+  exit 0
 fi
 
 command -v go >/dev/null 2>&1 \
@@ -65,8 +59,6 @@ command -v go >/dev/null 2>&1 \
 
 mkdir -p "$dest"
 GO_BUILD_WORK=$(mktemp -d)
-# shellcheck source=lib/go-build.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/go-build.sh"
 trap 'go_build_progress_stop; rm -rf "$GO_BUILD_WORK"' EXIT
 KUBE="kube-apiserver v$KUBE_VERSION"
 ETCD="etcd v$ETCD_VERSION"

@@ -5,6 +5,17 @@
 
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
+# go_build_lock <lock file> <what>: one build into a cache directory at a time. A second caller (another
+# test run, the demo) waits for the first, then finds the result in the cache. Holds fd 9 until exit.
+go_build_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 9>"$1"
+  if ! flock -n 9; then
+    echo "lb-provisioner: waiting for another build of $2" >&2
+    flock 9
+  fi
+}
+
 go_build_phase() { echo "$2" > "$GO_BUILD_WORK/$1.phase"; }
 
 # go_build_binary <name> <package> <output> [go build flags...]: builds in the current directory's

@@ -1,8 +1,8 @@
 /**
  * Vitest global setup for the integration and aws projects: provisions once per run what their test
- * files need (kube-apiserver + etcd binaries; for aws also one shared AWS endpoint), so the first file
- * does not spend its hook timeout on a build. Teardown fails the run if any kube-apiserver, etcd or
- * moto_server started during this run is still alive, and kills it.
+ * files need (kube-apiserver + etcd binaries; for integration helm; for aws one shared AWS endpoint), so
+ * the first file does not spend its hook timeout on a build. Teardown fails the run if any
+ * kube-apiserver, etcd or moto_server started during this run is still alive, and kills it.
  *
  * @module
  */
@@ -16,6 +16,7 @@ import {
   RUN_ID_ENV,
   reapOrphanedProcesses,
 } from "../../sandbox/process-registry.ts";
+import { ensureHelm } from "./helm.ts";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Test workers are forked after global setup and inherit this, so every child they start is
@@ -25,6 +26,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   reapOrphanedProcesses();
 
   await ensureControlPlaneAssets();
+  // The chart's tests (integration) lint and render with a helm built like kube-apiserver, cached.
+  if (project.name === "integration") project.provide("helm", await ensureHelm());
   let aws: AwsEndpoint | undefined;
   if (project.name === "aws") {
     aws = await startAwsEndpoint();

@@ -149,22 +149,29 @@ export function deployManifests(file: string): KubernetesObject[] {
 
 /**
  * Server-side applies `objects` as the given client (force: the test owns them). With `dryRun`, the
- * apiserver validates them strictly against its schema and admission, and stores nothing.
+ * apiserver validates them against its schema and admission, and stores nothing. (A field the client's
+ * model does not know is dropped before sending, not refused: chart.test.ts compares what was stored.)
  */
 export async function applyObjects(
   kubeConfig: KubeConfig,
   objects: readonly KubernetesObject[],
   options: { readonly dryRun?: boolean } = {},
 ): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(kubeConfig);
-  for (const object of objects) {
-    await client.patch(
-      object,
-      undefined,
-      options.dryRun ? "All" : undefined,
-      "lb-provisioner-tests",
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-  }
+  for (const object of objects) await applyObject(kubeConfig, object, options);
+}
+
+/** {@link applyObjects} for one object, resolving to what the apiserver stored (or would store). */
+export function applyObject(
+  kubeConfig: KubeConfig,
+  object: KubernetesObject,
+  options: { readonly dryRun?: boolean } = {},
+): Promise<KubernetesObject> {
+  return KubernetesObjectApi.makeApiClient(kubeConfig).patch(
+    object,
+    undefined,
+    options.dryRun ? "All" : undefined,
+    "lb-provisioner-tests",
+    true,
+    PatchStrategy.ServerSideApply,
+  );
 }
