@@ -145,6 +145,23 @@ export interface ObservedLoadBalancer {
   readonly sourceRanges?: readonly string[];
   /** Provider identifiers worth showing an operator (e.g. ARNs), keyed by a short label. */
   readonly resources?: Readonly<Record<string, string>>;
+  /**
+   * Resources the provider owns for this Service that the load balancer does not use — e.g. a target
+   * group no listener forwards to, left by a change or delete that failed half-way — and that the next
+   * ensure removes (or takes into use, when the spec needs it again) and a delete removes.
+   */
+  readonly leftovers?: readonly ObservedLeftover[];
+}
+
+/** A resource owned for a Service and not in use by its load balancer (see {@link ObservedLoadBalancer.leftovers}). */
+export interface ObservedLeftover {
+  /** What it is, in the provider's words, e.g. `target-group` or `security-group`. */
+  readonly kind: string;
+  /** The provider's identifier (e.g. an ARN or a group id). */
+  readonly id: string;
+  /** For a target group: the port it sends traffic to (the nodePort it was made for), and its protocol. */
+  readonly targetPort?: number;
+  readonly protocol?: string;
 }
 
 /** Options common to every provider call. */
@@ -220,8 +237,10 @@ export interface LoadBalancerProvider {
   ensureLoadBalancerDeleted(ref: LoadBalancerRef, options?: CallOptions): Promise<void>;
 
   /**
-   * Lists every load balancer this provider owns in `clusterName`, whatever Service it was made for.
-   * Used by `gc` to find load balancers no Service accounts for. Optional.
+   * Lists every load balancer this provider owns in `clusterName`, whatever Service it was made for,
+   * and every Service's leftovers where no load balancer is left: an entry with an empty status, no
+   * listeners and the resources in {@link ObservedLoadBalancer.leftovers}. Used by `gc` to find what no
+   * Service accounts for. Optional.
    */
   listLoadBalancers?(clusterName: string, options?: CallOptions): Promise<readonly ObservedLoadBalancer[]>;
 

@@ -13,7 +13,15 @@ import type { ProviderLogger } from "../types.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
 import { isDependencyViolation, isDuplicatePermission, isNotFound, isResourceInUse } from "./errors.ts";
 import type { PlacementResult } from "./placement.ts";
-import type { Action, ActualState, DesiredListener, DesiredState, DesiredTargetGroup, IngressRule } from "./state.ts";
+import type {
+  Action,
+  ActualState,
+  DesiredListener,
+  DesiredState,
+  DesiredTargetGroup,
+  IngressRule,
+  Tags,
+} from "./state.ts";
 import { toTagList } from "./tags.ts";
 
 export interface ApplyContext {
@@ -28,6 +36,9 @@ export interface ApplyContext {
   readonly signal?: AbortSignal | undefined;
   /** How long to wait for AWS to let go of a target group or security group being deleted. */
   readonly releaseRetry: RetryOptions;
+  /** Told of each target group as it is created or deleted, so what the provider knows keeps up. */
+  readonly onTargetGroupCreated?: (arn: string, tags: Tags) => void;
+  readonly onTargetGroupDeleted?: (arn: string) => void;
 }
 
 /** The load balancer after the plan ran. */
@@ -150,6 +161,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
           { signal },
         );
         targetGroupArns.set(tg.name, created.TargetGroupArn ?? "");
+        ctx.onTargetGroupCreated?.(created.TargetGroupArn ?? "", tg.tags);
         ctx.logger.info({ service: ctx.service, targetGroup: created.TargetGroupArn }, "created target group");
         break;
       }
@@ -208,6 +220,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
       }
       case "deleteTargetGroup":
         await deleteTargetGroupWhenReleased(client, action.arn, ctx.releaseRetry, signal);
+        ctx.onTargetGroupDeleted?.(action.arn);
         ctx.logger.info({ service: ctx.service, targetGroup: action.arn }, "deleted target group");
         break;
     }

@@ -15,6 +15,9 @@
 import { createHash } from "node:crypto";
 import type { HealthCheckProtocol, TargetGroupProtocol, TargetType } from "./state.ts";
 
+/** How every name this provider makes starts; a cheap filter before names and tags are checked. */
+export const NAME_PREFIX = "k8s-";
+
 /** AWS limit for load balancer and target group names. */
 export const MAX_NAME_LENGTH = 32;
 
@@ -64,7 +67,7 @@ export function targetGroupName(scope: NameScope, identity: TargetGroupIdentity)
  * pre-filter before tags are checked, e.g. when sweeping target groups a failed delete left behind.
  */
 export function namePrefix(scope: Pick<NameScope, "namespace" | "name">): string {
-  return `k8s-${readable(scope.namespace)}-${readable(scope.name)}-`;
+  return `${NAME_PREFIX}${readable(scope.namespace)}-${readable(scope.name)}-`;
 }
 
 function build(scope: NameScope, parts: readonly (string | number)[]): string {

@@ -1,8 +1,13 @@
 /**
  * Reads what exists in AWS for one Service and sorts it by ownership: the load balancer with our name,
- * its listeners and target groups, target groups with our names that a failed run left unattached, and
- * our security group. Only resources whose tags prove they are this Service's (`tags.ts`) reach the
- * {@link ActualState} the diff works on; anything else with our name is a conflict, never touched.
+ * its listeners, every target group of the Service — those the listeners forward to, those the
+ * desired state names, and those the caller knows of that no listener uses (left by a change or delete
+ * that failed half-way) — and our security group. Only resources whose tags prove they are this
+ * Service's (`tags.ts`) reach the {@link ActualState} the diff works on; anything else with our name is
+ * a conflict, never touched.
+ *
+ * The load balancer's and the target groups' tags are read in one call: listeners and target groups
+ * are described first (reading is harmless), ownership is decided before anything is changed.
  *
  * @module
  */
@@ -16,7 +21,7 @@ import type {
 import { ConflictError } from "../errors.ts";
 import type { LoadBalancerRef } from "../types.ts";
 import type { AwsClient } from "./client.ts";
-import { loadBalancerName, namePrefix, securityGroupName } from "./names.ts";
+import { loadBalancerName, securityGroupName } from "./names.ts";
 import type {
   ActualListener,
   ActualLoadBalancer,
@@ -34,8 +39,7 @@ import { clusterTagKey, fromTagList, isOwnedBy, OWNED, SERVICE_NAME_TAG } from "
  * - `ensure`: a resource with our name that is not ours throws {@link ConflictError}; reads only what
  *   the diff needs for the desired state.
  * - `read`: a load balancer that is not ours reads as absent; target health of every listener is read.
- * - `delete`: like `read`, and also finds target groups of this Service that no load balancer uses (what
- *   a failed delete or replacement left behind).
+ * - `delete`: like `read`, without target health or attributes.
  */
 export type ObserveMode = "ensure" | "read" | "delete";
 
@@ -49,6 +53,8 @@ export interface Observation {
   readonly state: ActualState;
   /** Every target group a listener of our load balancer forwards to, owned or not, by ARN. */
   readonly listenerTargetGroups: ReadonlyMap<string, ActualTargetGroup>;
+  /** Owned target groups no listener of our load balancer forwards to (also in `state.targetGroups`). */
+  readonly detachedTargetGroups: readonly ActualTargetGroup[];
   /** Targets with health, by target group ARN (draining ones included). */
   readonly health: ReadonlyMap<string, readonly TargetHealth[]>;
 }
@@ -57,150 +63,126 @@ export interface ObserveOptions {
   readonly mode: ObserveMode;
   /** In `ensure` mode: which target groups to look for by name, and whose attributes to read. */
   readonly desired?: DesiredState;
+  /**
+   * ARNs of target groups the Service is believed to own besides those its listeners forward to (see
+   * `inventory.ts`). Described with the others in the same calls; kept only if their tags agree.
+   */
+  readonly knownTargetGroups?: readonly string[];
   readonly signal?: AbortSignal | undefined;
 }
 
 export async function observe(client: AwsClient, ref: LoadBalancerRef, options: ObserveOptions): Promise<Observation> {
   const { mode, desired, signal } = options;
-  const scope = { clusterName: ref.clusterName, namespace: ref.service.namespace, name: ref.service.name };
-  const lbName = loadBalancerName(scope);
+  const lbName = loadBalancerName(scopeOf(ref));
   const found = await client.findLoadBalancers(lbName, { signal });
-  const lb = await ownedLoadBalancer(client, ref, lbName, found, mode, signal);
+  // AWS keeps names unique; of an emulator's duplicates, the first network load balancer is read.
+  const candidate = found.find((lb) => lb.Type === "network");
+  const candidateListeners =
+    candidate?.LoadBalancerArn === undefined
+      ? []
+      : (await client.describeListeners(candidate.LoadBalancerArn, { signal }))
+          .map(toListener)
+          .filter((l): l is ActualListener => l !== undefined);
+  const forwardedTo = new Set(
+    candidateListeners.flatMap((l) => (l.targetGroupArn === undefined ? [] : [l.targetGroupArn])),
+  );
+  const described = await client.describeTargetGroups([...forwardedTo, ...(options.knownTargetGroups ?? [])], {
+    signal,
+  });
+  const tags = await client.describeTags(
+    [...found.map((lb) => lb.LoadBalancerArn ?? ""), ...described.map((tg) => tg.TargetGroupArn ?? "")],
+    { signal },
+  );
 
-  const health = new Map<string, TargetHealth[]>();
+  const mine = found.find((lb) => lb.Type === "network" && isOwnedBy(tags.get(lb.LoadBalancerArn ?? "") ?? {}, ref));
+  if (mine === undefined && found.length > 0 && mode === "ensure") throw conflict(lbName, "load balancer", ref);
+  const ours = mine !== undefined && mine === candidate;
+  const listeners = ours ? candidateListeners : [];
+  const attributes =
+    mine !== undefined && mode === "ensure"
+      ? await client.describeLoadBalancerAttributes(mine.LoadBalancerArn ?? "", { signal })
+      : {};
+  const lb =
+    mine === undefined ? undefined : toLoadBalancer(mine, tags.get(mine.LoadBalancerArn ?? "") ?? {}, attributes);
+
   const listenerTargetGroups = new Map<string, ActualTargetGroup>();
   const owned = new Map<string, ActualTargetGroup>();
-  let listeners: ActualListener[] = [];
-
-  if (lb !== undefined) {
-    listeners = (await client.describeListeners(lb.arn, { signal }))
-      .map(toListener)
-      .filter((l): l is ActualListener => l !== undefined);
-    // Target groups by what the listeners forward to, which is exact; the load balancer's own list of
-    // associated target groups lags behind listener changes (in emulators, indefinitely).
-    const forwardedTo = listeners.flatMap((l) => (l.targetGroupArn === undefined ? [] : [l.targetGroupArn]));
-    const attached = forwardedTo.length === 0 ? [] : await client.describeTargetGroups(forwardedTo, { signal });
-    const tags = await client.describeTags(
-      attached.map((tg) => tg.TargetGroupArn ?? ""),
-      { signal },
-    );
-    for (const raw of attached) {
-      const tg = toTargetGroup(raw, tags.get(raw.TargetGroupArn ?? "") ?? {});
-      if (tg === undefined) continue;
-      listenerTargetGroups.set(tg.arn, tg);
-      if (isOwnedBy(tg.tags, ref)) owned.set(tg.name, tg);
-      else if (mode === "ensure" && desired?.targetGroups.some((d) => d.name === tg.name))
-        throw conflict(tg.name, "target group", ref);
-    }
+  const wantedNames = new Set(desired?.targetGroups.map((tg) => tg.name) ?? []);
+  for (const raw of described) {
+    const tg = toTargetGroup(raw, tags.get(raw.TargetGroupArn ?? "") ?? {});
+    if (tg === undefined) continue;
+    if (ours && forwardedTo.has(tg.arn)) listenerTargetGroups.set(tg.arn, tg);
+    if (isOwnedBy(tg.tags, ref)) owned.set(tg.name, tg);
+    else if (mode === "ensure" && wantedNames.has(tg.name)) throw conflict(tg.name, "target group", ref);
   }
-
-  if (mode === "ensure" && desired !== undefined) {
-    for (const wanted of desired.targetGroups) {
-      if (owned.has(wanted.name)) continue;
-      const raw = await client.findTargetGroup(wanted.name, { signal });
-      if (raw?.TargetGroupArn === undefined) continue;
-      const tags = (await client.describeTags([raw.TargetGroupArn], { signal })).get(raw.TargetGroupArn) ?? {};
-      const tg = toTargetGroup(raw, tags);
-      if (tg === undefined) continue;
-      if (!isOwnedBy(tg.tags, ref)) throw conflict(tg.name, "target group", ref);
-      owned.set(tg.name, tg);
+  if (mode === "ensure")
+    for (const name of wantedNames) {
+      if (owned.has(name)) continue;
+      const tg = await findOwnedTargetGroup(client, ref, name, signal);
+      if (tg !== undefined) owned.set(name, tg);
     }
-  } else if (mode === "delete") {
-    for (const tg of await findServiceTargetGroups(client, ref, signal))
-      if (!owned.has(tg.name)) owned.set(tg.name, tg);
-  }
+  const detachedTargetGroups = [...owned.values()].filter((tg) => !ours || !forwardedTo.has(tg.arn));
 
   // Targets: of what the diff converges (ensure), or of everything a listener shows (read).
-  const wantedNames = new Set(desired?.targetGroups.map((tg) => tg.name) ?? []);
   const healthOf =
     mode === "ensure"
       ? [...owned.values()].filter((tg) => wantedNames.has(tg.name))
       : mode === "read"
         ? [...listenerTargetGroups.values()]
         : [];
-  await Promise.all(
-    healthOf.map(async (tg) => {
+  const withAttributes = new Set(
+    desired?.targetGroups.filter((tg) => Object.keys(tg.attributes).length > 0).map((tg) => tg.name) ?? [],
+  );
+  const health = new Map<string, TargetHealth[]>();
+  const groupAttributes = new Map<string, Tags>();
+  const [securityGroup] = await Promise.all([
+    ownedSecurityGroup(client, ref, lb?.vpcId, signal),
+    ...healthOf.map(async (tg) => {
       const described = await client.describeTargetHealth(tg.arn, { signal });
       health.set(
         tg.arn,
         described.map(toTargetHealth).filter((t): t is TargetHealth => t !== undefined),
       );
     }),
-  );
-  const withAttributes = new Set(
-    desired?.targetGroups.filter((tg) => Object.keys(tg.attributes).length > 0).map((tg) => tg.name) ?? [],
-  );
-  const attributes = new Map<string, Tags>();
-  if (mode === "ensure")
-    await Promise.all(
-      [...owned.values()]
-        .filter((tg) => withAttributes.has(tg.name))
-        .map(async (tg) => attributes.set(tg.name, await client.describeTargetGroupAttributes(tg.arn, { signal }))),
-    );
+    ...(mode === "ensure" ? [...owned.values()] : [])
+      .filter((tg) => withAttributes.has(tg.name))
+      .map(async (tg) => groupAttributes.set(tg.name, await client.describeTargetGroupAttributes(tg.arn, { signal }))),
+  ]);
 
   const targetGroups = [...owned.values()].map((tg): ActualTargetGroup => {
     const registered = (health.get(tg.arn) ?? [])
       .filter((t) => t.state !== "draining")
       .map(({ id, port }) => ({ id, port }));
-    const attrs = attributes.get(tg.name);
+    const attrs = groupAttributes.get(tg.name);
     return { ...tg, targets: sortTargets(registered), ...(attrs !== undefined && { attributes: attrs }) };
   });
-
-  const securityGroup = await ownedSecurityGroup(client, ref, lb?.vpcId, signal);
   const state: ActualState = {
     ...(lb !== undefined && { loadBalancer: lb }),
     listeners,
     targetGroups,
     ...(securityGroup !== undefined && { securityGroup }),
   };
-  return { state, listenerTargetGroups, health };
+  return { state, listenerTargetGroups, detachedTargetGroups, health };
 }
 
-async function ownedLoadBalancer(
+function scopeOf(ref: LoadBalancerRef) {
+  return { clusterName: ref.clusterName, namespace: ref.service.namespace, name: ref.service.name };
+}
+
+/** The target group named `name` if it is `ref`'s; a conflict if it is someone else's. */
+async function findOwnedTargetGroup(
   client: AwsClient,
   ref: LoadBalancerRef,
   name: string,
-  found: readonly LoadBalancer[],
-  mode: ObserveMode,
   signal: AbortSignal | undefined,
-): Promise<ActualLoadBalancer | undefined> {
-  if (found.length === 0) return undefined;
-  const tags = await client.describeTags(
-    found.map((lb) => lb.LoadBalancerArn ?? ""),
-    { signal },
-  );
-  const mine = found.find((lb) => lb.Type === "network" && isOwnedBy(tags.get(lb.LoadBalancerArn ?? "") ?? {}, ref));
-  if (mine === undefined) {
-    if (mode === "ensure") throw conflict(name, "load balancer", ref);
-    return undefined;
-  }
-  const arn = mine.LoadBalancerArn ?? "";
-  const attributes = mode === "ensure" ? await client.describeLoadBalancerAttributes(arn, { signal }) : {};
-  return toLoadBalancer(mine, tags.get(arn) ?? {}, attributes);
-}
-
-/**
- * Every target group of this Service, attached or not: also finds what a delete interrupted after the
- * load balancer was gone, or a failed replacement, left behind. Names narrow the search before tags
- * prove ownership. Lists every target group of the region, so it runs only when deleting.
- */
-async function findServiceTargetGroups(
-  client: AwsClient,
-  ref: LoadBalancerRef,
-  signal: AbortSignal | undefined,
-): Promise<ActualTargetGroup[]> {
-  const prefix = namePrefix({ namespace: ref.service.namespace, name: ref.service.name });
-  // Not filtered by LoadBalancerArns: that list lags behind deletions (in emulators, forever), and
-  // deleting the Service deletes all of its target groups anyway.
-  const candidates = (await client.listTargetGroups({ signal })).filter((tg) => tg.TargetGroupName?.startsWith(prefix));
-  if (candidates.length === 0) return [];
-  const tags = await client.describeTags(
-    candidates.map((tg) => tg.TargetGroupArn ?? ""),
-    { signal },
-  );
-  return candidates
-    .map((raw) => toTargetGroup(raw, tags.get(raw.TargetGroupArn ?? "") ?? {}))
-    .filter((tg): tg is ActualTargetGroup => tg !== undefined && isOwnedBy(tg.tags, ref));
+): Promise<ActualTargetGroup | undefined> {
+  const raw = await client.findTargetGroup(name, { signal });
+  if (raw?.TargetGroupArn === undefined) return undefined;
+  const tags = (await client.describeTags([raw.TargetGroupArn], { signal })).get(raw.TargetGroupArn) ?? {};
+  const tg = toTargetGroup(raw, tags);
+  if (tg === undefined) return undefined;
+  if (!isOwnedBy(tg.tags, ref)) throw conflict(tg.name, "target group", ref);
+  return tg;
 }
 
 /** Our security group, found by its tags and name (attached or not). */
@@ -210,14 +192,9 @@ async function ownedSecurityGroup(
   vpcId: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<ActualSecurityGroup | undefined> {
-  const name = securityGroupName({
-    clusterName: ref.clusterName,
-    namespace: ref.service.namespace,
-    name: ref.service.name,
-  });
   const groups = await client.describeSecurityGroups(
     [
-      { Name: "group-name", Values: [name] },
+      { Name: "group-name", Values: [securityGroupName(scopeOf(ref))] },
       { Name: `tag:${clusterTagKey(ref.clusterName)}`, Values: [OWNED] },
       { Name: `tag:${SERVICE_NAME_TAG}`, Values: [`${ref.service.namespace}/${ref.service.name}`] },
     ],

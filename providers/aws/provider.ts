@@ -13,6 +13,7 @@ import type {
   LoadBalancerSpec,
   LoadBalancerStatus,
   ObservedHealthCheck,
+  ObservedLeftover,
   ObservedListener,
   ObservedLoadBalancer,
   ObservedTarget,
@@ -22,16 +23,25 @@ import type {
 import { applyActions, deleteSecurityGroupWhenReleased, deleteTargetGroupWhenReleased } from "./apply.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
 import { planActions } from "./diff.ts";
+import { Inventory, type ServiceResources } from "./inventory.ts";
 import { buildDesiredState, resolveTargets } from "./model.ts";
-import { loadBalancerName } from "./names.ts";
 import { NodeDirectory } from "./node-directory.ts";
 import { type Observation, observe } from "./observe.ts";
 import { Placement } from "./placement.ts";
-import { ownerOf, SERVICE_UID_TAG } from "./tags.ts";
+import { type Clock, systemClock } from "./rate-limit.ts";
+import type { ActualTargetGroup } from "./state.ts";
+import { SERVICE_UID_TAG } from "./tags.ts";
 import { analyzeSpec, requireValidSpec } from "./validate.ts";
 
 /** Waiting for AWS to release a target group or security group: about a minute in all. */
 export const DEFAULT_RELEASE_RETRY: RetryOptions = { retries: 8, minTimeoutMs: 1_000, maxTimeoutMs: 10_000 };
+
+/**
+ * How old the inventory may be when an ensure, get or delete looks in it for the Service's target
+ * groups that no listener uses. What this process creates is noted at once; the age bounds how late
+ * a leftover of another process (one that died half-way) is found.
+ */
+export const DISCOVERY_MAX_AGE_MS = 10 * 60_000;
 
 export interface AwsProviderOptions {
   readonly client: AwsClient;
@@ -39,6 +49,8 @@ export interface AwsProviderOptions {
   /** The cluster's VPC, when it cannot be read from the nodes' instances. */
   readonly vpcId?: string | undefined;
   readonly releaseRetry?: RetryOptions;
+  /** Time source for the inventory's age; tests replace it. */
+  readonly clock?: Clock;
   /** Releases the SDK clients. */
   readonly close?: () => void | Promise<void>;
 }
@@ -51,6 +63,7 @@ export class AwsProvider implements LoadBalancerProvider {
   readonly #logger: ProviderLogger;
   readonly #placement: Placement;
   readonly #nodes = new NodeDirectory();
+  readonly #inventory: Inventory;
   readonly #releaseRetry: RetryOptions;
   readonly #close: (() => void | Promise<void>) | undefined;
 
@@ -58,6 +71,7 @@ export class AwsProvider implements LoadBalancerProvider {
     this.#client = options.client;
     this.#logger = options.logger;
     this.#placement = new Placement(options.client, options.vpcId);
+    this.#inventory = new Inventory(options.client, options.clock ?? systemClock);
     this.#releaseRetry = options.releaseRetry ?? DEFAULT_RELEASE_RETRY;
     this.#close = options.close;
   }
@@ -74,7 +88,8 @@ export class AwsProvider implements LoadBalancerProvider {
     const service = `${spec.service.namespace}/${spec.service.name}`;
     const targets = resolveTargets(spec.nodes, config);
     const desired = buildDesiredState(spec, config, targets);
-    const observation = await observe(this.#client, spec, { mode: "ensure", desired, signal });
+    const knownTargetGroups = await this.#knownTargetGroups(spec, signal);
+    const observation = await observe(this.#client, spec, { mode: "ensure", desired, knownTargetGroups, signal });
     const actions = planActions(desired, observation.state);
     const current = observation.state.loadBalancer;
     if (actions.length === 0 && current !== undefined) return statusOf(current.dnsName);
@@ -85,23 +100,32 @@ export class AwsProvider implements LoadBalancerProvider {
       { service, loadBalancer: desired.loadBalancer.name, actions: actions.map((a) => a.kind) },
       "converging load balancer",
     );
-    const applied = await applyActions(actions, {
-      client: this.#client,
-      desired,
-      actual: observation.state,
-      placement: () => this.#placement.resolve(spec, config, signal),
-      logger: this.#logger,
-      service,
-      signal,
-      releaseRetry: this.#releaseRetry,
-    });
-    return statusOf(applied.dnsName);
+    try {
+      const applied = await applyActions(actions, {
+        client: this.#client,
+        desired,
+        actual: observation.state,
+        placement: () => this.#placement.resolve(spec, config, signal),
+        logger: this.#logger,
+        service,
+        signal,
+        releaseRetry: this.#releaseRetry,
+        onTargetGroupCreated: (arn, tags) => this.#inventory.noteTargetGroup(spec, arn, tags),
+        onTargetGroupDeleted: (arn) => this.#inventory.forget(arn),
+      });
+      return statusOf(applied.dnsName);
+    } catch (error) {
+      // A create may have happened without its answer arriving: list again before trusting the inventory.
+      this.#inventory.invalidate();
+      throw error;
+    }
   }
 
   async getLoadBalancer(ref: LoadBalancerRef, options: GetOptions = {}): Promise<ObservedLoadBalancer | undefined> {
     options.signal?.throwIfAborted();
     if (options.nodes !== undefined) this.#nodes.learn(options.nodes);
-    const observation = await observe(this.#client, ref, { mode: "read", signal: options.signal });
+    const knownTargetGroups = await this.#knownTargetGroups(ref, options.signal);
+    const observation = await observe(this.#client, ref, { mode: "read", knownTargetGroups, signal: options.signal });
     return this.#toObserved(ref, observation, this.#nodes.resolver(options.nodes));
   }
 
@@ -109,7 +133,8 @@ export class AwsProvider implements LoadBalancerProvider {
     const { signal } = options;
     signal?.throwIfAborted();
     const service = `${ref.service.namespace}/${ref.service.name}`;
-    const { state } = await observe(this.#client, ref, { mode: "delete", signal });
+    const knownTargetGroups = await this.#knownTargetGroups(ref, signal);
+    const { state } = await observe(this.#client, ref, { mode: "delete", knownTargetGroups, signal });
     const { loadBalancer, listeners, targetGroups, securityGroup } = state;
     if (loadBalancer === undefined && targetGroups.length === 0 && securityGroup === undefined) return;
 
@@ -119,8 +144,10 @@ export class AwsProvider implements LoadBalancerProvider {
       for (const listener of listeners) await this.#client.deleteListener(listener.arn, { signal });
       await this.#client.deleteLoadBalancer(loadBalancer.arn, { signal });
     }
-    for (const tg of targetGroups)
+    for (const tg of targetGroups) {
       await deleteTargetGroupWhenReleased(this.#client, tg.arn, this.#releaseRetry, signal);
+      this.#inventory.forget(tg.arn);
+    }
     if (securityGroup !== undefined)
       await deleteSecurityGroupWhenReleased(this.#client, securityGroup.id, this.#releaseRetry, signal);
     this.#logger.info(
@@ -136,24 +163,23 @@ export class AwsProvider implements LoadBalancerProvider {
 
   async listLoadBalancers(clusterName: string, options: CallOptions = {}): Promise<readonly ObservedLoadBalancer[]> {
     const { signal } = options;
-    const all = (await this.#client.listLoadBalancers({ signal })).filter((lb) => lb.Type === "network");
-    const tags = await this.#client.describeTags(
-      all.map((lb) => lb.LoadBalancerArn ?? ""),
-      { signal },
-    );
-    const refs: LoadBalancerRef[] = [];
-    for (const lb of all) {
-      const owner = ownerOf(tags.get(lb.LoadBalancerArn ?? "") ?? {}, clusterName);
-      // The name check keeps out load balancers tagged by other tools with the same keys.
-      if (owner === undefined || lb.LoadBalancerName !== loadBalancerName({ clusterName, ...owner })) continue;
-      refs.push({ clusterName, service: owner });
-    }
+    const inventory = await this.#inventory.snapshot(0, signal);
     const observed: ObservedLoadBalancer[] = [];
-    for (const ref of refs) {
-      const lb = await this.getLoadBalancer(ref, { ...(signal !== undefined && { signal }) });
-      if (lb !== undefined) observed.push(lb);
+    for (const resources of inventory.servicesOf(clusterName)) {
+      const ref: LoadBalancerRef = { clusterName, service: resources.owner };
+      const lb =
+        resources.loadBalancer === undefined
+          ? undefined
+          : await this.getLoadBalancer(ref, { ...(signal !== undefined && { signal }) });
+      observed.push(lb ?? leftoversOnly(ref, resources));
     }
-    return observed.sort((a, b) => key(a.ref).localeCompare(key(b.ref)));
+    return observed;
+  }
+
+  /** ARNs of the target groups `ref`'s Service is known to own, attached or not (see `inventory.ts`). */
+  async #knownTargetGroups(ref: LoadBalancerRef, signal: AbortSignal | undefined): Promise<string[]> {
+    const snapshot = await this.#inventory.snapshot(DISCOVERY_MAX_AGE_MS, signal);
+    return this.#inventory.targetGroupArnsOf(snapshot, ref);
   }
 
   async close(): Promise<void> {
@@ -210,8 +236,32 @@ export class AwsProvider implements LoadBalancerProvider {
       // "Open to all" is what an empty spec.loadBalancerSourceRanges means, so it reads back as empty.
       sourceRanges: cidrs.length === 1 && cidrs[0] === OPEN_TO_ALL ? [] : cidrs,
       resources,
+      ...(observation.detachedTargetGroups.length > 0 && {
+        leftovers: observation.detachedTargetGroups.map(targetGroupLeftover),
+      }),
     };
   }
+}
+
+/** What a Service left behind when it has no load balancer any more: target groups, security group. */
+function leftoversOnly(ref: LoadBalancerRef, resources: ServiceResources): ObservedLoadBalancer {
+  const leftovers: ObservedLeftover[] = [];
+  const ids: Record<string, string> = {};
+  for (const tg of resources.targetGroups) {
+    const arn = tg.TargetGroupArn ?? "";
+    leftovers.push({ kind: "target-group", id: arn, targetPort: tg.Port ?? 0, protocol: tg.Protocol ?? "" });
+    ids[`targetGroup:${tg.TargetGroupName ?? arn}`] = arn;
+  }
+  const groupId = resources.securityGroup?.GroupId;
+  if (groupId !== undefined) {
+    leftovers.push({ kind: "security-group", id: groupId });
+    ids.securityGroup = groupId;
+  }
+  return { ref, status: { ingress: [] }, listeners: [], resources: ids, leftovers };
+}
+
+function targetGroupLeftover(tg: ActualTargetGroup): ObservedLeftover {
+  return { kind: "target-group", id: tg.arn, targetPort: tg.port, protocol: tg.protocol };
 }
 
 function statusOf(dnsName: string): LoadBalancerStatus {
@@ -240,8 +290,4 @@ function healthOf(state: string): NonNullable<ObservedTarget["health"]> {
     default:
       return "unknown";
   }
-}
-
-function key(ref: LoadBalancerRef): string {
-  return `${ref.service.namespace}/${ref.service.name}`;
 }

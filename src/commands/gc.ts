@@ -12,7 +12,9 @@ import { addSettingOptions } from "./setting-options.ts";
 
 export function gcCommand(): Command {
   const command = new Command("gc")
-    .description("list load balancers this cluster owns that no Service accounts for; delete them with --yes")
+    .description(
+      "list load balancers (and leftover target groups and security groups) this cluster owns that no Service accounts for; delete them with --yes",
+    )
     .option("-y, --yes", "delete what is listed", false);
   addSettingOptions(command, OPERATOR_FLAGS);
   return command.action(async (flags: FlagValues & { yes: boolean }) => {

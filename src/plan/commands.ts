@@ -59,7 +59,7 @@ export function statusMain(config: Config, output: OutputFormat): Promise<void> 
   });
 }
 
-/** `gc`: lists the orphaned load balancers, and deletes them with `yes`. */
+/** `gc`: lists the orphaned load balancers and leftovers, and deletes them with `yes`. */
 export function gcMain(config: Config, options: { readonly yes: boolean }): Promise<void> {
   return withOperator(config, async (deps) => {
     process.stdout.write(renderGc(await runGc(deps, options), config.clusterName));

@@ -19,6 +19,7 @@ import type {
   LoadBalancerSpec,
   NodeSpec,
   ObservedHealthCheck,
+  ObservedLeftover,
   ObservedListener,
   ObservedLoadBalancer,
   ObservedTarget,
@@ -44,7 +45,7 @@ function actionOf(input: PlanInput, changes: readonly PlannedChange[]): PlanActi
 
 function changesFor({ desired, observed, publishedIngress, statusInSync }: PlanInput): PlannedChange[] {
   if (desired === undefined) {
-    const changes = observed === undefined ? [] : deleteAll(observed);
+    const changes = observed === undefined ? [] : [...deleteAll(observed), ...leftoverChanges(undefined, observed)];
     if (publishedIngress.length > 0) {
       changes.push({ action: "delete", subject: "status", name: "ingress", from: formatIngress(publishedIngress) });
     }
@@ -53,6 +54,7 @@ function changesFor({ desired, observed, publishedIngress, statusInSync }: PlanI
   if (observed === undefined) return createAll(desired, publishedIngress);
   return [
     ...listenerChanges(desired, observed),
+    ...leftoverChanges(desired, observed),
     ...sourceRangeChanges(desired, observed),
     ...statusChanges(observed.status.ingress, publishedIngress, statusInSync),
   ];
@@ -163,6 +165,40 @@ function targetGroupChanges(
   }
   changes.push(...targetChanges(listener, current.targets, desired.nodes));
   return changes;
+}
+
+/** Leftovers are removed, except a target group that a listener the plan creates or repoints takes into use. */
+function leftoverChanges(desired: LoadBalancerSpec | undefined, observed: ObservedLoadBalancer): PlannedChange[] {
+  return (observed.leftovers ?? [])
+    .filter((leftover) => !takenIntoUse(leftover, desired, observed))
+    .map((leftover) => ({
+      action: "delete",
+      subject: "leftover",
+      name: `${leftover.kind} ${leftover.id}`,
+      from:
+        leftover.targetPort === undefined
+          ? "not in use"
+          : `${leftover.protocol ?? ""}:${leftover.targetPort}, no listener forwards to it`,
+    }));
+}
+
+function takenIntoUse(
+  leftover: ObservedLeftover,
+  desired: LoadBalancerSpec | undefined,
+  observed: ObservedLoadBalancer,
+): boolean {
+  if (desired === undefined || leftover.targetPort === undefined) return false;
+  return desired.listeners.some(
+    (listener) =>
+      listener.nodePort === leftover.targetPort &&
+      carries(leftover.protocol ?? "", listener.protocol) &&
+      !observed.listeners.some(
+        (current) =>
+          current.port === listener.port &&
+          carries(current.protocol, listener.protocol) &&
+          current.targetPort === listener.nodePort,
+      ),
+  );
 }
 
 /** Deregistrations first, as providers apply them, so a plan reads in the order things happen. */

@@ -1,6 +1,7 @@
 /**
- * `gc`: load balancers the provider owns in this cluster that no Service accounts for. Lists them;
- * deletes them only when asked.
+ * `gc`: load balancers the provider owns in this cluster that no Service accounts for, and what such
+ * Services left behind without a load balancer (target groups, security groups). Lists them; deletes
+ * them only when asked.
  *
  * @module
  */
@@ -55,6 +56,21 @@ export function renderGc(result: GcResult, clusterName: string): string {
         .join(" ") || "-",
     ]),
   );
-  const count = `${result.orphans.length} orphaned load balancer${result.orphans.length === 1 ? "" : "s"}`;
+  const count = describeCount(result.orphans);
   return result.deleted ? `${table}Deleted ${count}.\n` : `${table}${count}; run again with --yes to delete.\n`;
+}
+
+/** "2 orphaned load balancers", "1 orphaned load balancer and the leftovers of 1 more Service", ... */
+function describeCount(orphans: readonly Orphan[]): string {
+  const leftoversOnly = orphans.filter(
+    ({ loadBalancer }) => loadBalancer.status.ingress.length === 0 && loadBalancer.listeners.length === 0,
+  ).length;
+  const loadBalancers = orphans.length - leftoversOnly;
+  const parts: string[] = [];
+  if (loadBalancers > 0) parts.push(`${loadBalancers} orphaned load balancer${loadBalancers === 1 ? "" : "s"}`);
+  if (leftoversOnly > 0)
+    parts.push(
+      `the leftovers (target groups, security groups) of ${leftoversOnly} ${loadBalancers > 0 ? "more " : ""}Service${leftoversOnly === 1 ? "" : "s"}`,
+    );
+  return parts.join(" and ");
 }

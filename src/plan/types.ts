@@ -26,7 +26,9 @@ export type ChangeSubject =
   | "target"
   | "health-check"
   | "source-ranges"
-  | "status";
+  | "status"
+  /** A resource the provider owns for the Service that the load balancer does not use (`name`: kind and id). */
+  | "leftover";
 
 /** One change the controller would make. `from`/`to` are short human-readable values. */
 export interface PlannedChange {

@@ -281,6 +281,48 @@ describe("planService", () => {
       action: "update",
       changes: ["create target node-2:30053", "create target node-3:30053"],
     },
+    {
+      case: "a leftover target group is removed",
+      input: input({
+        observed: observed({ leftovers: [{ kind: "target-group", id: "tg-old", targetPort: 30007, protocol: "TCP" }] }),
+      }),
+      action: "update",
+      changes: ["delete leftover target-group tg-old TCP:30007, no listener forwards to it->"],
+    },
+    {
+      case: "a leftover target group that the new nodePort's listener takes into use is not removed",
+      input: input({
+        desired: spec({ listeners: [{ name: "", port: 80, protocol: "TCP", nodePort: 30009 }] }),
+        observed: observed({
+          leftovers: [{ kind: "target-group", id: "tg-next", targetPort: 30009, protocol: "TCP" }],
+        }),
+      }),
+      action: "update",
+      changes: [
+        "update target-group 80/TCP nodePort 30008->nodePort 30009",
+        "delete target node-1:30008",
+        "delete target node-2:30008",
+        "delete target node-3:30008",
+        "create target node-1:30009",
+        "create target node-2:30009",
+        "create target node-3:30009",
+      ],
+    },
+    {
+      case: "a cleanup removes the leftovers with the load balancer",
+      input: input({
+        desired: undefined,
+        observed: observed({ leftovers: [{ kind: "security-group", id: "sg-1" }] }),
+        publishedIngress: [],
+      }),
+      action: "delete",
+      changes: [
+        "delete load-balancer default/myapp-service lb-1.example.test->",
+        "delete listener 80/TCP forward to nodePort 30008->",
+        "delete target-group 80/TCP 3 targets on 30008->",
+        "delete leftover security-group sg-1 not in use->",
+      ],
+    },
   ])("$case", ({ input: given, action, changes }) => {
     const plan = planService(given);
     expect(plan.action).toBe(action);

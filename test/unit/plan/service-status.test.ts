@@ -158,6 +158,25 @@ describe("gc output", () => {
     );
     expect(renderGc({ orphans: [], deleted: true }, "c")).toBe("No orphaned load balancers in cluster c.\n");
   });
+
+  it("counts what a Service left without a load balancer apart from load balancers", () => {
+    const leftovers = {
+      loadBalancer: {
+        ...observed,
+        status: { ingress: [] },
+        listeners: [],
+        leftovers: [{ kind: "security-group", id: "sg-1" }],
+        resources: { securityGroup: "sg-1" },
+      },
+      reason: "Service not found",
+    };
+    expect(renderGc({ orphans: [orphan, leftovers], deleted: false }, "c")).toMatch(
+      /\n1 orphaned load balancer and the leftovers \(target groups, security groups\) of 1 more Service; run again with --yes to delete\.\n$/,
+    );
+    expect(renderGc({ orphans: [leftovers], deleted: true }, "c")).toMatch(
+      /-\s+Service not found\s+securityGroup=sg-1\nDeleted the leftovers \(target groups, security groups\) of 1 Service\.\n$/,
+    );
+  });
 });
 
 describe("plan argument", () => {
