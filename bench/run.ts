@@ -11,9 +11,12 @@
  *
  * @module
  */
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeMachine } from "./lib/machine.ts";
-import { renderOverview, renderRecord, type ScenarioRecord, writeRecord } from "./lib/report.ts";
+import { renderOverview, renderRatiosMarkdown, renderRecord, type ScenarioRecord, writeRecord } from "./lib/report.ts";
 import type { Scenario } from "./lib/scenario.ts";
 import { round } from "./lib/stats.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
@@ -105,6 +108,11 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (records.length > 1) console.log(`== overview\n\n${renderOverview(records)}\n`);
+  if (records.length > 0) {
+    const ratios = join(resultsDir, "ratios.md");
+    writeFileSync(ratios, renderRatiosMarkdown(records));
+    console.error(`side-by-side tables of this run: ${ratios}`);
+  }
   return failed ? 1 : 0;
 }
 

@@ -25,6 +25,19 @@ export const SERVICE_NODE_PORT_RANGE = "30000-32767";
 /** ClusterIPs come from here. */
 export const SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24";
 
+/** The apiserver's Service ranges; benchmarks with thousands of LoadBalancer Services widen both. */
+export interface ServiceRanges {
+  /** `--service-node-port-range`, e.g. `30000-32767`. */
+  readonly nodePorts: string;
+  /** `--service-cluster-ip-range`, e.g. `10.0.0.0/24`. */
+  readonly clusterIPs: string;
+}
+
+export const DEFAULT_SERVICE_RANGES: ServiceRanges = Object.freeze({
+  nodePorts: SERVICE_NODE_PORT_RANGE,
+  clusterIPs: SERVICE_CLUSTER_IP_RANGE,
+});
+
 const IDENTITY_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // The token file is CSV with the groups in one quoted field: these characters cannot be represented.
 const CSV_UNSAFE = /[",\r\n]/;
@@ -117,7 +130,11 @@ export interface ApiserverFiles {
  * kube-apiserver with envtest's flags (no ServiceAccount admission: there is no token controller),
  * real RBAC, token authentication, and a self-signed serving certificate written to `certDir`.
  */
-export function apiserverArgs(ports: ControlPlanePorts, files: ApiserverFiles): string[] {
+export function apiserverArgs(
+  ports: ControlPlanePorts,
+  files: ApiserverFiles,
+  ranges: ServiceRanges = DEFAULT_SERVICE_RANGES,
+): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     "--bind-address=127.0.0.1",
@@ -127,8 +144,8 @@ export function apiserverArgs(ports: ControlPlanePorts, files: ApiserverFiles): 
     "--endpoint-reconciler-type=none",
     `--secure-port=${ports.apiserver}`,
     `--cert-dir=${files.certDir}`,
-    `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-    `--service-node-port-range=${SERVICE_NODE_PORT_RANGE}`,
+    `--service-cluster-ip-range=${ranges.clusterIPs}`,
+    `--service-node-port-range=${ranges.nodePorts}`,
     "--allow-privileged=true",
     "--disable-admission-plugins=ServiceAccount",
     "--authorization-mode=RBAC",

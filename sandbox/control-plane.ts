@@ -25,6 +25,7 @@ import {
   KUBECONFIG_CLUSTER_NAME,
   kubeconfigDocument,
   resolveIdentities,
+  type ServiceRanges,
   type TokenIdentity,
   tokenAuthFile,
 } from "./control-plane-config.ts";
@@ -34,7 +35,7 @@ import { freeLoopbackPorts } from "./ports.ts";
 import { reapOrphanedProcesses } from "./process-registry.ts";
 import { type LineLogger, runProjectScript, stderrLogger } from "./project-scripts.ts";
 
-export type { Identity } from "./control-plane-config.ts";
+export type { Identity, ServiceRanges } from "./control-plane-config.ts";
 export { BUILT_IN_IDENTITIES, SERVICE_NODE_PORT_RANGE } from "./control-plane-config.ts";
 
 /** A running control plane. */
@@ -71,6 +72,8 @@ export interface StartControlPlaneOptions {
   readonly logger?: (line: string) => void;
   /** How long etcd plus kube-apiserver may take to become ready, per attempt. Default 180 s. */
   readonly startTimeoutMs?: number;
+  /** NodePort and ClusterIP ranges; default Kubernetes' NodePort range and a /24 of ClusterIPs. */
+  readonly serviceRanges?: ServiceRanges;
 }
 
 /**
@@ -137,7 +140,16 @@ export async function startControlPlane(options: StartControlPlaneOptions = {}):
   for (let attempt = 1; !started; attempt++) {
     const [etcdClient, etcdPeer, apiserver] = await freeLoopbackPorts(3);
     const ports = { etcdClient, etcdPeer, apiserver } as ControlPlanePorts;
-    startAttempt = { assetsDir, dataDir, ports, files, adminToken: admin.token, timeoutMs, log };
+    startAttempt = {
+      assetsDir,
+      dataDir,
+      ports,
+      files,
+      adminToken: admin.token,
+      timeoutMs,
+      log,
+      serviceRanges: options.serviceRanges,
+    };
     try {
       started = await startProcesses(startAttempt);
     } catch (error) {
@@ -242,6 +254,7 @@ interface StartAttempt {
   readonly adminToken: string;
   readonly timeoutMs: number;
   readonly log: LineLogger;
+  readonly serviceRanges: ServiceRanges | undefined;
 }
 
 async function startProcesses(attempt: StartAttempt): Promise<Started> {
@@ -289,7 +302,7 @@ async function launchApiserver(
   const apiserver = await launchProcess({
     name: "kube-apiserver",
     executable: join(attempt.assetsDir, "kube-apiserver"),
-    args: apiserverArgs(ports, files),
+    args: apiserverArgs(ports, files, attempt.serviceRanges),
     logPath: apiserverLog,
   });
   try {

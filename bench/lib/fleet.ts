@@ -1,81 +1,66 @@
 /**
- * A converged fleet: a control plane holding Nodes and LoadBalancer Services, the controller running
- * over them with the fake provider, every Service addressed and the controller gone quiet. The start
- * of the node-churn and resync scenarios, which then measure one change against it.
+ * A converged fleet, per controller: the cluster's Services all addressed by a controller process and
+ * its cloud calls quiet. The start of the node-join and resync scenarios, which then measure one
+ * change against it; afterwards the process is stopped and the Services unprovisioned for the next.
  *
  * @module
  */
-import type { LoadBalancerRef } from "../../providers/index.ts";
-import { type BenchCluster, createBenchNodes, createBenchServices, startBenchCluster } from "./cluster.ts";
-import { BENCH_CLUSTER_NAME, type BenchController, startBenchController, waitForNoMutations } from "./controller.ts";
-import { BENCH_NAMESPACE, benchServiceName } from "./objects.ts";
+import { type BenchCluster, unprovisionBenchServices } from "./cluster.ts";
+import { pollUntil } from "./concurrency.ts";
+import { type ContenderName, type ControllerProcess, type ControllerSettings, startContender } from "./contenders.ts";
 import type { ScenarioContext } from "./scenario.ts";
+import type { CommonOptions } from "./session.ts";
 import { round } from "./stats.ts";
 import { AddressWatch } from "./watch.ts";
 
-export interface FleetOptions {
-  readonly services: number;
-  readonly nodes: number;
-  /** Ports per Service: each is a listener and a target group. */
-  readonly ports: number;
-  readonly workers: number;
-  readonly latencyMs: number;
-  readonly resyncPeriodMs: number;
-  readonly reuseConnections: boolean;
+/**
+ * Resolves once `quietMs` pass with no new cloud call of the kind `count` reads; rejects after
+ * `timeoutMs`. Resolves with the time of the last change (`performance.now()`).
+ */
+export async function waitForQuiet(count: () => Promise<number>, quietMs: number, timeoutMs: number): Promise<number> {
+  let last = await count();
+  let lastChange = performance.now();
+  await pollUntil(
+    `${quietMs} ms without a new cloud call`,
+    async () => {
+      const now = await count();
+      if (now !== last) {
+        last = now;
+        lastChange = performance.now();
+      }
+      return performance.now() - lastChange >= quietMs;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  return lastChange;
 }
 
-export interface Fleet {
-  readonly cluster: BenchCluster;
-  readonly controller: BenchController;
-  readonly watch: AddressWatch;
-  readonly options: FleetOptions;
-  /** Seconds from starting the controller to every Service addressed. */
-  readonly convergedSeconds: number;
-  /** The provider ref of Service `index`. */
-  ref(index: number): LoadBalancerRef;
-  stop(): Promise<void>;
-}
-
-/** Starts everything and returns once every Service is addressed and mutations have stopped. */
-export async function startConvergedFleet(context: ScenarioContext, options: FleetOptions): Promise<Fleet> {
-  const cluster = await startBenchCluster(context.log);
-  const cleanups: Array<() => Promise<void> | void> = [() => cluster.stop()];
-  const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  };
+/** Starts `contender`, waits until all `services` are addressed and its mutating calls stop, runs `body`, cleans up. */
+export async function withConvergedFleet<T>(
+  context: ScenarioContext,
+  common: CommonOptions,
+  cluster: BenchCluster,
+  contender: ContenderName,
+  services: number,
+  settings: ControllerSettings,
+  body: (controller: ControllerProcess, watch: AddressWatch) => Promise<T>,
+): Promise<T> {
+  const watch = await AddressWatch.start(cluster.kubeConfig);
+  const controller = await startContender(
+    contender,
+    settings,
+    { ...common.start, kubeconfigPath: cluster.kubeconfigPath },
+    context.log,
+  );
   try {
-    await createBenchNodes(cluster.core, options.nodes);
-    await createBenchServices(cluster.core, options.services, { ports: options.ports });
-    context.log(`created ${options.nodes} Nodes and ${options.services} Services with ${options.ports} port(s) each`);
-    const watch = await AddressWatch.start(cluster.kubeConfig);
-    cleanups.push(() => watch.stop());
-    const started = performance.now();
-    const controller = startBenchController({
-      kubeConfig: cluster.controllerKubeConfig(options.reuseConnections),
-      workers: options.workers,
-      latencyMs: options.latencyMs,
-      resyncPeriodMs: options.resyncPeriodMs,
-    });
-    cleanups.push(() => controller.stop());
-    await controller.synced();
-    await watch.waitForCount(options.services, 600_000);
-    const convergedSeconds = round((performance.now() - started) / 1000, 2);
-    await waitForNoMutations(controller, 2_000, 120_000);
-    context.log(`converged: ${options.services} Services addressed in ${convergedSeconds} s`);
-    return {
-      cluster,
-      controller,
-      watch,
-      options,
-      convergedSeconds,
-      ref: (index) => ({
-        clusterName: BENCH_CLUSTER_NAME,
-        service: { namespace: BENCH_NAMESPACE, name: benchServiceName(index) },
-      }),
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
+    await watch.waitForCount(services, 900_000);
+    const seconds = round((performance.now() - controller.spawnedAt) / 1000, 2);
+    await waitForQuiet(async () => (await controller.cloudCalls()).mutating, 2_000, 300_000);
+    context.log(`${contender}: ${services} Services converged in ${seconds} s`);
+    return await body(controller, watch);
+  } finally {
+    watch.stop();
+    await controller.stop();
+    await unprovisionBenchServices(cluster.core);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type ComparisonTable, renderComparison, renderTargets, type TargetCheck } from "./comparison.ts";
 import type { MachineInfo } from "./machine.ts";
 
 /** Whether a scenario's target was met; `informational` when it measures without a pass/fail line. */
@@ -24,6 +25,10 @@ export interface ScenarioResult {
   /** One sentence: what decided the verdict. */
   readonly summary: string;
   readonly rows: readonly ResultRow[];
+  /** Side-by-side tables: the reference controller | lb-provisioner | ratio. */
+  readonly comparison?: readonly ComparisonTable[];
+  /** The design's targets this scenario measures, each met or missed. */
+  readonly targets?: readonly TargetCheck[];
   /** Everything else worth keeping (parameters, raw samples, call counts), written to the JSON file. */
   readonly details: Readonly<Record<string, unknown>>;
 }
@@ -58,9 +63,31 @@ export function renderRecord(record: ScenarioRecord): string {
     `   target: ${result.target} -> ${verdict}: ${result.summary}`,
     `   took ${record.durationSeconds} s; load average at start ${record.machine.loadAverage.join(" ")}`,
     "",
-    renderTable(result.rows),
-    "",
+    ...(result.comparison ?? []).flatMap((table) => [renderComparison(table), ""]),
+    ...(result.targets && result.targets.length > 0 ? [renderTargets(result.targets), ""] : []),
+    ...(result.rows.length > 0 ? [renderTable(result.rows), ""] : []),
   ].join("\n");
+}
+
+/**
+ * Every scenario's side-by-side tables and targets as one Markdown document (`bench/results/ratios.md`),
+ * the form the numbers of record take in docs/benchmarks.md.
+ */
+export function renderRatiosMarkdown(records: readonly ScenarioRecord[]): string {
+  const parts: string[] = [];
+  for (const record of records) {
+    const { result, machine } = record;
+    if (!result.comparison?.length && !result.targets?.length) continue;
+    parts.push(
+      `### ${record.title}`,
+      "",
+      `\`${record.command}\`, ${record.startedAt}, load average ${machine.loadAverage.join(" ")} at the start`,
+      "",
+    );
+    for (const table of result.comparison ?? []) parts.push(renderComparison(table), "");
+    if (result.targets?.length) parts.push(renderTargets(result.targets), "");
+  }
+  return parts.join("\n");
 }
 
 /** A one-line-per-scenario overview for the end of a multi-scenario run. */

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { reuseOneConnectionPool } from "./connection-reuse.ts";
 import type { ScenarioResult } from "./report.ts";
 
 export interface ScenarioContext {
@@ -31,21 +30,13 @@ export function intOption(context: ScenarioContext, key: string, fallback: numbe
   return value;
 }
 
-/** A comma-separated list of positive integers, or `fallback`. */
-export function intListOption(context: ScenarioContext, key: string, fallback: readonly number[]): number[] {
+/** A comma-separated list of integers of at least `min` (default 1), or `fallback`. */
+export function intListOption(context: ScenarioContext, key: string, fallback: readonly number[], min = 1): number[] {
   const raw = context.options.get(key);
   if (raw === undefined) return [...fallback];
   const values = raw.split(",").map((part) => Number(part.trim()));
-  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < 1)) {
-    throw new Error(`--${key}=${raw}: expected positive integers separated by commas, e.g. 5,10,20`);
+  if (values.length === 0 || values.some((value) => !Number.isInteger(value) || value < min)) {
+    throw new Error(`--${key}=${raw}: expected integers of at least ${min} separated by commas, e.g. ${min},10,20`);
   }
   return values;
-}
-
-/** `--reuse-connections`: run the controller with {@link reuseOneConnectionPool} (a what-if). */
-export function reuseConnectionsOption(context: ScenarioContext): boolean {
-  const raw = context.options.get("reuse-connections");
-  if (raw === undefined || raw === "false") return false;
-  if (raw === "true") return true;
-  throw new Error(`--reuse-connections=${raw}: expected no value, true or false`);
 }

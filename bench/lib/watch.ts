@@ -93,6 +93,23 @@ export class AddressWatch {
     );
   }
 
+  /** Resolves once `quietMs` pass without a MODIFIED event (no Service written). */
+  waitForNoWrites(quietMs: number, timeoutMs: number): Promise<void> {
+    let modified = this.#modified;
+    let quietSince = performance.now();
+    return pollUntil(
+      `${quietMs} ms without a Service write`,
+      () => {
+        if (this.#modified !== modified) {
+          modified = this.#modified;
+          quietSince = performance.now();
+        }
+        return performance.now() - quietSince >= quietMs;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
   stop(): void {
     this.#stopped = true;
     this.#abort?.abort();

@@ -1,308 +1,259 @@
 /**
- * AWS calls per Service, counted on the wire: the controller with `--provider aws` against moto,
- * through a counting proxy ({@link startAwsCallCounter}), on the embedded kube-apiserver.
+ * AWS calls per Service, side by side: the legacy AWS provider (k8s.io/cloud-provider-aws under the
+ * upstream service controller, `bench/upstream/aws-service-controller`) and `lb-provisioner run
+ * --provider aws`, each against moto through the same call-counting proxy
+ * ({@link startAwsCallCounter}), in the same run. Targets: create at most 0.8x, node join at most 0.25x,
+ * delete at most 1.0x the legacy provider's; a resync of 1,000 converged Services at most 200 calls
+ * (here: per Service at most 0.2).
  *
- * Phases, each measured on its own (calls divided by the Services):
- * 1. create: `--services` LoadBalancer Services on `--nodes` instance-backed Nodes, until every one is
- *    addressed and no mutating call came for 2 s;
- * 2. node join: one more Node (a seeded instance), until every target group got it (checked in moto);
- * 3. resync: the controller restarted with `--resync-ms`; after its start-up pass settles, one
- *    periodic pass over the converged Services (all of them reconciled once more, then 2 s quiet);
- * 4. delete: every Service deleted, until the last is gone; nothing owned may remain in moto.
+ * For each controller moto is reset and seeded with the same network (a VPC, a cluster-tagged public
+ * subnet per zone, instances tagged for the cluster, one more than there are Nodes), the Nodes are
+ * created for all but the last instance, and the controller is started. Then, each phase counting
+ * only its own calls:
+ * 1. create: the NLB Services are created at once; until every one has an address and no call came
+ *    for 3 s;
+ * 2. node join: a Node for the last instance is created; until there is a RegisterTargets per target
+ *    group and no call for 3 s (or 3 minutes pass: what was called is still reported);
+ * 3. resync: one full pass of lb-provisioner's resync (period 10 s here; successful reconciles grow by
+ *    the Services); the legacy provider has none, so its window is one of its informer's 30 s resyncs;
+ * 4. delete: every Service is deleted; until they are gone and no call came for 3 s. Load balancers
+ *    left in moto afterwards are reported.
  *
  * @module
  */
-import { DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { startAwsEndpoint } from "../../sandbox/aws-endpoint.ts";
+import { seedAwsNetwork } from "../../sandbox/aws-seed.ts";
+import { newNode } from "../../sandbox/seed-objects.ts";
+import { type AwsCallCounter, startAwsCallCounter, totalOf } from "../lib/aws-call-counter.ts";
+import { type BenchCluster, createBenchServices, startBenchCluster } from "../lib/cluster.ts";
+import { type ComparisonRow, overallVerdict, ratioOf, ratioTarget, type TargetCheck } from "../lib/comparison.ts";
+import { pollUntil } from "../lib/concurrency.ts";
 import {
-  DescribeLoadBalancersCommand,
-  DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { CoreV1Api } from "@kubernetes/client-node";
-import { pino } from "pino";
-import { newAwsProvider } from "../../providers/aws/index.ts";
-import {
-  type AwsEndpoint,
-  newNode,
-  type SeededAwsNetwork,
-  seedAwsNetwork,
-  startAwsEndpoint,
-} from "../../sandbox/index.ts";
-import { createServiceController } from "../../src/controller/index.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import { ControllerMetrics } from "../../src/observability/metrics.ts";
-import { type AwsCallCounter, type CallCounts, startAwsCallCounter, totalOf } from "../lib/aws-call-counter.ts";
-import { createBenchServices, startBenchCluster } from "../lib/cluster.ts";
-import { mapConcurrent, pollUntil } from "../lib/concurrency.ts";
-import { BENCH_CLUSTER_NAME, CLI_DEFAULT_WORKERS } from "../lib/controller.ts";
+  BENCH_CLUSTER_NAME,
+  CLI_DEFAULT_WORKERS,
+  type ContenderName,
+  startContender,
+  UNLIMITED_CLIENT,
+} from "../lib/contenders.ts";
+import { waitForQuiet } from "../lib/fleet.ts";
 import { BENCH_NAMESPACE } from "../lib/objects.ts";
-import type { ResultRow, ScenarioResult } from "../lib/report.ts";
+import type { ScenarioResult } from "../lib/report.ts";
 import { intOption, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
-import { round } from "../lib/stats.ts";
+import { COMMON_OPTION_HELP, type CommonOptions, commonOptions, compareRuns, eachContender } from "../lib/session.ts";
 import { AddressWatch } from "../lib/watch.ts";
 
-/** The issue's reference: the legacy cloud-provider-aws, 20 NLB Services against moto (calls per Service). */
-const LEGACY = { create: 14.2, join: 13, delete: 8.1 };
-const TARGETS = {
-  create: `at most 0.8x the legacy provider's ${LEGACY.create}`,
-  join: "one RegisterTargets per target group and at most 2 reads",
-  resync: "at most 0.2 calls per Service (200 for 1,000 Services), 0 mutating",
-  delete: `at most 1.0x the legacy provider's ${LEGACY.delete}`,
-};
+const NLB = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
+const QUIET_MS = 3_000;
+const LB_RESYNC = "10s";
+const LEGACY_RESYNC_WINDOW_MS = 35_000;
+const RESYNC_TARGET_PER_SERVICE = 200 / 1000;
 
 interface Phase {
-  readonly counts: CallCounts;
-  readonly seconds: number;
+  readonly calls: number;
+  readonly mutating: number;
+  readonly byCall: Readonly<Record<string, number>>;
+  /** The phase ended on its condition (false: it timed out and reports what was called until then). */
+  readonly completed: boolean;
 }
 
-/** SDK clients for `url` (moto itself, or the counter in front of it) with the endpoint's credentials. */
-function sdkClients(endpoint: AwsEndpoint, url: string): { elbv2: ElasticLoadBalancingV2Client; ec2: EC2Client } {
-  const config = { region: endpoint.region, endpoint: url, credentials: { ...endpoint.credentials }, maxAttempts: 1 };
-  return { elbv2: new ElasticLoadBalancingV2Client(config), ec2: new EC2Client(config) };
+/** Runs `act`, waits for `done` (at most `timeoutMs`) and `QUIET_MS` without a call; the calls made meanwhile. */
+async function phase(
+  proxy: AwsCallCounter,
+  act: () => Promise<void>,
+  done: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<Phase> {
+  proxy.take();
+  await act();
+  let completed = true;
+  await pollUntil("the phase's end", done, { timeoutMs, intervalMs: 200 }).catch(() => {
+    completed = false;
+  });
+  await waitForQuiet(async () => totalOf(proxy.counts()), QUIET_MS, 300_000);
+  const counts = proxy.counts();
+  return { calls: totalOf(counts), mutating: totalOf(counts, "mutating"), byCall: counts, completed };
 }
 
-/** The controller in this process with the AWS provider on the counting endpoint. */
-function startAwsController(
-  core: { kubeConfig: Parameters<typeof createServiceController>[0]["kubeConfig"] },
-  endpoint: AwsEndpoint,
-  counter: AwsCallCounter,
-  options: { workers: number; resyncPeriodMs: number },
+async function runOne(
+  context: ScenarioContext,
+  common: CommonOptions,
+  cluster: BenchCluster,
+  aws: Awaited<ReturnType<typeof startAwsEndpoint>>,
+  proxy: AwsCallCounter,
+  contender: ContenderName,
+  parameters: { readonly services: number; readonly nodes: number; readonly workers: number },
 ) {
-  const metrics = new ControllerMetrics({ processMetrics: false });
-  const logger = createLogger("warn", pino.destination(2));
-  const { elbv2, ec2 } = sdkClients(endpoint, counter.endpoint);
-  const stop = new AbortController();
-  const ready = newAwsProvider(
+  const { services, nodes, workers } = parameters;
+  const ec2 = new EC2Client({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
+  const elbv2 = new ElasticLoadBalancingV2Client({
+    endpoint: aws.endpoint,
+    region: aws.region,
+    credentials: aws.credentials,
+  });
+  await aws.reset();
+  const network = await seedAwsNetwork(ec2, { clusterName: BENCH_CLUSTER_NAME, instances: nodes + 1 });
+  await cluster.core.deleteCollectionNode({});
+  for (const instance of network.instances.slice(0, nodes)) await cluster.core.createNode({ body: newNode(instance) });
+  const joining = network.instances[nodes];
+  if (!joining) throw new Error("the seeded network lacks the joining instance");
+
+  const watch = await AddressWatch.start(cluster.kubeConfig);
+  const controller = await startContender(
+    contender,
     {
-      clusterName: BENCH_CLUSTER_NAME,
-      logger,
-      onCall: metrics.providerCallObserver("aws"),
-      settings: { region: endpoint.region, endpoint: counter.endpoint },
+      workers,
+      clientRateLimit: UNLIMITED_CLIENT,
+      costPerNewLoadBalancerMs: 0,
+      resyncPeriod: LB_RESYNC,
+      aws: {
+        endpoint: proxy.endpoint,
+        region: aws.region,
+        accessKeyId: aws.credentials.accessKeyId,
+        secretAccessKey: aws.credentials.secretAccessKey,
+        vpcId: network.vpcId,
+        subnetId: network.subnets[0]?.subnetId ?? "",
+      },
     },
-    { elbv2, ec2, releaseRetry: { retries: 5, minTimeoutMs: 100, maxTimeoutMs: 1_000 } },
-  ).then((provider) => {
-    const controller = createServiceController({
-      kubeConfig: core.kubeConfig,
-      provider,
-      clusterName: BENCH_CLUSTER_NAME,
-      workers: options.workers,
-      resyncPeriodMs: options.resyncPeriodMs,
-      logger,
-      metrics,
-    });
-    return { provider, running: controller.run(stop.signal) };
-  });
-  return {
-    async reconciled(): Promise<number> {
-      const { values } = await metrics.reconcileTotal.get();
-      return values.reduce((sum, value) => sum + value.value, 0);
-    },
-    async stop(): Promise<void> {
-      stop.abort();
-      const { provider, running } = await ready;
-      await running;
-      await provider.close();
-      elbv2.destroy();
-      ec2.destroy();
-    },
-  };
-}
-
-/** Resolves once `check` holds and then no mutating call came through the counter for `quietMs`. */
-async function settle(counter: AwsCallCounter, what: string, check: () => Promise<boolean> | boolean, quietMs = 2_000) {
-  await pollUntil(what, check, { timeoutMs: 900_000, intervalMs: 100 });
-  await pollUntil(
-    `${quietMs} ms without a mutating AWS call`,
-    () => performance.now() - (counter.lastMutationAt ?? 0) >= quietMs,
-    { timeoutMs: 300_000, intervalMs: 100 },
+    { ...common.start, kubeconfigPath: cluster.kubeconfigPath },
+    context.log,
   );
-}
-
-async function measure(counter: AwsCallCounter, run: () => Promise<void>): Promise<Phase> {
-  counter.take();
-  const started = performance.now();
-  await run();
-  return { counts: counter.take(), seconds: round((performance.now() - started) / 1000, 1) };
-}
-
-/** Target groups in moto holding `instanceId`, out of all of them (read directly, not counted). */
-async function targetGroupsWith(elbv2: ElasticLoadBalancingV2Client, instanceId: string) {
-  const groups = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-  const holding = await mapConcurrent(groups, 8, async (group) => {
-    const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: group.TargetGroupArn }));
-    return (health.TargetHealthDescriptions ?? []).some((d) => d.Target?.Id === instanceId);
-  });
-  return { total: groups.length, holding: holding.filter(Boolean).length };
-}
-
-/** What the controller left in moto: load balancers, target groups and its security groups. */
-async function leftInAws(elbv2: ElasticLoadBalancingV2Client, ec2: EC2Client) {
-  const loadBalancers = (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
-  const targetGroups = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-  const groups = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [{ Name: "tag-key", Values: [`kubernetes.io/cluster/${BENCH_CLUSTER_NAME}`] }],
-    }),
-  );
-  const ownGroups = (groups.SecurityGroups ?? []).filter((g) => g.GroupName?.startsWith("k8s-"));
-  return loadBalancers.length + targetGroups.length + ownGroups.length;
-}
-
-async function createNodeFor(core: CoreV1Api, instance: SeededAwsNetwork["instances"][number]) {
-  await core.createNode({ body: newNode(instance) });
-}
-
-function perService(counts: CallCounts, services: number) {
-  return {
-    all: round(totalOf(counts) / services, 2),
-    reads: round(totalOf(counts, "reads") / services, 2),
-    mutating: round(totalOf(counts, "mutating") / services, 2),
-  };
-}
-
-function describeCounts(counts: CallCounts): string {
-  return Object.entries(counts)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([operation, count]) => `${operation} ${count}`)
-    .join(", ");
+  try {
+    const create = await phase(
+      proxy,
+      async () => {
+        await createBenchServices(cluster.core, services, { annotations: NLB });
+      },
+      async () => watch.addressedCount >= services,
+      300_000,
+    );
+    context.log(`${contender}: create ${create.calls} calls (${create.mutating} mutating)`);
+    const join = await phase(
+      proxy,
+      async () => {
+        await cluster.core.createNode({ body: newNode(joining) });
+      },
+      async () => (proxy.counts().RegisterTargets ?? 0) >= services,
+      180_000,
+    );
+    context.log(`${contender}: node join ${join.calls} calls (${join.mutating} mutating)`);
+    const ensuredBefore = await controller.ensured();
+    const resync = await phase(
+      proxy,
+      async () => {},
+      async () =>
+        contender === "lb-provisioner"
+          ? (await controller.ensured()) - ensuredBefore >= services
+          : new Promise((resolve) => setTimeout(() => resolve(true), LEGACY_RESYNC_WINDOW_MS)),
+      LEGACY_RESYNC_WINDOW_MS + 120_000,
+    );
+    context.log(`${contender}: resync ${resync.calls} calls (${resync.mutating} mutating)`);
+    const remove = await phase(
+      proxy,
+      async () => {
+        await cluster.core.deleteCollectionNamespacedService({ namespace: BENCH_NAMESPACE });
+      },
+      async () => (await cluster.core.listNamespacedService({ namespace: BENCH_NAMESPACE })).items.length === 0,
+      300_000,
+    );
+    const left = (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers?.length ?? 0;
+    context.log(
+      `${contender}: delete ${remove.calls} calls (${remove.mutating} mutating), ${left} load balancers left`,
+    );
+    return { create, join, resync, remove, loadBalancersLeft: left };
+  } finally {
+    watch.stop();
+    await controller.stop();
+    ec2.destroy();
+    elbv2.destroy();
+  }
 }
 
 async function run(context: ScenarioContext): Promise<ScenarioResult> {
-  const options = {
-    services: intOption(context, "services", 20),
-    nodes: intOption(context, "nodes", 3),
-    workers: intOption(context, "workers", CLI_DEFAULT_WORKERS),
-    resyncPeriodMs: intOption(context, "resync-ms", 40_000),
-  };
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const services = intOption(context, "services", 20);
+  const nodes = intOption(context, "nodes", 3);
+  const workers = intOption(context, "workers", CLI_DEFAULT_WORKERS);
+  const common = commonOptions(context, 1);
+  if (nodes + 1 > 250) throw new Error(`--nodes=${nodes}: at most 249 (the seeded subnet's addresses)`);
+
+  const aws = await startAwsEndpoint({ logger: context.log });
   try {
-    const cluster = await startBenchCluster(context.log);
-    cleanups.push(() => cluster.stop());
-    const endpoint = await startAwsEndpoint();
-    cleanups.push(() => endpoint.stop());
-    // The scenario's own reads and the seeding go to moto directly, uncounted.
-    const { elbv2, ec2 } = sdkClients(endpoint, endpoint.endpoint);
-    cleanups.push(() => {
-      elbv2.destroy();
-      ec2.destroy();
-    });
-    const network = await seedAwsNetwork(ec2, { clusterName: BENCH_CLUSTER_NAME, instances: options.nodes + 1 });
-    const joining = network.instances[options.nodes];
-    if (joining === undefined) throw new Error("the seeded network has no instance left to join");
-    for (const instance of network.instances.slice(0, options.nodes)) await createNodeFor(cluster.core, instance);
-    const counter = await startAwsCallCounter(endpoint.endpoint);
-    cleanups.push(() => counter.close());
-    const watch = await AddressWatch.start(cluster.kubeConfig);
-    cleanups.push(() => watch.stop());
-    const kubeConfig = cluster.controllerKubeConfig(false);
-
-    let controller = startAwsController({ kubeConfig }, endpoint, counter, { ...options, resyncPeriodMs: 0 });
-    const create = await measure(counter, async () => {
-      await createBenchServices(cluster.core, options.services, { ports: 1 });
-      await settle(counter, `${options.services} Services addressed`, () => watch.addressedCount >= options.services);
-    });
-    context.log(`create: ${describeCounts(create.counts)}`);
-
-    const join = await measure(counter, async () => {
-      await createNodeFor(cluster.core, joining);
-      await settle(
-        counter,
-        "the joining node in every target group",
-        () => (counter.counts().RegisterTargets ?? 0) >= options.services,
-        3_000,
-      );
-    });
-    const joined = await targetGroupsWith(elbv2, joining.instanceId);
-    context.log(`node join: ${describeCounts(join.counts)}; ${joined.holding}/${joined.total} target groups hold it`);
-
-    // A periodic pass of a long-running controller: restart with a resync period, let the start-up pass
-    // (every Service ensured once, as after any restart) settle, then count one periodic pass.
-    await controller.stop();
-    controller = startAwsController({ kubeConfig }, endpoint, counter, options);
-    await settle(counter, "the start-up pass", async () => (await controller.reconciled()) >= options.services);
-    const before = await controller.reconciled();
-    const resync = await measure(counter, () =>
-      settle(counter, "one resync pass", async () => (await controller.reconciled()) >= before + options.services),
-    );
-    context.log(`resync: ${describeCounts(resync.counts)}`);
-
-    const remove = await measure(counter, async () => {
-      const names = (await cluster.core.listNamespacedService({ namespace: BENCH_NAMESPACE })).items.map(
-        (s) => s.metadata?.name ?? "",
-      );
-      await mapConcurrent(names, 8, (name) =>
-        cluster.core.deleteNamespacedService({ namespace: BENCH_NAMESPACE, name }),
-      );
-      await settle(
-        counter,
-        "every Service gone",
-        async () => (await cluster.core.listNamespacedService({ namespace: BENCH_NAMESPACE })).items.length === 0,
-      );
-    });
-    context.log(`delete: ${describeCounts(remove.counts)}`);
-    const left = await leftInAws(elbv2, ec2);
-    await controller.stop();
-
-    const s = options.services;
-    const perCreate = perService(create.counts, s);
-    const perJoin = perService(join.counts, s);
-    const perDelete = perService(remove.counts, s);
-    const resyncTotal = totalOf(resync.counts);
-    const resyncMutating = totalOf(resync.counts, "mutating");
-    const met = {
-      create: perCreate.all <= 0.8 * LEGACY.create,
-      join: (join.counts.RegisterTargets ?? 0) === s && perJoin.mutating === 1 && perJoin.reads <= 2,
-      resync: resyncMutating === 0 && resyncTotal <= (200 * s) / 1000,
-      delete: perDelete.all <= LEGACY.delete,
-    };
-    const verdict = Object.values(met).every(Boolean) && joined.holding === joined.total && left === 0;
-    const rows: ResultRow[] = [
-      { metric: "Services x nodes (1 port each), workers", value: `${s} x ${options.nodes}, ${options.workers}` },
-      {
-        metric: "create: calls per Service (reads + mutating)",
-        value: `${perCreate.all} (${perCreate.reads} + ${perCreate.mutating})`,
-      },
-      {
-        metric: "node join: calls per Service (reads + mutating)",
-        value: `${perJoin.all} (${perJoin.reads} + ${perJoin.mutating})`,
-      },
-      {
-        metric: "node join: RegisterTargets / target groups holding the node",
-        value: `${join.counts.RegisterTargets ?? 0} / ${joined.holding} of ${joined.total}`,
-      },
-      { metric: "resync pass: calls in all (mutating)", value: `${resyncTotal} (${resyncMutating})` },
-      { metric: "resync pass: calls per Service", value: round(resyncTotal / s, 2) },
-      {
-        metric: "delete: calls per Service (reads + mutating)",
-        value: `${perDelete.all} (${perDelete.reads} + ${perDelete.mutating})`,
-      },
-      { metric: "owned resources left after delete", value: left },
-    ];
-    return {
-      target: Object.entries(TARGETS)
-        .map(([phase, target]) => `${phase}: ${target}`)
-        .join("; "),
-      verdict: verdict ? "met" : "missed",
-      summary: Object.entries(met)
-        .map(([phase, ok]) => `${phase} ${ok ? "met" : "missed"}`)
-        .join(", "),
-      rows,
-      details: { parameters: options, legacyReference: LEGACY, create, join, joined, resync, delete: remove, left },
-    };
+    const proxy = await startAwsCallCounter(aws.endpoint);
+    try {
+      const cluster = await startBenchCluster(context.log);
+      try {
+        const runs = await eachContender(context, common, (contender) =>
+          runOne(context, common, cluster, aws, proxy, contender, { services, nodes, workers }),
+        );
+        const perService = (label: string, pick: (r: (typeof runs)[number]) => number) =>
+          compareRuns(runs, label, "", (r) => pick(r) / services, 2);
+        const rows: ComparisonRow[] = [
+          perService("create", (r) => r.create.calls),
+          perService("create, of which mutating", (r) => r.create.mutating),
+          perService("one node joins", (r) => r.join.calls),
+          perService("one node joins, of which mutating", (r) => r.join.mutating),
+          perService("resync of converged Services, per pass", (r) => r.resync.calls),
+          perService("delete", (r) => r.remove.calls),
+          compareRuns(runs, "load balancers left after delete", "", (r) => r.loadBalancersLeft, 0),
+        ];
+        const [create, , join, , resyncRow, remove] = rows;
+        const resyncPerService = resyncRow?.lbProvisioner;
+        const targets: TargetCheck[] = [
+          ratioTarget("AWS calls to create, per Service, at most 0.8x the legacy provider", create, 0.8),
+          ratioTarget("AWS calls for a node join, per Service, at most 0.25x", join, 0.25),
+          {
+            target: "a resync of 1,000 converged Services at most 200 calls (0.2 per Service)",
+            verdict:
+              resyncPerService === undefined
+                ? "not measured"
+                : resyncPerService <= RESYNC_TARGET_PER_SERVICE
+                  ? "met"
+                  : "missed",
+            measured:
+              resyncPerService === undefined
+                ? "—"
+                : `${resyncPerService.toFixed(2)} per Service (${Math.round(resyncPerService * 1000)} at 1,000)`,
+          },
+          ratioTarget("AWS calls to delete, per Service, at most 1.0x", remove, 1.0),
+        ];
+        const joinRatio = join ? ratioOf(join) : undefined;
+        return {
+          target: "create <= 0.8x, node join <= 0.25x, delete <= 1.0x legacy; resync <= 200 calls per 1,000",
+          verdict: overallVerdict(targets),
+          summary: `node join ${joinRatio === undefined ? "—" : `${joinRatio.toFixed(2)}x`}; ${targets.map((t) => `${t.verdict}`).join(", ")}`,
+          rows: [],
+          comparison: [
+            {
+              title: `AWS calls per Service (${services} NLB Services, ${nodes} nodes + 1 joining, moto)`,
+              referenceName: "legacy cloud-provider-aws",
+              rows,
+              loadAverages: runs.map((r) => r.loadAverage),
+            },
+          ],
+          targets,
+          details: { parameters: { services, nodes, workers, lbResyncPeriod: LB_RESYNC }, runs },
+        };
+      } finally {
+        await cluster.stop();
+      }
+    } finally {
+      await proxy.close();
+    }
   } finally {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await aws.stop();
   }
 }
 
 export const awsCalls: Scenario = {
   name: "aws-calls",
-  title: "AWS calls per Service: create, node join, resync, delete (moto)",
+  title: "AWS calls per Service against the legacy cloud-provider-aws",
   optionHelp: {
-    services: "LoadBalancer Services, one port each (20); the resync target is for 1000",
-    nodes: "instance-backed Nodes before the join (3; at most 249)",
-    workers: `controller workers (the CLI default, ${CLI_DEFAULT_WORKERS})`,
-    "resync-ms": "the restarted controller's resync period (40000)",
+    services: "NLB Services (20)",
+    nodes: "Nodes (instances) before one more joins (3)",
+    workers: `workers of both controllers (lb-provisioner's default, ${CLI_DEFAULT_WORKERS})`,
+    ...COMMON_OPTION_HELP,
+    repetitions: "runs of each controller, alternating which goes first (1)",
   },
   run,
 };

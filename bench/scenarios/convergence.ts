@@ -1,186 +1,225 @@
 /**
- * Target: 1,000 LoadBalancer Services x 100 nodes, fake provider at 20 ms a call: all addressed within
- * 10 s.
+ * 1,000 LoadBalancer Services x 100 nodes converging, side by side. The Services and Nodes exist
+ * before the controller process starts; the clock starts when it is spawned and stops when a separate
+ * watch has delivered every Service with an address, so it includes the process's start, listing both
+ * caches and every Service's finalizer, cloud calls and status. The first address after the process
+ * starts is read from the same watch.
  *
- * The Services and Nodes exist before the controller starts (NodePorts allocated by the apiserver).
- * The clock starts when the controller is started and stops when a separate watch has delivered every
- * Service with an address, so it includes listing both caches. Each run gets a fresh control plane.
+ * Workloads: no cloud latency, and a cloud cost per new load balancer (20 ms by default) spread over
+ * the calls each fake makes for one (upstream's fake 2, lb-provisioner's 5), so both pay the same
+ * per load balancer. Each at equal settings (lb-provisioner's default workers for both, client rate
+ * limits out of the way), and once more at each side's own defaults (upstream: 1 worker, 20 QPS /
+ * 30 burst) with the cloud cost.
  *
- * Workers (`--concurrent-service-syncs`): first the CLI's default; if that misses the target, doubled
- * until a run meets it (or 64 is reached), so the report says which value does. `--workers=5,10,20`
- * runs exactly those values instead.
+ * Memory: peak resident memory over the process's life, and the resident memory once settled: no
+ * Service written for 2 s, then 10 s more.
  *
- * The provider-call floor printed next to each run is the fake's latency times the calls it served,
- * divided by the workers: no scheduling can beat it with that many workers.
+ * Between runs the Services are unprovisioned (finalizer and status removed), so every run starts
+ * from the same Services.
  *
  * @module
  */
-import { createBenchNodes, createBenchServices, startBenchCluster } from "../lib/cluster.ts";
-import { CLI_DEFAULT_WORKERS, startBenchController } from "../lib/controller.ts";
-import { benchServiceName } from "../lib/objects.ts";
-import type { ResultRow, ScenarioResult } from "../lib/report.ts";
+
+import type { BenchCluster } from "../lib/cluster.ts";
+import { createBenchNodes, createBenchServices, startBenchCluster, unprovisionBenchServices } from "../lib/cluster.ts";
+import { boundTarget, type ComparisonTable, overallVerdict, ratioTarget, type TargetCheck } from "../lib/comparison.ts";
 import {
-  intListOption,
-  intOption,
-  reuseConnectionsOption,
-  type Scenario,
-  type ScenarioContext,
-} from "../lib/scenario.ts";
+  CLI_DEFAULT_WORKERS,
+  type ControllerProcess,
+  type ControllerSettings,
+  startContender,
+  UNLIMITED_CLIENT,
+} from "../lib/contenders.ts";
+import { benchServiceName } from "../lib/objects.ts";
+import type { ScenarioResult } from "../lib/report.ts";
+import { intListOption, intOption, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
+import {
+  COMMON_OPTION_HELP,
+  type CommonOptions,
+  commonOptions,
+  compareRuns,
+  eachContender,
+  mebibytes,
+  type Run,
+} from "../lib/session.ts";
 import { round } from "../lib/stats.ts";
 import { AddressWatch } from "../lib/watch.ts";
 
-const TARGET_SECONDS = 10;
-const MAX_ESCALATED_WORKERS = 64;
+const TARGET_SECONDS_AT_20_MS = 10;
+const SETTLE_MS = 10_000;
 
-interface Parameters {
-  readonly services: number;
-  readonly nodes: number;
-  readonly latencyMs: number;
-  readonly reuseConnections: boolean;
-}
-
-interface ConvergenceRun {
-  readonly workers: number;
+export interface Converged {
   readonly allAddressedSeconds: number;
-  readonly cachesSyncedSeconds: number;
   readonly firstAddressedSeconds: number;
-  readonly providerCalls: Record<string, number>;
-  readonly providerCallTotal: number;
-  readonly providerFloorSeconds: number;
-  readonly reconciles: Record<string, number>;
-  /** CPU time this process (controller plus the observing watch) used until all were addressed. */
-  readonly processCpuSeconds: number;
-  readonly setupSeconds: number;
+  readonly cpuSeconds: number;
+  readonly peakRssBytes: number;
+  readonly settledRssBytes: number;
+  /** CPU per second of wall time while settling (cores): work still going on after convergence. */
+  readonly settlingCores: number;
 }
 
-async function runOnce(context: ScenarioContext, parameters: Parameters, workers: number): Promise<ConvergenceRun> {
-  const { services, nodes, latencyMs, reuseConnections } = parameters;
-  const setupStarted = performance.now();
+/**
+ * Waits until every one of `services` Services is addressed, then until none has been written for
+ * 2 s and {@link SETTLE_MS} more; reads the process's CPU at convergence and its memory at the end.
+ */
+export async function measureConvergence(
+  controller: ControllerProcess,
+  watch: AddressWatch,
+  services: number,
+  timeoutMs: number,
+): Promise<Converged> {
+  await watch.waitForCount(services, timeoutMs);
+  const done = performance.now();
+  const atConvergence = controller.usage();
+  let first = Number.POSITIVE_INFINITY;
+  for (let index = 0; index < services; index++)
+    first = Math.min(first, watch.addressedAt(benchServiceName(index)) ?? first);
+  await watch.waitForNoWrites(2_000, 300_000);
+  const settleStart = { at: performance.now(), cpu: controller.usage().cpuSeconds };
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  const settled = controller.usage();
+  return {
+    allAddressedSeconds: (done - controller.spawnedAt) / 1000,
+    firstAddressedSeconds: (first - controller.spawnedAt) / 1000,
+    cpuSeconds: atConvergence.cpuSeconds,
+    peakRssBytes: settled.peakRssBytes,
+    settledRssBytes: settled.rssBytes,
+    settlingCores: (settled.cpuSeconds - settleStart.cpu) / ((performance.now() - settleStart.at) / 1000),
+  };
+}
+
+interface Workload {
+  readonly label: string;
+  readonly costMs: number;
+  readonly settings: ControllerSettings;
+}
+
+async function runWorkload(
+  context: ScenarioContext,
+  common: CommonOptions,
+  cluster: BenchCluster,
+  services: number,
+  workload: Workload,
+) {
+  return eachContender(context, common, async (contender) => {
+    const watch = await AddressWatch.start(cluster.kubeConfig);
+    if (watch.addressedCount > 0) throw new Error("Services had addresses before the controller started");
+    const controller = await startContender(
+      contender,
+      workload.settings,
+      { ...common.start, kubeconfigPath: cluster.kubeconfigPath },
+      context.log,
+    );
+    try {
+      const converged = await measureConvergence(controller, watch, services, 900_000);
+      context.log(
+        `${contender} (${workload.label}): all ${services} addressed in ${round(converged.allAddressedSeconds, 2)} s`,
+      );
+      return { ...converged, settings: controller.settings, cloudCalls: await controller.cloudCalls() };
+    } finally {
+      watch.stop();
+      await controller.stop();
+      await unprovisionBenchServices(cluster.core);
+    }
+  });
+}
+
+function table(title: string, runs: Run<Converged>[], services: number): ComparisonTable {
+  return {
+    title,
+    referenceName: "upstream",
+    rows: [
+      compareRuns(runs, "all addressed", "s", (r) => r.allAddressedSeconds, 2),
+      compareRuns(runs, "first address after the process starts", "s", (r) => r.firstAddressedSeconds, 2),
+      compareRuns(runs, `CPU for ${services.toLocaleString("en-US")} Services`, "s", (r) => r.cpuSeconds, 2),
+      compareRuns(runs, "peak resident memory", "MiB", (r) => mebibytes(r.peakRssBytes)),
+      compareRuns(runs, "settled resident memory", "MiB", (r) => mebibytes(r.settledRssBytes)),
+    ],
+    loadAverages: runs.map((r) => r.loadAverage),
+  };
+}
+
+async function run(context: ScenarioContext): Promise<ScenarioResult> {
+  const services = intOption(context, "services", 1000);
+  const nodes = intOption(context, "nodes", 100);
+  const costs = intListOption(context, "cost-ms", [0, 20], 0);
+  const workers = intOption(context, "workers", CLI_DEFAULT_WORKERS);
+  const atDefaults = context.options.get("defaults") !== "false";
+  const common = commonOptions(context, 2);
+
   const cluster = await startBenchCluster(context.log);
   try {
     await createBenchNodes(cluster.core, nodes);
     await createBenchServices(cluster.core, services);
-    const setupSeconds = (performance.now() - setupStarted) / 1000;
-    context.log(
-      `${services} Services and ${nodes} Nodes created in ${round(setupSeconds)} s; starting ${workers} workers`,
-    );
-    const watch = await AddressWatch.start(cluster.kubeConfig);
-    try {
-      if (watch.addressedCount > 0) throw new Error("Services had addresses before the controller started");
-      const started = performance.now();
-      const cpuBefore = process.cpuUsage();
-      const controller = startBenchController({
-        kubeConfig: cluster.controllerKubeConfig(reuseConnections),
-        workers,
-        latencyMs,
+    context.log(`created ${nodes} Nodes and ${services} Services`);
+    const workloads: Workload[] = costs.map((costMs) => ({
+      label: costMs === 0 ? "no cloud latency" : `${costMs} ms per new load balancer`,
+      costMs,
+      settings: { workers, clientRateLimit: UNLIMITED_CLIENT, costPerNewLoadBalancerMs: costMs },
+    }));
+    const defaultsCost = costs.includes(20) ? 20 : (costs.at(-1) ?? 0);
+    if (atDefaults) {
+      workloads.push({
+        label: `each side's defaults, ${defaultsCost} ms per new load balancer`,
+        costMs: defaultsCost,
+        settings: { costPerNewLoadBalancerMs: defaultsCost },
       });
-      try {
-        await controller.synced();
-        const synced = performance.now();
-        const timeoutMs = Math.max(120_000, ((services * 8 * latencyMs) / workers) * 3);
-        await watch.waitForCount(services, timeoutMs);
-        const done = performance.now();
-        const cpu = process.cpuUsage(cpuBefore);
-        let first = Number.POSITIVE_INFINITY;
-        for (let index = 0; index < services; index++) {
-          const at = watch.addressedAt(benchServiceName(index));
-          if (at !== undefined && at < first) first = at;
-        }
-        const providerCalls = controller.provider.callCounts() as Record<string, number>;
-        const providerCallTotal = Object.values(providerCalls).reduce((sum, count) => sum + count, 0);
-        return {
-          workers,
-          allAddressedSeconds: round((done - started) / 1000, 2),
-          cachesSyncedSeconds: round((synced - started) / 1000, 2),
-          firstAddressedSeconds: round((first - started) / 1000, 2),
-          providerCalls,
-          providerCallTotal,
-          providerFloorSeconds: round((providerCallTotal * latencyMs) / workers / 1000, 2),
-          reconciles: await controller.reconciles(),
-          processCpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
-          setupSeconds: round(setupSeconds, 1),
-        };
-      } finally {
-        await controller.stop();
-      }
-    } finally {
-      watch.stop();
     }
+    const tables: ComparisonTable[] = [];
+    const results: Record<string, unknown> = {};
+    const targets: TargetCheck[] = [];
+    for (const workload of workloads) {
+      const runs = await runWorkload(context, common, cluster, services, workload);
+      const equal = workload.settings.workers !== undefined;
+      const title = `${services.toLocaleString("en-US")} Services x ${nodes} nodes, ${workload.label}${equal ? `, ${workers} workers each` : ` (upstream 1 worker, 20/30 QPS; lb-provisioner ${CLI_DEFAULT_WORKERS} workers)`}`;
+      const t = table(title, runs, services);
+      tables.push(t);
+      results[workload.label] = runs;
+      const [all, , cpu, peak, settled] = t.rows;
+      if (equal) {
+        targets.push(ratioTarget(`converge at most 1.0x upstream, ${workload.label}`, all, 1.0));
+        if (workload.costMs === 0) {
+          targets.push(
+            ratioTarget("CPU per Service provisioned at most 2x upstream", cpu, 2.0),
+            ratioTarget("peak resident memory at most 2.5x upstream", peak, 2.5),
+            ratioTarget("settled resident memory at most 2.5x upstream", settled, 2.5),
+          );
+        }
+      } else if (workload.costMs === 20) {
+        targets.push(
+          boundTarget(
+            `under ${TARGET_SECONDS_AT_20_MS} s at 20 ms per load balancer, default workers`,
+            all,
+            TARGET_SECONDS_AT_20_MS,
+          ),
+        );
+      }
+    }
+    return {
+      target: "converge <= 1.0x upstream; < 10 s at 20 ms/LB at default workers; CPU <= 2x; RSS <= 2.5x",
+      verdict: overallVerdict(targets),
+      summary: targets.map((t) => `${t.target}: ${t.verdict}`).join("; "),
+      rows: [],
+      comparison: tables,
+      targets,
+      details: { parameters: { services, nodes, costs, workers, repetitions: common.repetitions }, runs: results },
+    };
   } finally {
     await cluster.stop();
   }
 }
 
-async function run(context: ScenarioContext): Promise<ScenarioResult> {
-  const parameters: Parameters = {
-    services: intOption(context, "services", 1000),
-    nodes: intOption(context, "nodes", 100),
-    latencyMs: intOption(context, "latency-ms", 20),
-    reuseConnections: reuseConnectionsOption(context),
-  };
-  const explicit = context.options.has("workers");
-  const plan = intListOption(context, "workers", [CLI_DEFAULT_WORKERS]);
-  const runs: ConvergenceRun[] = [];
-  for (let i = 0; i < plan.length; i++) {
-    const workers = plan[i] as number;
-    const result = await runOnce(context, parameters, workers);
-    runs.push(result);
-    context.log(`workers=${workers}: all ${parameters.services} addressed in ${result.allAddressedSeconds} s`);
-    const met = result.allAddressedSeconds < TARGET_SECONDS;
-    if (!explicit && !met && i === plan.length - 1 && workers * 2 <= MAX_ESCALATED_WORKERS) plan.push(workers * 2);
-  }
-
-  const atDefault = runs.find((r) => r.workers === CLI_DEFAULT_WORKERS);
-  const meeting = runs.filter((r) => r.allAddressedSeconds < TARGET_SECONDS).sort((a, b) => a.workers - b.workers)[0];
-  const verdictRun = atDefault ?? runs[0];
-  const metAtDefault = verdictRun !== undefined && verdictRun.allAddressedSeconds < TARGET_SECONDS;
-  const summary = [
-    verdictRun ? `${verdictRun.allAddressedSeconds} s with ${verdictRun.workers} workers` : "no run",
-    !metAtDefault && meeting ? `met with ${meeting.workers} workers (${meeting.allAddressedSeconds} s)` : undefined,
-    !metAtDefault && !meeting ? "no tried worker count met it" : undefined,
-  ]
-    .filter(Boolean)
-    .join("; ");
-
-  const rows: ResultRow[] = [
-    {
-      metric: "Services x nodes, provider latency",
-      value: `${parameters.services} x ${parameters.nodes}, ${parameters.latencyMs} ms/call`,
-    },
-    { metric: "CLI default workers", value: CLI_DEFAULT_WORKERS },
-    ...(parameters.reuseConnections ? [{ metric: "what-if", value: "--reuse-connections" }] : []),
-  ];
-  for (const r of runs) {
-    const label = `workers=${r.workers}`;
-    rows.push(
-      { metric: `${label}: all addressed`, value: r.allAddressedSeconds, unit: "s" },
-      {
-        metric: `${label}: caches synced / first address`,
-        value: `${r.cachesSyncedSeconds} / ${r.firstAddressedSeconds}`,
-        unit: "s",
-      },
-      { metric: `${label}: provider calls (floor)`, value: `${r.providerCallTotal} (${r.providerFloorSeconds} s)` },
-      { metric: `${label}: controller process CPU`, value: r.processCpuSeconds, unit: "s" },
-    );
-  }
-  return {
-    target: `all addressed < ${TARGET_SECONDS} s`,
-    verdict: metAtDefault ? "met" : "missed",
-    summary,
-    rows,
-    details: { parameters, cliDefaultWorkers: CLI_DEFAULT_WORKERS, runs },
-  };
-}
-
 export const convergence: Scenario = {
   name: "convergence",
-  title: "1,000 LoadBalancer Services x 100 nodes, fake provider at 20 ms per call",
+  title: "1,000 LoadBalancer Services x 100 nodes converging",
   optionHelp: {
     services: "LoadBalancer Services created before the controller starts (1000)",
     nodes: "Nodes (100)",
-    "latency-ms": "fake provider latency per call (20)",
-    workers: `worker counts to run, e.g. 5,10,20 (default: the CLI default ${CLI_DEFAULT_WORKERS}, doubled until the target is met)`,
-    "reuse-connections": "what-if: the controller's client shares one connection pool (off)",
+    "cost-ms": "cloud cost per new load balancer, one workload each, e.g. 0,20 (0,20)",
+    workers: `workers of both controllers at equal settings (lb-provisioner's default, ${CLI_DEFAULT_WORKERS})`,
+    defaults: "also run each side at its own defaults with the cloud cost (true)",
+    ...COMMON_OPTION_HELP,
+    repetitions: "runs of each controller per workload, alternating which goes first (2)",
   },
   run,
 };

@@ -1,96 +1,114 @@
 /**
- * Target: a Service created -> its address in status, p99 under 50 ms (fake provider, no latency,
- * local apiserver).
+ * Service created -> address in status, side by side: the reference controller and lb-provisioner,
+ * each as its own process on the same apiserver, equal workers, client rate limits out of the way,
+ * no cloud latency. Targets: p50 and p99 at most 1.0x the reference, p99 under 50 ms; CPU per Service
+ * at most 2x.
  *
  * Services are created one after another; each latency runs from the moment the create call returns
  * to the moment a separate watch on the namespace delivers the Service with
- * `status.loadBalancer.ingress` set. That span holds the controller's whole path: the watch event
- * reaching its informer, the finalizer patch, the provider call, the status patch, and the event
- * reaching the observer's watch. The first few Services warm up connections and JIT and are not
- * counted. The span is split at the Service's first delivery with the finalizer (the controller's
- * first write), and as a floor the same watch's delay in delivering each ADDED event is reported.
+ * `status.loadBalancer.ingress` set: the watch event reaching the controller's informer, the finalizer
+ * write, the cloud call, the status write, and the event reaching the observer. The first few Services
+ * warm up connections and are not counted. The span is split at the Service's first delivery with the
+ * finalizer (the controller's first write). CPU is the controller process's own over the measured
+ * Services. Between runs the Services are deleted, so each controller starts on the same cluster.
  *
  * @module
  */
-import { createBenchNodes, createBenchServices, startBenchCluster } from "../lib/cluster.ts";
-import { CLI_DEFAULT_WORKERS, startBenchController } from "../lib/controller.ts";
+import { createBenchNodes, createBenchServices, deleteBenchServices, startBenchCluster } from "../lib/cluster.ts";
+import { boundTarget, overallVerdict, ratioTarget } from "../lib/comparison.ts";
+import { CLI_DEFAULT_WORKERS, startContender, UNLIMITED_CLIENT } from "../lib/contenders.ts";
 import { benchServiceName } from "../lib/objects.ts";
 import type { ScenarioResult } from "../lib/report.ts";
-import { intOption, reuseConnectionsOption, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
+import { intOption, type Scenario, type ScenarioContext } from "../lib/scenario.ts";
+import { COMMON_OPTION_HELP, commonOptions, compareRuns, eachContender, mebibytes } from "../lib/session.ts";
 import { round, summarize } from "../lib/stats.ts";
 import { AddressWatch } from "../lib/watch.ts";
-
-const TARGET_P99_MS = 50;
 
 async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const services = intOption(context, "services", 200);
   const warmup = intOption(context, "warmup", 5);
   const nodes = intOption(context, "nodes", 3);
   const workers = intOption(context, "workers", CLI_DEFAULT_WORKERS);
-  const reuseConnections = reuseConnectionsOption(context);
+  const common = commonOptions(context, 2);
 
   const cluster = await startBenchCluster(context.log);
   try {
     await createBenchNodes(cluster.core, nodes);
-    const controller = startBenchController({ kubeConfig: cluster.controllerKubeConfig(reuseConnections), workers });
-    try {
-      await controller.synced();
+    const runs = await eachContender(context, common, async (contender) => {
+      const controller = await startContender(
+        contender,
+        { workers, clientRateLimit: UNLIMITED_CLIENT, costPerNewLoadBalancerMs: 0 },
+        { ...common.start, kubeconfigPath: cluster.kubeconfigPath },
+        context.log,
+      );
       const watch = await AddressWatch.start(cluster.kubeConfig);
       try {
         const latencies: number[] = [];
-        const deliveries: number[] = [];
         const toFinalizer: number[] = [];
+        let cpuBefore = 0;
         for (let index = 0; index < warmup + services; index++) {
+          if (index === warmup) cpuBefore = controller.usage().cpuSeconds;
           const [created] = await createBenchServices(cluster.core, 1, { first: index });
           const returnedAt = performance.now();
           const name = created?.metadata?.name ?? benchServiceName(index);
           const addressedAt = await watch.waitForAddress(name);
           if (index < warmup) continue;
           latencies.push(addressedAt - returnedAt);
-          const seenAt = watch.seenAt(name);
-          if (seenAt !== undefined) deliveries.push(seenAt - returnedAt);
           const finalizedAt = watch.finalizedAt(name);
           if (finalizedAt !== undefined) toFinalizer.push(finalizedAt - returnedAt);
-          if ((index + 1 - warmup) % 50 === 0) context.log(`${index + 1 - warmup}/${services} Services addressed`);
         }
+        const usage = controller.usage();
         const latency = summarize(latencies);
-        const delivery = summarize(deliveries);
         const finalizer = summarize(toFinalizer);
-        const met = latency.p99 < TARGET_P99_MS;
+        context.log(`${contender}: p50 ${round(latency.p50)} ms, p99 ${round(latency.p99)} ms`);
         return {
-          target: `p99 < ${TARGET_P99_MS} ms`,
-          verdict: met ? "met" : "missed",
-          summary: `p99 ${round(latency.p99)} ms over ${latency.count} Services`,
-          rows: [
-            { metric: "Services measured (after warm-up)", value: `${latency.count} (+${warmup})` },
-            { metric: "nodes / workers", value: `${nodes} / ${workers}` },
-            ...(reuseConnections ? [{ metric: "what-if", value: "--reuse-connections" }] : []),
-            { metric: "create -> address p50", value: round(latency.p50), unit: "ms" },
-            { metric: "create -> address p95", value: round(latency.p95), unit: "ms" },
-            { metric: "create -> address p99", value: round(latency.p99), unit: "ms" },
-            { metric: "create -> address max", value: round(latency.max), unit: "ms" },
-            { metric: "create -> address mean", value: round(latency.mean), unit: "ms" },
-            { metric: "of which create -> finalizer p50", value: round(finalizer.p50), unit: "ms" },
-            { metric: "of which create -> finalizer p99", value: round(finalizer.p99), unit: "ms" },
-            { metric: "floor: create -> ADDED event p50", value: round(delivery.p50), unit: "ms" },
-            { metric: "floor: create -> ADDED event p99", value: round(delivery.p99), unit: "ms" },
-          ],
-          details: {
-            parameters: { services, warmup, nodes, workers, providerLatencyMs: 0, reuseConnections },
-            latencyMs: latency,
-            addedEventDelayMs: delivery,
-            createToFinalizerMs: finalizer,
-            samplesMs: latencies.map((value) => round(value, 2)),
-            providerCalls: controller.provider.callCounts(),
-            watchRestarts: watch.restarts,
-          },
+          latency,
+          finalizer,
+          cpuSeconds: usage.cpuSeconds - cpuBefore,
+          peakRssBytes: usage.peakRssBytes,
+          settings: controller.settings,
+          cloudCalls: await controller.cloudCalls(),
+          samplesMs: latencies.map((value) => round(value, 2)),
         };
       } finally {
         watch.stop();
+        await controller.stop();
+        await deleteBenchServices(cluster.core);
       }
-    } finally {
-      await controller.stop();
-    }
+    });
+
+    const p50 = compareRuns(runs, "create -> address, p50", "ms", (r) => r.latency.p50);
+    const p99 = compareRuns(runs, "create -> address, p99", "ms", (r) => r.latency.p99);
+    const cpu = compareRuns(runs, `CPU for those ${services} Services`, "s", (r) => r.cpuSeconds, 2);
+    const targets = [
+      ratioTarget("create -> address p50 at most 1.0x upstream", p50, 1.0),
+      ratioTarget("create -> address p99 at most 1.0x upstream", p99, 1.0),
+      boundTarget("create -> address p99 under 50 ms", p99, 50),
+      ratioTarget("CPU per Service provisioned at most 2x upstream", cpu, 2.0),
+    ];
+    return {
+      target: "p50, p99 <= 1.0x upstream; p99 < 50 ms; CPU <= 2x",
+      verdict: overallVerdict(targets),
+      summary: targets.map((t) => `${t.target}: ${t.verdict}`).join("; "),
+      rows: [],
+      comparison: [
+        {
+          title: `${services} Services one by one, ${nodes} nodes, ${workers} workers`,
+          referenceName: "upstream",
+          rows: [
+            p50,
+            compareRuns(runs, "of which create -> finalizer written, p50", "ms", (r) => r.finalizer.p50),
+            compareRuns(runs, "create -> address, p95", "ms", (r) => r.latency.p95),
+            p99,
+            cpu,
+            compareRuns(runs, "peak resident memory", "MiB", (r) => mebibytes(r.peakRssBytes)),
+          ],
+          loadAverages: runs.map((r) => r.loadAverage),
+        },
+      ],
+      targets,
+      details: { parameters: { services, warmup, nodes, workers, repetitions: common.repetitions }, runs },
+    };
   } finally {
     await cluster.stop();
   }
@@ -103,8 +121,9 @@ export const createLatency: Scenario = {
     services: "Services measured, created one after another (200)",
     warmup: "Services created first and not counted (5)",
     nodes: "Nodes in the cluster (3, the seed scenario's)",
-    workers: `controller workers (the CLI default, ${CLI_DEFAULT_WORKERS})`,
-    "reuse-connections": "what-if: the controller's client shares one connection pool (off)",
+    workers: `workers of both controllers (lb-provisioner's default, ${CLI_DEFAULT_WORKERS})`,
+    ...COMMON_OPTION_HELP,
+    repetitions: "runs of each controller, alternating which goes first (2)",
   },
   run,
 };
