@@ -130,6 +130,15 @@ export function overallVerdict(targets: readonly TargetCheck[]): "met" | "missed
   return measured.every((check) => check.verdict === "met") ? "met" : "missed";
 }
 
+/** One line: how many targets were met, missed and not measured, naming the missed ones. */
+export function summarizeTargets(targets: readonly TargetCheck[]): string {
+  const count = (verdict: TargetCheck["verdict"]) => targets.filter((check) => check.verdict === verdict).length;
+  const missed = targets.filter((check) => check.verdict === "missed").map((check) => check.target);
+  const parts = [`${count("met")} met`, `${count("missed")} missed`];
+  if (count("not measured") > 0) parts.push(`${count("not measured")} not measured`);
+  return `${parts.join(", ")}${missed.length > 0 ? ` (missed: ${missed.join("; ")})` : ""}`;
+}
+
 /** The targets as a Markdown table: target | measured | verdict. */
 export function renderTargets(targets: readonly TargetCheck[]): string {
   const rows = targets.map((check) => [check.target, check.measured, check.verdict]);

@@ -358,7 +358,15 @@ export async function startContender(
         ? sumSamples(samples, "fake_cloud_calls_total", { call: "create" })
         : sumSamples(samples, "lbp_reconcile_total", { result: "success" });
     },
-    stop: () => child.stop(STOP_GRACE_MS),
+    async stop() {
+      // The child's handle does not hold this process open; this timer does until it has exited.
+      const keepAlive = setInterval(() => {}, 1_000);
+      try {
+        await child.stop(STOP_GRACE_MS);
+      } finally {
+        clearInterval(keepAlive);
+      }
+    },
   };
 }
 

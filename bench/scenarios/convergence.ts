@@ -22,7 +22,14 @@
 
 import type { BenchCluster } from "../lib/cluster.ts";
 import { createBenchNodes, createBenchServices, startBenchCluster, unprovisionBenchServices } from "../lib/cluster.ts";
-import { boundTarget, type ComparisonTable, overallVerdict, ratioTarget, type TargetCheck } from "../lib/comparison.ts";
+import {
+  boundTarget,
+  type ComparisonTable,
+  overallVerdict,
+  ratioTarget,
+  summarizeTargets,
+  type TargetCheck,
+} from "../lib/comparison.ts";
 import {
   CLI_DEFAULT_WORKERS,
   type ControllerProcess,
@@ -198,7 +205,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     return {
       target: "converge <= 1.0x upstream; < 10 s at 20 ms/LB at default workers; CPU <= 2x; RSS <= 2.5x",
       verdict: overallVerdict(targets),
-      summary: targets.map((t) => `${t.target}: ${t.verdict}`).join("; "),
+      summary: summarizeTargets(targets),
       rows: [],
       comparison: tables,
       targets,

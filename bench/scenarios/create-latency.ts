@@ -15,7 +15,7 @@
  * @module
  */
 import { createBenchNodes, createBenchServices, deleteBenchServices, startBenchCluster } from "../lib/cluster.ts";
-import { boundTarget, overallVerdict, ratioTarget } from "../lib/comparison.ts";
+import { boundTarget, overallVerdict, ratioTarget, summarizeTargets } from "../lib/comparison.ts";
 import { CLI_DEFAULT_WORKERS, startContender, UNLIMITED_CLIENT } from "../lib/contenders.ts";
 import { benchServiceName } from "../lib/objects.ts";
 import type { ScenarioResult } from "../lib/report.ts";
@@ -89,7 +89,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     return {
       target: "p50, p99 <= 1.0x upstream; p99 < 50 ms; CPU <= 2x",
       verdict: overallVerdict(targets),
-      summary: targets.map((t) => `${t.target}: ${t.verdict}`).join("; "),
+      summary: summarizeTargets(targets),
       rows: [],
       comparison: [
         {

@@ -25,7 +25,7 @@ import {
   unprovisionBenchServices,
   WIDE_SERVICE_RANGES,
 } from "../lib/cluster.ts";
-import { boundTarget, overallVerdict, ratioTarget } from "../lib/comparison.ts";
+import { boundTarget, overallVerdict, ratioTarget, summarizeTargets } from "../lib/comparison.ts";
 import { pollUntil } from "../lib/concurrency.ts";
 import {
   CLI_DEFAULT_WORKERS,
@@ -161,7 +161,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     return {
       target: `fresh < ${TARGET_SECONDS} s; CPU <= 0.2x; RSS < ${TARGET_MIB} MB fresh and after a restart`,
       verdict: overallVerdict(targets),
-      summary: targets.map((t) => `${t.target}: ${t.measured}, ${t.verdict}`).join("; "),
+      summary: summarizeTargets(targets),
       rows: [],
       comparison: [
         {

@@ -13,7 +13,7 @@
  * @module
  */
 import { createBenchNodes, createBenchServices, startBenchCluster } from "../lib/cluster.ts";
-import { overallVerdict, type TargetCheck } from "../lib/comparison.ts";
+import { overallVerdict, summarizeTargets, type TargetCheck } from "../lib/comparison.ts";
 import { pollUntil } from "../lib/concurrency.ts";
 import { CLI_DEFAULT_WORKERS, UNLIMITED_CLIENT } from "../lib/contenders.ts";
 import { waitForQuiet, withConvergedFleet } from "../lib/fleet.ts";
@@ -85,7 +85,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     return {
       target: "one RegisterTargets per target group, nothing else mutating",
       verdict: overallVerdict(targets),
-      summary: targets.map((t) => `${t.measured}: ${t.verdict}`).join("; ") || "measured",
+      summary: summarizeTargets(targets),
       rows: [],
       comparison: [
         {

@@ -12,7 +12,7 @@
  * @module
  */
 import { createBenchNodes, createBenchServices, startBenchCluster } from "../lib/cluster.ts";
-import { boundTarget, overallVerdict, type TargetCheck } from "../lib/comparison.ts";
+import { boundTarget, overallVerdict, summarizeTargets, type TargetCheck } from "../lib/comparison.ts";
 import { pollUntil } from "../lib/concurrency.ts";
 import { CLI_DEFAULT_WORKERS, UNLIMITED_CLIENT } from "../lib/contenders.ts";
 import { withConvergedFleet } from "../lib/fleet.ts";
@@ -88,7 +88,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     return {
       target: `<= ${MAX_CALLS_PER_PASS} calls per resync pass, 0 mutating`,
       verdict: overallVerdict(targets),
-      summary: targets.map((t) => `${t.target}: ${t.measured}, ${t.verdict}`).join("; "),
+      summary: summarizeTargets(targets),
       rows: [],
       comparison: [
         {
