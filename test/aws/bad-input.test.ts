@@ -6,8 +6,8 @@
  * field at fault, with no cloud resource (not one mutating cloud call), and stay at one Warning across
  * periodic resyncs (no hot loop); a good Service created after all of them is still served.
  */
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CoreV1Api, type CoreV1Event, type V1Service, type V1ServicePort } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -20,6 +20,7 @@ import {
 } from "../harness/index.ts";
 import { type ControllerProcess, parseMetrics, startController, sumMetric } from "../integration/cli-process.ts";
 import { awsCredentialsEnv, awsProviderFlags } from "./aws-controller.ts";
+import { awsClients } from "./aws-provider-fixtures.ts";
 import { auditCloud, resourcesOf } from "./cloud-audit.ts";
 
 const CLUSTER = "bad-input";
@@ -233,9 +234,7 @@ describe("bad input through the controller as a process (aws provider, moto)", (
 
   beforeAll(async () => {
     core = controlPlane.kubeConfig().makeApiClient(CoreV1Api);
-    const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
-    ec2 = new EC2Client(config);
-    elbv2 = new ElasticLoadBalancingV2Client(config);
+    ({ ec2, elbv2 } = awsClients(aws));
     const network = await seedAwsNetwork(ec2, { clusterName: CLUSTER });
     await createNodes(core, seedNodes(network.instances));
     controller = await startController({

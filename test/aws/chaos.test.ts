@@ -15,8 +15,8 @@
  * Seeded: the seed is printed, and `CHAOS_SEED=<seed>` replays the same workload, kill schedule and
  * fault draws (arrival order, and so the exact calls that fail, still depend on timing).
  */
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1ServicePort } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -29,6 +29,7 @@ import {
 } from "../harness/index.ts";
 import { type ControllerProcess, startController } from "../integration/cli-process.ts";
 import { awsCredentialsEnv, awsProviderFlags } from "./aws-controller.ts";
+import { awsClients } from "./aws-provider-fixtures.ts";
 import { type Random, seededRandom } from "./chaos-random.ts";
 import { auditCloud, disagreements, instanceOf } from "./cloud-audit.ts";
 import { type FaultProxy, NO_FAULTS, startFaultProxy } from "./fault-proxy.ts";
@@ -126,9 +127,7 @@ describe("chaos: faults, kills, churn (aws provider, moto)", () => {
 
   beforeAll(async () => {
     core = controlPlane.kubeConfig().makeApiClient(CoreV1Api);
-    const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials };
-    ec2 = new EC2Client(config);
-    elbv2 = new ElasticLoadBalancingV2Client(config);
+    ({ ec2, elbv2 } = awsClients(aws));
     const network = await seedAwsNetwork(ec2, { clusterName: CLUSTER, instances: INSTANCES });
     instances = [...network.instances];
     await createNodes(core, seedNodes(instances.slice(0, INITIAL_NODES)));

@@ -40,7 +40,13 @@ import {
   withAwsEndpoint,
   withControlPlane,
 } from "../harness/index.ts";
-import { type ControllerProcess, parseMetrics, startController, sumMetric } from "../integration/cli-process.ts";
+import {
+  type ControllerProcess,
+  parseMetrics,
+  quickLeaderElectionFlags,
+  startController,
+  sumMetric,
+} from "../integration/cli-process.ts";
 import { awsProviderFlags } from "./aws-controller.ts";
 import { tagsOf } from "./cloud-audit.ts";
 import { type InterruptingProxy, startInterruptingProxy } from "./e2e-interrupting-proxy.ts";
@@ -75,17 +81,7 @@ describe("lb-provisioner run --provider aws, end to end", () => {
   function start(name: string): Promise<ControllerProcess> {
     return startController({
       name,
-      args: [
-        ...awsProviderFlags(controlPlane, aws, CLUSTER, proxy.endpoint),
-        "--leader-elect-resource-namespace",
-        "default",
-        "--leader-elect-lease-duration",
-        "6s",
-        "--leader-elect-renew-deadline",
-        "4s",
-        "--leader-elect-retry-period",
-        "1s",
-      ],
+      args: [...awsProviderFlags(controlPlane, aws, CLUSTER, proxy.endpoint), ...quickLeaderElectionFlags("default")],
       env: { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: AWS_SECRET },
     }).then((controller) => {
       controllers.push(controller);

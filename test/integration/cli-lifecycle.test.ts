@@ -4,32 +4,17 @@
  * from it exits 1; SIGTERM with a reconcile stuck in a slow cloud call still exits 0 within the pod's
  * termination grace period, because the drain is bounded.
  */
-import { CoordinationV1Api, CoreV1Api, V1MicroTime, type V1Service } from "@kubernetes/client-node";
+import { CoordinationV1Api, CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createNodes, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
-import { type ControllerProcess, startController } from "./cli-process.ts";
+import { type ControllerProcess, quickLeaderElectionFlags, startController, takeLease } from "./cli-process.ts";
 
 const LEASE_NAMESPACE = "default";
 // The Deployment's terminationGracePeriodSeconds: a stopping process must be gone before the kubelet kills it.
 const TERMINATION_GRACE_MS = 30_000;
 
 function electionArgs(kubeconfig: string, leaseName: string): string[] {
-  return [
-    "--kubeconfig",
-    kubeconfig,
-    "--provider",
-    "fake",
-    "--leader-elect-resource-namespace",
-    LEASE_NAMESPACE,
-    "--leader-elect-resource-name",
-    leaseName,
-    "--leader-elect-lease-duration",
-    "6s",
-    "--leader-elect-renew-deadline",
-    "4s",
-    "--leader-elect-retry-period",
-    "1s",
-  ];
+  return ["--kubeconfig", kubeconfig, "--provider", "fake", ...quickLeaderElectionFlags(LEASE_NAMESPACE, leaseName)];
 }
 
 const becameLeader = (line: { msg?: string }): boolean => line.msg === "became the leader";
@@ -107,27 +92,7 @@ describe("lb-provisioner run lifecycle", () => {
   it("exits 1 when its Lease is taken from it", async () => {
     const controller = await start("stolen", "replica-robbed");
     await controller.waitForLog(becameLeader, "leadership");
-    // Read-modify-replace until it sticks: a renewal in between makes the replace conflict (409).
-    await waitFor(
-      async () => {
-        const lease = await leases.readNamespacedLease({ namespace: LEASE_NAMESPACE, name: "stolen" });
-        await leases.replaceNamespacedLease({
-          namespace: LEASE_NAMESPACE,
-          name: "stolen",
-          body: {
-            ...lease,
-            spec: {
-              ...lease.spec,
-              holderIdentity: "someone-else",
-              leaseDurationSeconds: 3600,
-              renewTime: new V1MicroTime(Date.now()),
-            },
-          },
-        });
-        return true;
-      },
-      { description: "the Lease to be taken over by someone else" },
-    );
+    await takeLease(controlPlane.kubeConfig(), LEASE_NAMESPACE, "stolen", 3600);
     const exit = await waitFor(() => controller.process.exit, {
       description: "the robbed leader to exit",
       timeoutMs: TERMINATION_GRACE_MS,

@@ -11,11 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  CoordinationV1Api,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
   loadAllYaml,
   PatchStrategy,
+  V1MicroTime,
 } from "@kubernetes/client-node";
 import { launchProcess, type ManagedProcess } from "../../sandbox/child-process.ts";
 import { waitFor } from "../harness/index.ts";
@@ -173,5 +175,57 @@ export function applyObject(
     "lb-provisioner-tests",
     true,
     PatchStrategy.ServerSideApply,
+  );
+}
+
+/**
+ * Leader election flags with the Lease in `namespace` (named `name`, else the default) and short
+ * timings in the defaults' ratios (6 s lease, 4 s renew deadline, 1 s retry), so a takeover is quick.
+ */
+export function quickLeaderElectionFlags(namespace: string, name?: string): string[] {
+  return [
+    "--leader-elect-resource-namespace",
+    namespace,
+    ...(name === undefined ? [] : ["--leader-elect-resource-name", name]),
+    "--leader-elect-lease-duration",
+    "6s",
+    "--leader-elect-renew-deadline",
+    "4s",
+    "--leader-elect-retry-period",
+    "1s",
+  ];
+}
+
+/**
+ * Takes the Lease `namespace/name` from whoever holds it, as another candidate would: a fresh renewal
+ * by `someone-else`, valid for `leaseDurationSeconds`. Read-modify-replace until it sticks (a renewal
+ * in between makes the replace conflict).
+ */
+export async function takeLease(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  leaseDurationSeconds?: number,
+): Promise<void> {
+  const leases = kubeConfig.makeApiClient(CoordinationV1Api);
+  await waitFor(
+    async () => {
+      const lease = await leases.readNamespacedLease({ namespace, name });
+      await leases.replaceNamespacedLease({
+        namespace,
+        name,
+        body: {
+          ...lease,
+          spec: {
+            ...lease.spec,
+            holderIdentity: "someone-else",
+            ...(leaseDurationSeconds === undefined ? {} : { leaseDurationSeconds }),
+            renewTime: new V1MicroTime(Date.now()),
+          },
+        },
+      });
+      return true;
+    },
+    { description: `the Lease ${namespace}/${name} to be taken by someone else` },
   );
 }

@@ -22,7 +22,14 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, createNodes, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
-import { applyObjects, type ControllerProcess, parseMetrics, startController, sumMetric } from "./cli-process.ts";
+import {
+  applyObjects,
+  type ControllerProcess,
+  parseMetrics,
+  quickLeaderElectionFlags,
+  startController,
+  sumMetric,
+} from "./cli-process.ts";
 
 export interface RbacProofOptions {
   /** Names the suite: whose objects are proven. */
@@ -69,15 +76,8 @@ export function describeRbacProof(options: RbacProofOptions): ControlPlane {
     "fake",
     "--cluster-name",
     "rbac-test",
-    "--leader-elect-resource-namespace",
-    namespace,
     // Short lease timings so the second run need not wait out the first one's Lease.
-    "--leader-elect-lease-duration",
-    "6s",
-    "--leader-elect-renew-deadline",
-    "4s",
-    "--leader-elect-retry-period",
-    "1s",
+    ...quickLeaderElectionFlags(namespace),
   ];
   const scrape = async (controller: ControllerProcess): Promise<string> =>
     (await fetch(`${await controller.endpoint("/metrics")}/metrics`)).text();
