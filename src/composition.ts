@@ -78,7 +78,7 @@ export async function connect(config: Config, options: ConnectOptions): Promise<
 }
 
 /** The operator fixes `error` through `flag`: a {@link ConfigError} whose one line names it. */
-function flagError(flag: string, error: Error): ConfigError {
+export function flagError(flag: string, error: Error): ConfigError {
   const named = error.message.includes(flag) ? error.message : `invalid ${flag}: ${error.message}`;
   return new ConfigError(flag, named);
 }

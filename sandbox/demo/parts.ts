@@ -1,7 +1,8 @@
 /**
  * The real parts the demo runs: the embedded control plane (the same binaries and cache as the tests),
- * the fake provider or the AWS provider against moto / `AWS_ENDPOINT_URL` with seeded instances, and
- * the Service controller in this process.
+ * the AWS provider against moto / `AWS_ENDPOINT_URL` with seeded instances, or any other provider as the
+ * loader finds it (the fake, a plugin's module path or package name), and the Service controller in
+ * this process.
  *
  * @module
  */
@@ -24,11 +25,22 @@ const DEMO_INSTANCES = 4;
 /** Controller settings that make the story quick to watch; production defaults are in `config.ts`. */
 const DEMO_CONTROLLER = { workers: 2, resyncPeriodMs: 0, nodeSyncDelayMs: 200, drainTimeoutMs: 5_000 } as const;
 
-export function demoParts(provider: DemoProvider, logger: Logger): DemoParts {
+/**
+ * The demo's parts for `provider`: `aws` gets an emulator with seeded instances; anything else is loaded
+ * like `run --provider` would load it, with `settings` (`--provider-config`), and its nodes stand for no
+ * instances.
+ */
+export function demoParts(
+  provider: DemoProvider,
+  logger: Logger,
+  settings: Readonly<Record<string, string>> = {},
+): DemoParts {
   return {
     startCluster: (note) => startControlPlane({ logger: note }),
     startCloud: (clusterName, note) =>
-      provider === "fake" ? startFakeCloud(clusterName, logger) : startAwsCloud(clusterName, logger, note),
+      provider === "aws"
+        ? startAwsCloud(clusterName, logger, note)
+        : startLoadedCloud(provider, settings, clusterName, logger),
     startController: async ({ kubeConfig, provider: cloud, clusterName }) => {
       const controller = createServiceController({
         kubeConfig,
@@ -62,12 +74,17 @@ async function runUntilStopped(controller: ReturnType<typeof createServiceContro
   };
 }
 
-async function startFakeCloud(clusterName: string, logger: Logger): Promise<DemoCloud> {
-  const provider = await loadProvider("fake", { clusterName, logger, settings: {} });
+async function startLoadedCloud(
+  specifier: string,
+  settings: Readonly<Record<string, string>>,
+  clusterName: string,
+  logger: Logger,
+): Promise<DemoCloud> {
+  const provider = await loadProvider(specifier, { clusterName, logger, settings });
   return {
     provider,
     backings: [],
-    description: "fake (in memory)",
+    description: specifier === "fake" ? "fake (in memory)" : `${provider.name}, loaded from ${specifier}`,
     stop: async () => provider.close?.(),
   };
 }

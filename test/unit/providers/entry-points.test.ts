@@ -1,36 +1,20 @@
-import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { importWithout } from "../../harness/hide-package.ts";
 
 // vitest is an optional peer dependency, needed only by the conformance entry point: a plugin imports
-// `lb-provisioner/providers` at run time, where vitest is not installed.
-const withoutVitest = `data:text/javascript,${encodeURIComponent(`
-import { registerHooks } from "node:module";
-registerHooks({
-  resolve(specifier, context, next) {
-    if (specifier === "vitest" || specifier.startsWith("vitest/")) throw new Error("vitest is not installed");
-    return next(specifier, context);
-  },
-});`)}`;
-
-function importWithoutVitest(entry: string): { status: number | null; stderr: string } {
-  const path = fileURLToPath(new URL(`../../../providers/${entry}`, import.meta.url));
-  const result = spawnSync(
-    process.execPath,
-    ["--import", withoutVitest, "--input-type=module", "--eval", "await import(process.argv[1]);", path],
-    { encoding: "utf8" },
-  );
-  return { status: result.status, stderr: result.stderr };
-}
+// `lb-provisioner/providers` at run time, where vitest is not installed. (The packed package is checked
+// the same way in test/integration/plugin-author-loop.test.ts.)
+const entry = (path: string) => fileURLToPath(new URL(`../../../providers/${path}`, import.meta.url));
 
 describe("package entry points", () => {
   it("lb-provisioner/providers imports where vitest is not installed", () => {
-    const { status, stderr } = importWithoutVitest("index.ts");
+    const { status, stderr } = importWithout("vitest", entry("index.ts"));
     expect(status, stderr).toBe(0);
   });
 
   it("lb-provisioner/providers/conformance is the entry point that needs vitest", () => {
-    const { status, stderr } = importWithoutVitest("conformance/index.ts");
+    const { status, stderr } = importWithout("vitest", entry("conformance/index.ts"));
     expect(status).not.toBe(0);
     expect(stderr).toContain("vitest is not installed");
   });
