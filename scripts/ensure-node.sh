@@ -32,7 +32,7 @@ command -v npm >/dev/null 2>&1 || fail "Node 22.18 or newer is required and npm 
 echo "lb-provisioner: installing Node $NODE_MAJOR into $prefix (first run only)" >&2
 # --prefix would also move npm's global config to $prefix/etc/npmrc; keep the machine's (its CA file,
 # registry, proxy).
-globalconfig=$(npm config get globalconfig)
+globalconfig=${npm_config_globalconfig:-$(npm config get globalconfig)}
 npm install --loglevel=error --no-audit --no-fund --no-update-notifier --globalconfig "$globalconfig" \
   --prefix "$prefix" "$package@$NODE_MAJOR" >/dev/null \
   || fail "could not install Node $NODE_MAJOR with npm (its error is above); install Node 22.18 or newer yourself"

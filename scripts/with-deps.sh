@@ -9,6 +9,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# npm finds its global config (the machine's CA file, registry, proxy) next to the node running it; keep
+# the machine's when the node becomes the cached Node 24.
+if [[ -z "${npm_config_globalconfig:-}" ]] && command -v npm >/dev/null 2>&1; then
+  npm_config_globalconfig=$(npm config get globalconfig 2>/dev/null || true)
+  [[ -z "$npm_config_globalconfig" ]] || export npm_config_globalconfig
+fi
 node_bin=$(bash scripts/ensure-node.sh)
 export PATH="$node_bin:$PATH"
 
