@@ -102,6 +102,8 @@ export interface SeedServiceOptions {
   /** Default 30008; `null` lets the apiserver allocate one. */
   readonly nodePort?: number | null;
   readonly loadBalancerClass?: string;
+  /** Default 80 (the load balancer's port; targetPort stays 80). */
+  readonly port?: number;
 }
 
 /** `default/myapp-service`: TCP port 80 -> targetPort 80 on nodePort 30008, selector {app: myapp, type: myapp-front}. */
@@ -117,7 +119,7 @@ export function seedService(options: SeedServiceOptions = {}): V1Service {
       ports: [
         {
           protocol: "TCP",
-          port: SEED_SERVICE_PORT,
+          port: options.port ?? SEED_SERVICE_PORT,
           targetPort: SEED_SERVICE_PORT,
           ...(nodePort === null ? {} : { nodePort }),
         },

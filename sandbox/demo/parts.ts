@@ -1,8 +1,8 @@
 /**
  * The real parts the demo runs: the embedded control plane (the same binaries and cache as the tests),
- * the AWS provider against moto / `AWS_ENDPOINT_URL` with seeded instances, or any other provider as the
- * loader finds it (the fake, a plugin's module path or package name), and the Service controller in
- * this process.
+ * the local provider with node stand-ins on loopback, the AWS provider against moto / `AWS_ENDPOINT_URL`
+ * with seeded instances, or any other provider as the loader finds it (the fake, a plugin's module path
+ * or package name), and the Service controller in this process.
  *
  * @module
  */
@@ -15,7 +15,8 @@ import { ControllerMetrics } from "../../src/observability/metrics.ts";
 import { startAwsEndpoint } from "../aws-endpoint.ts";
 import { seedAwsNetwork } from "../aws-seed.ts";
 import { startControlPlane } from "../control-plane.ts";
-import type { DemoCloud, DemoParts, RunningController } from "./scenario.ts";
+import { canBindPrivilegedPorts, type NodeStandIn, startStandIn } from "../node-stand-in.ts";
+import type { DemoCloud, DemoDataPlane, DemoParts, RunningController } from "./scenario.ts";
 
 export type { DemoProvider };
 
@@ -26,9 +27,9 @@ const DEMO_INSTANCES = 4;
 const DEMO_CONTROLLER = { workers: 2, resyncPeriodMs: 0, nodeSyncDelayMs: 200, drainTimeoutMs: 5_000 } as const;
 
 /**
- * The demo's parts for `provider`: `aws` gets an emulator with seeded instances; anything else is loaded
- * like `run --provider` would load it, with `settings` (`--provider-config`), and its nodes stand for no
- * instances.
+ * The demo's parts for `provider`: `local` gets node stand-ins on loopback for its traffic; `aws` gets an
+ * emulator with seeded instances; anything else is loaded like `run --provider` would load it, with
+ * `settings` (`--provider-config`), and its nodes stand for no instances.
  */
 export function demoParts(
   provider: DemoProvider,
@@ -37,10 +38,12 @@ export function demoParts(
 ): DemoParts {
   return {
     startCluster: (note) => startControlPlane({ logger: note }),
-    startCloud: (clusterName, note) =>
-      provider === "aws"
+    startCloud: (clusterName, note) => {
+      if (provider === "local") return startLocalCloud(clusterName, logger, settings);
+      return provider === "aws"
         ? startAwsCloud(clusterName, logger, note)
-        : startLoadedCloud(provider, settings, clusterName, logger),
+        : startLoadedCloud(provider, settings, clusterName, logger);
+    },
     startController: async ({ kubeConfig, provider: cloud, clusterName }) => {
       const controller = createServiceController({
         kubeConfig,
@@ -70,6 +73,61 @@ async function runUntilStopped(controller: ReturnType<typeof createServiceContro
     async stop() {
       stop.abort(new Error("demo finished"));
       await running;
+    },
+  };
+}
+
+/**
+ * Health checks quick enough to watch: a stopped node is out within about a second. The pool is the
+ * provider's default (loopback on Linux); the nodes stand on loopback too, 127.0.1.2 upwards.
+ */
+const DEMO_LOCAL_SETTINGS = {
+  healthCheckIntervalSeconds: "0.25",
+  healthyThreshold: "2",
+  unhealthyThreshold: "2",
+  deregistrationDelaySeconds: "1",
+} as const;
+
+/** The port the demo's Service asks for when this process may not listen on port 80. */
+export const DEMO_FALLBACK_PORT = 8080;
+
+async function startLocalCloud(
+  clusterName: string,
+  logger: Logger,
+  settings: Readonly<Record<string, string>>,
+): Promise<DemoCloud> {
+  // `--provider-config` pairs win over the demo's quick health checks.
+  const provider = await loadProvider("local", {
+    clusterName,
+    logger,
+    settings: { ...DEMO_LOCAL_SETTINGS, ...settings },
+  });
+  const standIns = new Map<string, NodeStandIn>();
+  const privileged = await canBindPrivilegedPorts();
+  const dataPlane: DemoDataPlane = {
+    servicePort: privileged ? 80 : DEMO_FALLBACK_PORT,
+    ...(privileged
+      ? {}
+      : {
+          portNote: `Port 80 needs privilege here, so the Service uses port ${DEMO_FALLBACK_PORT} (for 80: CAP_NET_BIND_SERVICE, or sysctl net.ipv4.ip_unprivileged_port_start=80).`,
+        }),
+    async startNode(name, address, port) {
+      standIns.set(name, await startStandIn(name, address, port));
+    },
+    async stopNode(name) {
+      await standIns.get(name)?.stop();
+      standIns.delete(name);
+    },
+  };
+  return {
+    provider,
+    backings: Array.from({ length: DEMO_INSTANCES }, (_, i) => ({ privateIp: `127.0.1.${i + 2}` })),
+    description: "local (this process forwards the traffic)",
+    dataPlane,
+    stop: async () => {
+      await provider.close?.();
+      await Promise.all([...standIns.values()].map((standIn) => standIn.stop()));
+      standIns.clear();
     },
   };
 }

@@ -12,12 +12,14 @@ import { eligibleNodeSpecs } from "../../src/controller/node-eligibility.ts";
 import { cleanupFinalizer, hasFinalizer } from "../../src/controller/service-filters.ts";
 import { formatIngress } from "../../src/plan/diff.ts";
 import { refOf } from "../../src/plan/run-plan.ts";
+import { answers, spread } from "../node-stand-in.ts";
 import {
   createNodes,
   newNode,
   SEED_NAMESPACE,
   SEED_NODE_PORT,
   SEED_SERVICE_NAME,
+  SEED_SERVICE_PORT,
   type SeedNodeSource,
   seedNodeSource,
   seedService,
@@ -40,11 +42,24 @@ export type NodeBacking = Omit<SeedNodeSource, "nodeName">;
 /** A cloud the demo can use: a provider, the nodes' backing instances, and how to let go of both. */
 export interface DemoCloud {
   readonly provider: LoadBalancerProvider;
-  /** One per node, in order, when nodes stand for real instances; empty for the fake. */
+  /** One per node, in order, when nodes stand for real instances or addresses; empty for the fake. */
   readonly backings: readonly NodeBacking[];
   /** What to show for it, e.g. `moto at http://127.0.0.1:5000`. */
   readonly description: string;
+  /** Present when the load balancer carries real traffic here (local provider). */
+  readonly dataPlane?: DemoDataPlane;
   stop(): Promise<void>;
+}
+
+/** Servers standing in for each node's kube-proxy and pod, for a load balancer that carries traffic. */
+export interface DemoDataPlane {
+  /** The Service port to ask for: 80, or an unprivileged one where 80 cannot be listened on. */
+  readonly servicePort: number;
+  /** One line saying why the port is not 80, when it is not. */
+  readonly portNote?: string;
+  /** Starts a server on `address:port` answering every request with `name`. */
+  startNode(name: string, address: string, port: number): Promise<void>;
+  stopNode(name: string): Promise<void>;
 }
 
 export interface RunningController {
@@ -144,6 +159,17 @@ async function story(
   cleanups.push({ title: `Stop the ${cloud.provider.name} provider`, run: async () => void (await cloud.stop()) });
   const { provider } = cloud;
 
+  const { dataPlane } = cloud;
+  if (dataPlane !== undefined) {
+    await progress.step(
+      `Start a server on each node's nodePort ${SEED_NODE_PORT}, standing in for kube-proxy and the pod`,
+      async () => {
+        for (let index = 1; index <= NODES; index++) await startStandIn(dataPlane, index, cloud.backings[index - 1]);
+      },
+      () => describeStandIns(cloud.backings, 1, NODES),
+    );
+  }
+
   const nodeCount = await progress.step(
     "Create nodes",
     async () => {
@@ -153,10 +179,12 @@ async function story(
     () => describeNodes(cloud.backings, 1, NODES),
   );
 
+  const servicePort = dataPlane?.servicePort ?? SEED_SERVICE_PORT;
+  if (dataPlane?.portNote !== undefined) progress.line(dataPlane.portNote);
   await progress.step(
     `Create Service ${SEED_NAMESPACE}/${SEED_SERVICE_NAME} as NodePort`,
-    () => core.createNamespacedService({ namespace: SEED_NAMESPACE, body: seedService() }),
-    (service) => `port 80 -> targetPort 80, nodePort ${service.spec?.ports?.[0]?.nodePort ?? "?"}`,
+    () => core.createNamespacedService({ namespace: SEED_NAMESPACE, body: seedService({ port: servicePort }) }),
+    (service) => `port ${servicePort} -> targetPort 80, nodePort ${service.spec?.ports?.[0]?.nodePort ?? "?"}`,
   );
 
   const controller = await progress.step(
@@ -185,7 +213,7 @@ async function story(
     ),
   );
 
-  await progress.step(
+  const { ingress } = await progress.step(
     "Wait for the load balancer",
     () =>
       wait("the Service to get an address in status.loadBalancer", async () => {
@@ -196,29 +224,50 @@ async function story(
     ({ ingress, finalizer }) => `address ${ingress}${finalizer ? ", cleanup finalizer added" : ""}`,
   );
 
+  // With real traffic, a target counts once its health check passes: only then does it take requests.
+  const ready = { healthy: dataPlane !== undefined };
   let nodes = await nodeSpecs(core);
   const converged = await progress.step(
-    `Wait for its targets on nodePort ${SEED_NODE_PORT}`,
-    () => wait(`${nodeCount} targets`, () => observedWithTargets(provider, clusterName, nodes, nodeCount)),
+    `Wait for its targets on nodePort ${SEED_NODE_PORT}${ready.healthy ? " to pass health checks" : ""}`,
+    () => wait(`${nodeCount} targets`, () => observedWithTargets(provider, clusterName, nodes, nodeCount, ready)),
     (observed) => `${targetCount(observed)} targets`,
   );
   progress.line("");
   progress.line(renderLoadBalancerTable(converged, nodes));
+  const url = `http://${ingress}:${servicePort}/`;
+  if (dataPlane !== undefined) await sendRequests(progress, ingress, servicePort, url);
 
   const fourth = NODES + 1;
+  if (dataPlane !== undefined) await startStandIn(dataPlane, fourth, cloud.backings[fourth - 1]);
   await progress.step(
     `Add node-${fourth}`,
     () => createNode(core, fourth, cloud.backings[fourth - 1]),
-    () => describeNodes(cloud.backings, fourth, fourth),
+    () => `${describeNodes(cloud.backings, fourth, fourth)}${dataPlane ? ", its server started" : ""}`,
   );
   nodes = await nodeSpecs(core);
   const grown = await progress.step(
-    "Wait for the new target",
-    () => wait(`${fourth} targets`, () => observedWithTargets(provider, clusterName, nodes, fourth)),
+    ready.healthy ? "Wait for the new target to pass its health check" : "Wait for the new target",
+    () => wait(`${fourth} targets`, () => observedWithTargets(provider, clusterName, nodes, fourth, ready)),
     (observed) => newTargets(converged, observed, nodes),
   );
   progress.line("");
   progress.line(renderLoadBalancerTable(grown, nodes));
+  if (dataPlane !== undefined) {
+    await sendRequests(progress, ingress, servicePort, url);
+    const stopped = "node-2";
+    await progress.step(`Stop ${stopped}'s server`, () => dataPlane.stopNode(stopped));
+    await progress.step(
+      `Wait for the health check to take ${stopped} out`,
+      () =>
+        wait(`${stopped} to be unhealthy`, async () => {
+          const observed = await provider.getLoadBalancer(refOfSeed(clusterName), { nodes });
+          const target = observed?.listeners[0]?.targets.find((t) => t.node === stopped);
+          return target?.health === "unhealthy" ? observed : undefined;
+        }),
+      () => `${stopped} unhealthy`,
+    );
+    await sendRequests(progress, ingress, servicePort, url);
+  }
 
   if (options.keep) {
     progress.line(
@@ -246,7 +295,48 @@ async function story(
       }),
     () => "load balancer deleted, finalizer removed, Service gone",
   );
+  if (dataPlane !== undefined) {
+    await progress.step(
+      `Check ${url} no longer answers`,
+      () =>
+        wait("the address to stop answering", async () => ((await answers(ingress, servicePort)) ? undefined : true)),
+      () => "connection refused",
+    );
+  }
   progress.line("");
+}
+
+const REQUESTS = 12;
+
+/** Sends requests to the load balancer, each on a fresh connection, and shows which node answered. */
+async function sendRequests(progress: Progress, address: string, port: number, url: string): Promise<void> {
+  await progress.step(
+    `Send ${REQUESTS} requests to ${url}`,
+    () => spread(address, port, REQUESTS),
+    (tally) =>
+      Object.entries(tally)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([node, count]) => `${node} ${count}`)
+        .join(", "),
+  );
+}
+
+async function startStandIn(dataPlane: DemoDataPlane, index: number, backing: NodeBacking | undefined) {
+  const source = demoNodeSource(index, backing);
+  await dataPlane.startNode(source.nodeName, source.privateIp, SEED_NODE_PORT);
+}
+
+function describeStandIns(backings: readonly NodeBacking[], from: number, to: number): string {
+  const parts: string[] = [];
+  for (let index = from; index <= to; index++) {
+    const source = demoNodeSource(index, backings[index - 1]);
+    parts.push(`${source.privateIp}:${SEED_NODE_PORT} answers "${source.nodeName}"`);
+  }
+  return parts.join(", ");
+}
+
+function refOfSeed(clusterName: string) {
+  return { clusterName, service: { namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME } };
 }
 
 async function createNode(core: CoreV1Api, index: number, backing: NodeBacking | undefined): Promise<void> {
@@ -291,12 +381,13 @@ async function observedWithTargets(
   clusterName: string,
   nodes: readonly NodeSpec[],
   count: number,
+  options: { readonly healthy: boolean },
 ): Promise<ObservedLoadBalancer | undefined> {
-  const ref = { clusterName, service: { namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME } };
-  const observed = await provider.getLoadBalancer(ref, { nodes });
+  const observed = await provider.getLoadBalancer(refOfSeed(clusterName), { nodes });
   const listeners = observed?.listeners ?? [];
   const complete = listeners.length > 0 && listeners.every((listener) => listener.targets.length === count);
-  return complete ? observed : undefined;
+  const healthy = listeners.every((listener) => listener.targets.every((target) => target.health === "healthy"));
+  return complete && (healthy || !options.healthy) ? observed : undefined;
 }
 
 function targetCount(observed: ObservedLoadBalancer): number {

@@ -1,8 +1,9 @@
 /**
  * `lb-provisioner demo` (`npm run demo`): the product end to end on this machine, with no cluster and no
- * cloud account — an embedded kube-apiserver + etcd, the seed scenario, and the controller with the fake
- * provider, `--provider aws` against moto / `AWS_ENDPOINT_URL`, or any plugin (`--provider <module path
- * or package name>`, with `--provider-config`). Exits 0 leaving nothing behind.
+ * cloud account — an embedded kube-apiserver + etcd, the seed scenario, and the controller with the local
+ * provider, whose load balancer carries real requests to node stand-ins on loopback; or the fake provider,
+ * `--provider aws` against moto / `AWS_ENDPOINT_URL`, or any plugin (`--provider <module path or package
+ * name>`, with `--provider-config`). Exits 0 leaving nothing behind.
  *
  * The scenario and the embedded environment live in the top-level `sandbox/` module, imported only when
  * the demo runs: no other command loads it, and an installation without it (the container image ships
@@ -15,7 +16,7 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { LOG_LEVELS } from "../observability/log-levels.ts";
 import { addSettingOptions } from "./setting-options.ts";
 
-/** `fake`, `aws` (against an emulator the demo starts), or any specifier `run --provider` takes. */
+/** `local`, `fake`, `aws` (against an emulator the demo starts), or any specifier `run --provider` takes. */
 export type DemoProvider = string;
 
 /** The demo is not installed here; the message says where to run it instead. */
@@ -90,12 +91,12 @@ export function demoCommand(): Command {
   const command = new Command("demo")
     .description(
       "run the seed scenario end to end on an embedded kube-apiserver + etcd: a NodePort Service switched to " +
-        "LoadBalancer, a node added, the Service deleted; then stop everything",
+        "LoadBalancer, requests through it, a node added, a node stopped, the Service deleted; then stop everything",
     )
     .option(
       "--provider <name>",
-      "provider to demonstrate: fake, aws (against an AWS emulator the demo starts), or a plugin's module path or package name",
-      "fake",
+      "provider to demonstrate: local (real requests through this process), fake, aws (against an AWS emulator the demo starts), or a plugin's module path or package name",
+      "local",
     )
     .option("--keep", "leave the cluster running after the fourth node, until Ctrl-C", false)
     .option("--cluster-name <name>", "cluster name the provider scopes its resources to", "demo")

@@ -1,60 +1,12 @@
 /**
- * Loopback helpers for the local provider's tests: node stand-ins (HTTP servers answering with their
- * node's name, as kube-proxy plus a pod would), whether this process may bind ports below 1024, and
- * HTTP requests from a chosen source address.
+ * Loopback helpers for the local provider's tests: the sandbox's node stand-ins and requests, and
+ * NodeSpecs pointing at them.
  *
  * @module
  */
-import { createServer, request, type Server } from "node:http";
-import { createServer as createTcpServer } from "node:net";
 import type { NodeSpec } from "../../../providers/index.ts";
 
-/** An HTTP server on `address:port` answering every request with `name`; `/healthz` answers `healthz`. */
-export interface NodeStandIn {
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-  /** Status `/healthz` answers with (kube-proxy's healthCheckNodePort: 200 with a local endpoint, else 503). */
-  healthz: number;
-  stop(): Promise<void>;
-}
-
-function listen(server: Server, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, address, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-}
-
-function stopServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-/** Starts a stand-in for node `name` on `address:port`. */
-export async function startStandIn(name: string, address: string, port: number): Promise<NodeStandIn> {
-  const standIn: NodeStandIn = {
-    name,
-    address,
-    port,
-    healthz: 200,
-    stop: () => stopServer(server),
-  };
-  const server = createServer((req, res) => {
-    if (req.url === "/healthz") {
-      res.writeHead(standIn.healthz).end("healthz");
-      return;
-    }
-    res.end(name);
-  });
-  await listen(server, address, port);
-  return standIn;
-}
+export * from "../../../sandbox/node-stand-in.ts";
 
 /** A NodeSpec whose InternalIP is `address`. */
 export function loopbackNode(name: string, address: string): NodeSpec {
@@ -66,58 +18,4 @@ export function loopbackNode(name: string, address: string): NodeSpec {
     ],
     labels: { "kubernetes.io/hostname": name },
   };
-}
-
-/** Whether this process may listen on a port below 1024 (root, CAP_NET_BIND_SERVICE, or a low sysctl). */
-export function canBindPrivilegedPorts(address = "127.0.0.1"): Promise<boolean> {
-  const server = createTcpServer();
-  return new Promise((resolve) => {
-    // Taken by someone else still means the privilege check passed.
-    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
-    server.listen(1023, address, () => server.close(() => resolve(true)));
-  });
-}
-
-/** GET `http://address:port/path` with a fresh connection, optionally from `localAddress`; resolves the body. */
-export function httpGet(address: string, port: number, options: { localAddress?: string; path?: string } = {}) {
-  return new Promise<string>((resolve, reject) => {
-    const req = request(
-      {
-        host: address,
-        port,
-        path: options.path ?? "/",
-        agent: false,
-        headers: { connection: "close" },
-        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-        timeout: 5_000,
-      },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          body += chunk;
-        });
-        res.on("end", () => resolve(body));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`GET ${address}:${port} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** The answers of `count` sequential requests, tallied by body. */
-export async function spread(
-  address: string,
-  port: number,
-  count: number,
-  options: { localAddress?: string } = {},
-): Promise<Record<string, number>> {
-  const tally: Record<string, number> = {};
-  for (let i = 0; i < count; i++) {
-    const body = await httpGet(address, port, options);
-    tally[body] = (tally[body] ?? 0) + 1;
-  }
-  return tally;
 }
