@@ -25,6 +25,7 @@ go_build_binary() {
   local name=$1 package=$2 output=$3
   shift 3
   go list -deps "$package" | wc -l > "$GO_BUILD_WORK/$name.total"
+  echo "$package" > "$GO_BUILD_WORK/$name.package"
   go_build_phase "$name" compiling
   if ! go build -v -trimpath -gcflags='all=-dwarf=false' "$@" -o "$output" "$package" 2>"$GO_BUILD_WORK/$name.log"; then
     cat "$GO_BUILD_WORK/$name.log" >&2
@@ -42,8 +43,13 @@ go_build_describe() {
     if [[ "$state" == compiling ]]; then
       compiled=$(wc -l < "$GO_BUILD_WORK/$name.log" 2>/dev/null || echo 0)
       total=$(cat "$GO_BUILD_WORK/$name.total" 2>/dev/null || echo 0)
-      # go build -v names each package as it compiles it; the command's own package comes last, then the link.
-      if ((compiled >= total)); then state=linking; else state="compiling $((compiled)) of $((total)) packages"; fi
+      # go build -v names each package it compiles (not those in the build cache, nor unsafe); the
+      # command's own package comes last, then the link.
+      if [[ "$(tail -n 1 "$GO_BUILD_WORK/$name.log" 2>/dev/null)" == "$(cat "$GO_BUILD_WORK/$name.package" 2>/dev/null)" ]]; then
+        state=linking
+      else
+        state="compiling $((compiled)) of $((total)) packages"
+      fi
     fi
     parts+=("$name $state")
   done

@@ -83,11 +83,14 @@ describe("scripts/ensure-control-plane.sh", () => {
 });
 
 describe("the progress line of scripts/lib/go-build.sh", () => {
-  function describeBuilds(state: Record<string, { phase?: string; total?: number; compiled?: number }>): string {
+  function describeBuilds(
+    state: Record<string, { phase?: string; total?: number; compiled?: readonly string[] }>,
+  ): string {
     for (const [name, { phase, total, compiled }] of Object.entries(state)) {
       if (phase) writeFileSync(join(root, `${name}.phase`), `${phase}\n`);
       if (total !== undefined) writeFileSync(join(root, `${name}.total`), `${total}\n`);
-      if (compiled !== undefined) writeFileSync(join(root, `${name}.log`), "pkg\n".repeat(compiled));
+      if (compiled) writeFileSync(join(root, `${name}.log`), compiled.map((pkg) => `${pkg}\n`).join(""));
+      writeFileSync(join(root, `${name}.package`), "example.com/cmd/main\n");
     }
     const script = `GO_BUILD_WORK="$1"; source "$2"; go_build_describe ${Object.keys(state)
       .map((name) => `"${name}"`)
@@ -102,17 +105,21 @@ describe("the progress line of scripts/lib/go-build.sh", () => {
   it("says what each build is doing and how far it is", () => {
     expect(
       describeBuilds({
-        "kube-apiserver v1.37.2": { phase: "compiling", total: 2079, compiled: 812 },
+        "kube-apiserver v1.37.2": { phase: "compiling", total: 2079, compiled: Array(812).fill("example.com/lib") },
         "etcd v3.6.16": { phase: "resolving modules" },
         helm: {},
       }),
     ).toBe("kube-apiserver v1.37.2 compiling 812 of 2079 packages; etcd v3.6.16 resolving modules; helm waiting");
   });
 
-  it("says linking once every package is compiled, and done at the end", () => {
+  it("says linking once the command's own package is compiled, and done at the end", () => {
     expect(
       describeBuilds({
-        "kube-apiserver v1.37.2": { phase: "compiling", total: 3, compiled: 3 },
+        "kube-apiserver v1.37.2": {
+          phase: "compiling",
+          total: 3,
+          compiled: ["example.com/lib", "example.com/cmd/main"],
+        },
         "etcd v3.6.16": { phase: "done" },
       }),
     ).toBe("kube-apiserver v1.37.2 linking; etcd v3.6.16 done");
