@@ -1,6 +1,6 @@
 /**
  * Property tests of the controller's reading of a Service (`load-balancer-spec.ts`, `cidr.ts`) and of
- * the fake provider's rules on what it lets through: for any Service the spec is built, or every issue
+ * the fake and local providers' rules on what it lets through: for any Service the spec is built, or every issue
  * names a `spec.*` field or annotation; never an exception.
  */
 import type { V1Service, V1ServicePort } from "@kubernetes/client-node";
@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import createFakeFromSettings, { validateFakeSpec } from "../../../providers/fake/index.ts";
+import { validateLocalSpec } from "../../../providers/local/validation.ts";
 import { parseCidr } from "../../../src/controller/cidr.ts";
 import { buildLoadBalancerSpec, SOURCE_RANGES_ANNOTATION } from "../../../src/controller/load-balancer-spec.ts";
 import {
@@ -87,7 +88,8 @@ describe("the controller's reading of any Service (property)", { timeout: PROPER
         // Ranges reach providers in one canonical spelling.
         for (const range of built.spec.sourceRanges) expect(parseCidr(range)).toBe(range);
         // The fake provider judges what the controller lets through without throwing either.
-        for (const issue of validateFakeSpec(built.spec)) expect(namesAField(issue.field), issue.field).toBe(true);
+        for (const issue of [...validateFakeSpec(built.spec), ...validateLocalSpec(built.spec)])
+          expect(namesAField(issue.field), issue.field).toBe(true);
       }),
       fuzzOptions(),
     );
