@@ -8,6 +8,7 @@ import { awsCalls } from "./aws-calls.ts";
 import { convergence } from "./convergence.ts";
 import { createLatency } from "./create-latency.ts";
 import { idleRss } from "./idle-rss.ts";
+import { localDataPlane } from "./local-data-plane.ts";
 import { memory } from "./memory.ts";
 import { nodeAdded } from "./node-added.ts";
 import { resync } from "./resync.ts";
@@ -20,4 +21,5 @@ export const SCENARIOS: readonly Scenario[] = [
   awsCalls,
   memory,
   idleRss,
+  localDataPlane,
 ];
