@@ -9,4 +9,5 @@
  */
 export * from "./errors.ts";
 export * from "./load.ts";
+export * from "./rules/index.ts";
 export * from "./types.ts";

@@ -80,7 +80,11 @@ export interface LoadBalancerSpec extends LoadBalancerRef {
   readonly nodes: readonly NodeSpec[];
   readonly healthCheck: HealthCheckSpec;
   readonly externalTrafficPolicy: "Cluster" | "Local";
-  /** `spec.loadBalancerSourceRanges`, already validated as CIDRs; empty means "allow all". */
+  /**
+   * Who may connect, as the controller decided it for every provider: `spec.loadBalancerSourceRanges`,
+   * else the `service.beta.kubernetes.io/load-balancer-source-ranges` annotation; canonical CIDRs
+   * (`parseCidr` in the rules). Empty means "allow all". Read this, not the annotation.
+   */
   readonly sourceRanges: readonly string[];
   /** The Service's annotations, for the provider to parse its own (e.g. `service.beta.kubernetes.io/aws-*`). */
   readonly annotations: Readonly<Record<string, string>>;

@@ -11,6 +11,7 @@
  * @module
  */
 import { isIP } from "node:net";
+import { parseGoBool } from "../rules/index.ts";
 import type { ListenerSpec, LoadBalancerSpec, ValidationIssue } from "../types.ts";
 import type { HealthCheckProtocol, Scheme, TargetType } from "./state.ts";
 import { isReservedTagKey } from "./tags.ts";
@@ -44,7 +45,6 @@ export const ANNOTATION = {
   accessLogPrefix: `${P}aws-load-balancer-access-log-s3-bucket-prefix`,
   targetGroupAttributes: `${P}aws-load-balancer-target-group-attributes`,
   targetNodeLabels: `${P}aws-load-balancer-target-node-labels`,
-  sourceRanges: `${P}load-balancer-source-ranges`,
 } as const;
 
 /**
@@ -116,8 +116,6 @@ export interface AwsServiceConfig {
   /** Only the keys asked for. */
   readonly targetGroupAttributes: Readonly<Record<string, string>>;
   readonly targetNodeLabels: NodeLabelSelector;
-  /** From the `load-balancer-source-ranges` annotation, used only when the spec has none. */
-  readonly sourceRanges: readonly string[];
 }
 
 export interface ParsedAnnotations {
@@ -163,7 +161,6 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
   const accessLogs = parseAccessLogs(a, issues);
   const targetGroupAttributes = parseTargetGroupAttributes(spec, issues);
   const targetNodeLabels = parseNodeLabels(a, issues);
-  const sourceRanges = parseSourceRanges(spec, issues);
 
   const config: AwsServiceConfig = {
     scheme,
@@ -178,7 +175,6 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
     accessLogs,
     targetGroupAttributes,
     targetNodeLabels,
-    sourceRanges,
   };
   return { config, issues: issues.list };
 }
@@ -467,30 +463,6 @@ function parseNodeLabels(a: Readonly<Record<string, string>>, issues: Issues): N
   return Object.fromEntries(selector);
 }
 
-function parseSourceRanges(spec: LoadBalancerSpec, issues: Issues): readonly string[] {
-  const value = spec.annotations[ANNOTATION.sourceRanges];
-  if (value === undefined) return [];
-  const ranges = splitList(value);
-  const bad = ranges.filter((cidr) => !isCidr(cidr));
-  if (bad.length > 0) {
-    issues.error(ANNOTATION.sourceRanges, `${quoteAll(bad)} are not CIDRs (e.g. 203.0.113.0/24)`);
-    return [];
-  }
-  if (spec.sourceRanges.length > 0 && ranges.length > 0)
-    issues.warn(ANNOTATION.sourceRanges, "is ignored because spec.loadBalancerSourceRanges is set");
-  return ranges;
-}
-
-/** Whether `value` is an IPv4 or IPv6 CIDR with a prefix length in range. */
-export function isCidr(value: string): boolean {
-  const slash = value.indexOf("/");
-  if (slash < 0) return false;
-  const family = isIP(value.slice(0, slash));
-  const bits = value.slice(slash + 1);
-  if (family === 0 || !/^\d{1,3}$/.test(bits)) return false;
-  return Number(bits) <= (family === 4 ? 32 : 128);
-}
-
 function parseEnum<T extends string>(
   a: Readonly<Record<string, string>>,
   key: string,
@@ -508,7 +480,7 @@ function parseEnum<T extends string>(
 function parseBooleanAnnotation(a: Readonly<Record<string, string>>, key: string, issues: Issues): boolean | undefined {
   const raw = a[key];
   if (raw === undefined) return undefined;
-  const parsed = parseBoolean(raw.trim());
+  const parsed = parseGoBool(raw.trim());
   if (parsed === undefined) issues.error(key, `"${raw}" is not a boolean; use "true" or "false"`);
   return parsed;
 }
@@ -545,13 +517,6 @@ function parseOptionalList(
   const duplicates = list.filter((v, i) => list.indexOf(v) !== i);
   if (duplicates.length > 0) issues.error(key, `lists ${quoteAll([...new Set(duplicates)])} more than once`);
   return list;
-}
-
-/** Go's `strconv.ParseBool` spellings, which cloud-provider-aws accepts. */
-export function parseBoolean(value: string): boolean | undefined {
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(value)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(value)) return false;
-  return undefined;
 }
 
 /**

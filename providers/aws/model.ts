@@ -12,6 +12,7 @@
  */
 import { isIP } from "node:net";
 import { InvalidConfigurationError } from "../errors.ts";
+import { cidrContains } from "../rules/index.ts";
 import type { ListenerSpec, LoadBalancerSpec, NodeSpec } from "../types.ts";
 import {
   ANNOTATION,
@@ -178,8 +179,8 @@ export function buildDesiredState(
   const targetGroups: DesiredTargetGroup[] = [];
   const listeners: DesiredListener[] = [];
   const ingress = new Map<string, IngressRule>();
-  const sourceRanges = spec.sourceRanges.length > 0 ? spec.sourceRanges : config.sourceRanges;
-  const cidrs = sourceRanges.length > 0 ? [...new Set(sourceRanges)] : [ALL_IPV4];
+  // The controller decided the ranges (the field, else the annotation); empty means open to all.
+  const cidrs = spec.sourceRanges.length > 0 ? [...new Set(spec.sourceRanges)] : [ALL_IPV4];
 
   for (const group of groupByPort(spec.listeners)) {
     const protocols = protocolsOf(group, config);
@@ -281,7 +282,7 @@ export function buildSubnetMappings(config: AwsServiceConfig, subnets: readonly 
     );
   return subnets.map((subnet, i) => {
     const privateIp = ips?.[i];
-    if (privateIp !== undefined && !ipv4InCidr(privateIp, subnet.cidr))
+    if (privateIp !== undefined && !cidrContains(subnet.cidr, privateIp))
       throw new InvalidConfigurationError(
         annotationField(ANNOTATION.privateIpv4Addresses),
         `${privateIp} is not inside subnet ${subnet.id} (${subnet.cidr}); list addresses in subnet order`,
@@ -293,14 +294,4 @@ export function buildSubnetMappings(config: AwsServiceConfig, subnets: readonly 
       ...(privateIp !== undefined && { privateIPv4Address: privateIp }),
     };
   });
-}
-
-/** Whether an IPv4 address lies inside an IPv4 CIDR. */
-export function ipv4InCidr(address: string, cidr: string): boolean {
-  const [base = "", bitsText = ""] = cidr.split("/");
-  const bits = Number(bitsText);
-  if (isIP(address) !== 4 || isIP(base) !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
-  const toNumber = (ip: string) => ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-  const size = 2 ** (32 - bits);
-  return Math.floor(toNumber(address) / size) === Math.floor(toNumber(base) / size);
 }

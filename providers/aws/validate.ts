@@ -6,6 +6,7 @@
  * @module
  */
 import { InvalidConfigurationError } from "../errors.ts";
+import { isPort, listenerIssues } from "../rules/index.ts";
 import type { LoadBalancerSpec, ValidationIssue } from "../types.ts";
 import { type AwsServiceConfig, parseAnnotations } from "./annotations.ts";
 
@@ -31,62 +32,45 @@ export function requireValidSpec(spec: LoadBalancerSpec): Analysis {
   return analysis;
 }
 
+/** What Network Load Balancers serve; the shared rules check the rest. */
+const NLB_LISTENERS = {
+  protocols: ["TCP", "UDP"],
+  servedBy: "Network Load Balancers",
+  maxPorts: MAX_LISTENERS,
+} as const;
+
+/**
+ * The shared listener rules, plus the NLB's own: TCP and UDP on one port number become one `TCP_UDP`
+ * listener and target group, so they must forward to the same nodePort.
+ */
 function checkPorts(spec: LoadBalancerSpec): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const error = (field: string, message: string) => issues.push({ field, message, severity: "error" });
-  if (spec.listeners.length === 0) {
-    error("spec.ports", "has no ports; a load balancer needs at least one");
-    return issues;
-  }
-  const byPort = new Map<number, number>();
+  const issues = listenerIssues(spec.listeners, NLB_LISTENERS);
+  const firstOnPort = new Map<number, number>();
   spec.listeners.forEach((listener, i) => {
-    if (listener.protocol !== "TCP" && listener.protocol !== "UDP")
-      error(
-        `spec.ports[${i}].protocol`,
-        `${listener.protocol} is not supported by Network Load Balancers; use TCP or UDP`,
-      );
-    if (!Number.isInteger(listener.port) || listener.port < 1 || listener.port > 65535)
-      error(`spec.ports[${i}].port`, `${listener.port} is not a port number (1-65535)`);
-    if (!Number.isInteger(listener.nodePort) || listener.nodePort < 1 || listener.nodePort > 65535) {
-      error(
-        `spec.ports[${i}].nodePort`,
-        "is not set; the load balancer forwards to node ports, so set spec.allocateLoadBalancerNodePorts to true (or remove it)",
-      );
-      return;
-    }
-    const other = byPort.get(listener.port);
+    const other = firstOnPort.get(listener.port);
     if (other === undefined) {
-      byPort.set(listener.port, i);
+      firstOnPort.set(listener.port, i);
       return;
     }
     const first = spec.listeners[other];
-    if (first === undefined) return;
-    if (first.protocol === listener.protocol)
-      error(
-        `spec.ports[${i}].port`,
-        `${listener.port}/${listener.protocol} duplicates spec.ports[${other}]; give each port a different number or protocol`,
-      );
-    else if (first.nodePort !== listener.nodePort)
-      error(
-        `spec.ports[${i}].nodePort`,
-        `must equal spec.ports[${other}].nodePort (${first.nodePort}): port ${listener.port} carries TCP and UDP, which share one TCP_UDP target group`,
-      );
+    if (first === undefined || first.protocol === listener.protocol || first.nodePort === listener.nodePort) return;
+    issues.push({
+      field: `spec.ports[${i}].nodePort`,
+      message: `must equal spec.ports[${other}].nodePort (${first.nodePort}): port ${listener.port} carries TCP and UDP, which share one TCP_UDP target group`,
+      severity: "error",
+    });
   });
-  if (byPort.size > MAX_LISTENERS)
-    error("spec.ports", `has ${byPort.size} distinct ports; a Network Load Balancer allows at most ${MAX_LISTENERS}`);
   return issues;
 }
 
 function checkHealthCheck(spec: LoadBalancerSpec): ValidationIssue[] {
   const check = spec.healthCheck;
-  if (check.kind !== "http") return [];
-  if (!Number.isInteger(check.port) || check.port < 1 || check.port > 65535)
-    return [
-      {
-        field: "spec.healthCheckNodePort",
-        message: `${check.port} is not a port number; externalTrafficPolicy: Local needs a healthCheckNodePort`,
-        severity: "error",
-      },
-    ];
-  return [];
+  if (check.kind !== "http" || isPort(check.port)) return [];
+  return [
+    {
+      field: "spec.healthCheckNodePort",
+      message: `${check.port} is not a port number; externalTrafficPolicy: Local needs a healthCheckNodePort`,
+      severity: "error",
+    },
+  ];
 }

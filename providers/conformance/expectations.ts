@@ -5,6 +5,7 @@
  * @module
  */
 import { expect } from "vitest";
+import { servesListener } from "../rules/listeners.ts";
 import type {
   LoadBalancerRef,
   LoadBalancerSpec,
@@ -39,7 +40,7 @@ export function expectConverged(
 
   const unmatched = new Set(observed.listeners);
   for (const [index, wanted] of spec.listeners.entries()) {
-    const found = observed.listeners.filter((l) => servesListener(l, wanted, spec));
+    const found = observed.listeners.filter((l) => servesListener(l, wanted, spec.listeners));
     expect(
       found.length,
       `${who}: expected one listener for spec.listeners[${index}] ${wanted.port}/${wanted.protocol}, found ${describe(observed.listeners)}`,
@@ -74,18 +75,6 @@ function expectTargets(who: string, listener: ObservedListener, nodePort: number
   }
   const nodes = listener.targets.map((t) => t.node ?? `<unmapped ${t.id}>`).sort();
   expect(nodes, `${where}: targets must be exactly the spec's nodes`).toEqual(spec.nodes.map((n) => n.name).sort());
-}
-
-/** Whether an observed listener serves a spec listener; `TCP_UDP` serves both protocols on its port. */
-function servesListener(
-  observed: ObservedListener,
-  wanted: LoadBalancerSpec["listeners"][number],
-  spec: LoadBalancerSpec,
-): boolean {
-  if (observed.port !== wanted.port) return false;
-  if (observed.protocol === wanted.protocol) return true;
-  const both = spec.listeners.some((l) => l.port === wanted.port && l.protocol !== wanted.protocol);
-  return both && observed.protocol === "TCP_UDP";
 }
 
 function compare(a: string, b: string): number {

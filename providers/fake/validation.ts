@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { isIP } from "node:net";
 import { InvalidConfigurationError } from "../errors.ts";
+import { isPort, listenerIssues, parseCidr } from "../rules/index.ts";
 import type { LoadBalancerSpec, ValidationIssue } from "../types.ts";
 
 /** Annotation prefix the fake reads; anything else under it is reported as unknown. */
@@ -47,56 +47,15 @@ export function schemeOf(spec: LoadBalancerSpec): FakeScheme {
   return value === "internal" ? "internal" : "internet-facing";
 }
 
+/** What the fake cloud's load balancers serve, as ELBv2's do. */
+const FAKE_LISTENERS = {
+  protocols: ["TCP", "UDP"],
+  servedBy: "the fake cloud's load balancers",
+  maxPorts: FAKE_MAX_LISTENERS,
+} as const;
+
 function validateListeners(spec: LoadBalancerSpec): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const { listeners } = spec;
-  if (listeners.length === 0) {
-    issues.push(error("spec.ports", "a LoadBalancer Service needs at least one port; add one to spec.ports"));
-  }
-  if (listeners.length > FAKE_MAX_LISTENERS) {
-    issues.push(
-      error(
-        "spec.ports",
-        `${listeners.length} ports exceed the limit of ${FAKE_MAX_LISTENERS} listeners per load balancer; split the ports across Services`,
-      ),
-    );
-  }
-  const seen = new Map<string, number>();
-  listeners.forEach((listener, index) => {
-    const at = `spec.ports[${index}]`;
-    if (listener.protocol !== "TCP" && listener.protocol !== "UDP") {
-      issues.push(
-        error(
-          `${at}.protocol`,
-          `${String(listener.protocol)} is not supported by the fake cloud's load balancers; use TCP or UDP`,
-        ),
-      );
-    }
-    if (!isPort(listener.port)) {
-      issues.push(error(`${at}.port`, `${String(listener.port)} is not a port; use a number from 1 to 65535`));
-    }
-    if (!isPort(listener.nodePort)) {
-      issues.push(
-        error(
-          `${at}.nodePort`,
-          "no nodePort is allocated, so the load balancer has nowhere to send traffic; remove `allocateLoadBalancerNodePorts: false` (or set it to true) so every port gets a nodePort",
-        ),
-      );
-    }
-    const identity = `${listener.port}/${listener.protocol}`;
-    const firstIndex = seen.get(identity);
-    if (firstIndex === undefined) {
-      seen.set(identity, index);
-    } else {
-      issues.push(
-        error(
-          `${at}.port`,
-          `${identity} repeats spec.ports[${firstIndex}]; each port and protocol pair can have only one listener, so remove or renumber one of them`,
-        ),
-      );
-    }
-  });
-  return issues;
+  return listenerIssues(spec.listeners, FAKE_LISTENERS);
 }
 
 function validateHealthCheck(spec: LoadBalancerSpec): ValidationIssue[] {
@@ -120,7 +79,7 @@ function validateHealthCheck(spec: LoadBalancerSpec): ValidationIssue[] {
 function validateSourceRanges(ranges: readonly string[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   ranges.forEach((range, index) => {
-    if (!isCidr(range)) {
+    if (parseCidr(range) === undefined) {
       issues.push(
         error(
           `spec.loadBalancerSourceRanges[${index}]`,
@@ -161,17 +120,4 @@ function annotationField(key: string): string {
 
 function error(field: string, message: string): ValidationIssue {
   return { field, message, severity: "error" };
-}
-
-function isPort(value: number): boolean {
-  return Number.isInteger(value) && value >= 1 && value <= 65535;
-}
-
-function isCidr(value: string): boolean {
-  const slash = value.indexOf("/");
-  if (slash < 0) return false;
-  const family = isIP(value.slice(0, slash));
-  const prefix = value.slice(slash + 1);
-  if (family === 0 || !/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
 }

@@ -20,6 +20,7 @@
  */
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
+import { formatIpAddress, type IpAddress, parseCidr, parseIpAddress } from "../rules/index.ts";
 import type { LoadBalancerRef } from "../types.ts";
 
 type Family = "ipv4" | "ipv6";
@@ -38,7 +39,7 @@ export class AddressPoolSyntaxError extends Error {
 
 const BITS: Readonly<Record<Family, number>> = { ipv4: 32, ipv6: 128 };
 
-function toBigInt(address: ipaddr.IPv4 | ipaddr.IPv6): bigint {
+function toBigInt(address: IpAddress): bigint {
   return address.toByteArray().reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
 }
 
@@ -49,24 +50,22 @@ function fromBigInt(value: bigint, family: Family): string {
     bytes.unshift(Number(rest & 0xffn));
     rest >>= 8n;
   }
-  const address = ipaddr.fromByteArray(bytes);
-  return address.kind() === "ipv6" ? (address as ipaddr.IPv6).toRFC5952String() : address.toString();
+  return formatIpAddress(ipaddr.fromByteArray(bytes));
 }
 
-function parseAddress(text: string, entry: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  if (!ipaddr.isValid(text) || (ipaddr.IPv4.isIPv4(text) && !ipaddr.IPv4.isValidFourPartDecimal(text))) {
-    throw new AddressPoolSyntaxError(`"${entry}": "${text}" is not an IP address`);
-  }
-  return ipaddr.parse(text);
+function parseAddress(text: string, entry: string): IpAddress {
+  const address = parseIpAddress(text);
+  if (address === undefined) throw new AddressPoolSyntaxError(`"${entry}": "${text}" is not an IP address`);
+  return address;
 }
 
 function parseEntry(entry: string): AddressRange {
   if (entry.includes("/")) {
-    if (!ipaddr.isValidCIDR(entry)) throw new AddressPoolSyntaxError(`"${entry}" is not a CIDR`);
-    const [address, prefix] = ipaddr.parseCIDR(entry);
-    const family = address.kind();
+    const cidr = parseCidr(entry);
+    if (cidr === undefined) throw new AddressPoolSyntaxError(`"${entry}" is not a CIDR`);
+    const { family, prefix } = cidr;
     const hostBits = BigInt(BITS[family] - prefix);
-    const network = (toBigInt(address) >> hostBits) << hostBits;
+    const network = toBigInt(parseAddress(cidr.network, entry));
     const broadcast = network + (1n << hostBits) - 1n;
     // An IPv4 subnet's network and broadcast addresses are not host addresses; /31 and /32 have none.
     if (family === "ipv4" && prefix <= 30) return { family, first: network + 1n, last: broadcast - 1n };

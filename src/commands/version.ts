@@ -5,7 +5,7 @@
  * @module
  */
 import { Command } from "commander";
-import { PROVIDER_API_VERSION } from "../../providers/index.ts";
+import { PROVIDER_API_VERSION } from "../../providers/types.ts";
 import { VERSION } from "../version.ts";
 
 export function versionCommand(): Command {

@@ -9,6 +9,11 @@
  * - a source range that is not a CIDR, in `spec.loadBalancerSourceRanges` or, when that is empty, in
  *   the `service.beta.kubernetes.io/load-balancer-source-ranges` annotation it supersedes.
  *
+ * The source ranges are decided here, once, for every provider: the field, else the annotation, in
+ * canonical form in `spec.sourceRanges`; a provider reads only that. An annotation set beside the field
+ * is ignored with a warning, which the controller records as a Warning event.
+ * Listener and CIDR rules are the shared ones of `providers/rules/`.
+ *
  * @module
  */
 import type { V1Service } from "@kubernetes/client-node";
@@ -21,7 +26,7 @@ import type {
   Protocol,
   ValidationIssue,
 } from "../../providers/index.ts";
-import { parseCidr } from "./cidr.ts";
+import { canonicalCidr, listenerIssues } from "../../providers/rules/index.ts";
 import { publishedStatusOf } from "./status.ts";
 
 /** The pre-`spec.loadBalancerSourceRanges` way to restrict clients; still honoured when the field is empty. */
@@ -30,46 +35,42 @@ export const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balance
 /** Path kube-proxy serves the `healthCheckNodePort` on. */
 export const HEALTH_CHECK_PATH = "/healthz";
 
-const PROTOCOLS: ReadonlySet<string> = new Set<Protocol>(["TCP", "UDP", "SCTP"]);
+/** The protocols of a Service port; which of them a cloud serves is its provider's call. */
+const SERVICE_PORT_RULES = { protocols: ["TCP", "UDP", "SCTP"], servedBy: "Kubernetes Services" } as const;
 
+/** A built spec with what the controller warns about it, or every issue that stops it from being built. */
 export type SpecResult =
-  | { readonly ok: true; readonly spec: LoadBalancerSpec }
+  | { readonly ok: true; readonly spec: LoadBalancerSpec; readonly warnings: readonly ValidationIssue[] }
   | { readonly ok: false; readonly issues: readonly ValidationIssue[] };
 
 function error(field: string, message: string): ValidationIssue {
   return { field, message, severity: "error" };
 }
 
+function warning(field: string, message: string): ValidationIssue {
+  return { field, message, severity: "warning" };
+}
+
 function buildListeners(service: V1Service, issues: ValidationIssue[]): ListenerSpec[] {
-  const ports = service.spec?.ports ?? [];
-  if (ports.length === 0) {
-    issues.push(error("spec.ports", "a LoadBalancer Service needs at least one port; add one"));
-  }
+  const listeners: ListenerSpec[] = (service.spec?.ports ?? []).map((port) => ({
+    name: port.name ?? "",
+    port: port.port,
+    protocol: (port.protocol ?? "TCP") as Protocol,
+    nodePort: port.nodePort ?? 0,
+  }));
   const nodePortsDisabled = service.spec?.allocateLoadBalancerNodePorts === false;
-  const listeners: ListenerSpec[] = [];
-  for (const [index, port] of ports.entries()) {
-    const protocol = port.protocol ?? "TCP";
-    if (!PROTOCOLS.has(protocol)) {
-      issues.push(
-        error(`spec.ports[${index}].protocol`, `"${protocol}" is not a Service protocol; use TCP, UDP or SCTP`),
-      );
-    }
-    const nodePort = port.nodePort ?? 0;
-    if (nodePort <= 0) {
-      issues.push(
-        nodePortsDisabled
-          ? error(
-              "spec.allocateLoadBalancerNodePorts",
-              `is false, so spec.ports[${index}] has no nodePort, and the load balancer forwards to node ports; ` +
-                "remove the field (or set it to true), or set spec.ports[].nodePort explicitly",
-            )
-          : error(
-              `spec.ports[${index}].nodePort`,
-              "has no node port allocated; set one or let the API server allocate it",
-            ),
-      );
-    }
-    listeners.push({ name: port.name ?? "", port: port.port, protocol: protocol as Protocol, nodePort });
+  for (const issue of listenerIssues(listeners, SERVICE_PORT_RULES)) {
+    // The usual cause of a missing nodePort is the Service asking for none: name that field instead.
+    const index = /^spec\.ports\[(\d+)\]\.nodePort$/.exec(issue.field)?.[1];
+    issues.push(
+      nodePortsDisabled && index !== undefined
+        ? error(
+            "spec.allocateLoadBalancerNodePorts",
+            `is false, so spec.ports[${index}] has no nodePort, and the load balancer forwards to node ports; ` +
+              "remove the field (or set it to true), or set spec.ports[].nodePort explicitly",
+          )
+        : issue,
+    );
   }
   return listeners;
 }
@@ -88,37 +89,53 @@ function buildHealthCheck(service: V1Service, issues: ValidationIssue[]): Health
   return { kind: "http", protocol: "HTTP", port, path: HEALTH_CHECK_PATH };
 }
 
-/** The source ranges in canonical form; the field wins over the annotation, as upstream. */
-export function resolveSourceRanges(service: V1Service, issues: ValidationIssue[]): string[] {
-  const fromSpec = service.spec?.loadBalancerSourceRanges ?? [];
+const SOURCE_RANGES_FIELD = "spec.loadBalancerSourceRanges";
+const SOURCE_RANGES_ANNOTATION_FIELD = `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]`;
+
+/** Canonical CIDRs of `texts`, with an error naming `fieldOf(index)` for each that is not one. */
+function canonicalRanges(
+  texts: readonly string[],
+  fieldOf: (index: number) => string,
+  example: string,
+  issues: ValidationIssue[],
+): string[] {
   const ranges: string[] = [];
-  if (fromSpec.length > 0) {
-    for (const [index, text] of fromSpec.entries()) {
-      const cidr = parseCidr(text);
-      if (cidr) ranges.push(cidr);
-      else {
-        issues.push(
-          error(`spec.loadBalancerSourceRanges[${index}]`, `"${text}" is not a CIDR; use a form like 203.0.113.0/24`),
-        );
-      }
-    }
-    return ranges;
-  }
-  const annotation = service.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION]?.trim();
-  if (!annotation) return ranges;
-  for (const text of annotation.split(",")) {
-    const cidr = parseCidr(text);
-    if (cidr) ranges.push(cidr);
-    else {
-      issues.push(
-        error(
-          `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]`,
-          `"${text.trim()}" is not a CIDR; use a comma-separated list like 203.0.113.0/24,198.51.100.0/24`,
-        ),
-      );
-    }
+  for (const [index, text] of texts.entries()) {
+    const cidr = canonicalCidr(text);
+    if (cidr !== undefined) ranges.push(cidr);
+    else issues.push(error(fieldOf(index), `"${text.trim()}" is not a CIDR; use ${example}`));
   }
   return ranges;
+}
+
+/**
+ * The Service's source ranges in canonical form, decided once for every provider: the field wins over
+ * the annotation, as upstream; an annotation beside the field gets a warning that it is ignored.
+ */
+export function resolveSourceRanges(
+  service: V1Service,
+  issues: ValidationIssue[],
+  warnings: ValidationIssue[] = [],
+): string[] {
+  const fromSpec = service.spec?.loadBalancerSourceRanges ?? [];
+  const annotation = service.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION]?.trim();
+  if (fromSpec.length > 0) {
+    if (annotation)
+      warnings.push(warning(SOURCE_RANGES_ANNOTATION_FIELD, `is ignored because ${SOURCE_RANGES_FIELD} is set`));
+    return canonicalRanges(
+      fromSpec,
+      (index) => `${SOURCE_RANGES_FIELD}[${index}]`,
+      "a form like 203.0.113.0/24",
+      issues,
+    );
+  }
+  if (!annotation) return [];
+  return canonicalRanges(
+    annotation.split(","),
+    () => SOURCE_RANGES_ANNOTATION_FIELD,
+    "a comma-separated list like 203.0.113.0/24,198.51.100.0/24",
+    issues,
+  );
 }
 
 /** The provider's name for `service`'s load balancer: cluster, namespace, name and (when known) uid. */
@@ -141,9 +158,10 @@ export function loadBalancerRefOf(service: V1Service, clusterName: string): Load
  */
 export function buildLoadBalancerSpec(service: V1Service, nodes: readonly NodeSpec[], clusterName: string): SpecResult {
   const issues: ValidationIssue[] = [];
+  const warnings: ValidationIssue[] = [];
   const listeners = buildListeners(service, issues);
   const healthCheck = buildHealthCheck(service, issues);
-  const sourceRanges = resolveSourceRanges(service, issues);
+  const sourceRanges = resolveSourceRanges(service, issues, warnings);
   if (issues.length > 0) return { ok: false, issues };
   const publishedStatus = publishedStatusOf(service.status?.loadBalancer);
   return {
@@ -158,6 +176,7 @@ export function buildLoadBalancerSpec(service: V1Service, nodes: readonly NodeSp
       annotations: { ...(service.metadata?.annotations ?? {}) },
       ...(publishedStatus === undefined ? {} : { publishedStatus }),
     },
+    warnings,
   };
 }
 

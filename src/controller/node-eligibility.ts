@@ -11,22 +11,13 @@
  */
 import type { V1Node } from "@kubernetes/client-node";
 import type { NodeSpec } from "../../providers/index.ts";
+import { parseGoBool } from "../../providers/rules/index.ts";
 
 export const EXCLUDE_FROM_LOAD_BALANCERS_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
 export const TO_BE_DELETED_BY_AUTOSCALER_TAINT = "ToBeDeletedByClusterAutoscaler";
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** The zone label before `topology.kubernetes.io/zone` (still set by some older clouds). */
 export const LEGACY_ZONE_LABEL = "failure-domain.beta.kubernetes.io/zone";
-
-const TRUE_VALUES = new Set(["1", "t", "T", "TRUE", "true", "True"]);
-const FALSE_VALUES = new Set(["0", "f", "F", "FALSE", "false", "False"]);
-
-/** Go's `strconv.ParseBool`, which the upstream controller applies to the exclude label. */
-export function parseBool(value: string): boolean | undefined {
-  if (TRUE_VALUES.has(value)) return true;
-  if (FALSE_VALUES.has(value)) return false;
-  return undefined;
-}
 
 /**
  * Whether the exclude label keeps a node out. Absent: included. `"false"` (or another false spelling):
@@ -36,7 +27,8 @@ export function parseBool(value: string): boolean | undefined {
 export function isExcludedByLabel(node: V1Node): boolean {
   const value = node.metadata?.labels?.[EXCLUDE_FROM_LOAD_BALANCERS_LABEL];
   if (value === undefined) return false;
-  return parseBool(value) !== false;
+  // Read with Go's strconv.ParseBool, as the upstream controller reads it.
+  return parseGoBool(value) !== false;
 }
 
 export function isNodeEligible(node: V1Node): boolean {

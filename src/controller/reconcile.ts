@@ -194,10 +194,10 @@ class Reconcile {
     const inputFingerprint = `${serviceFingerprint}:${snapshot.fingerprint}`;
 
     const built = buildLoadBalancerSpec(cached, snapshot.nodes, clusterName);
-    let issues: readonly ValidationIssue[] = built.ok ? [] : built.issues;
+    let issues: readonly ValidationIssue[] = built.ok ? built.warnings : built.issues;
     if (built.ok && provider.validate) {
       try {
-        issues = provider.validate(built.spec);
+        issues = [...built.warnings, ...provider.validate(built.spec)];
       } catch (error) {
         this.#log.warn({ err: errorMessage(error) }, "provider validate threw; relying on ensureLoadBalancer");
       }

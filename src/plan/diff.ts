@@ -3,8 +3,9 @@
  * observed one (what the provider reports), in provider-neutral terms. No I/O, no clock.
  *
  * Matching rules, chosen so that a converged load balancer of any provider plans to nothing:
- * - a listener matches by port and by a protocol that carries the Service's (`TCP_UDP` carries TCP and
- *   UDP on one port; `TLS` carries TCP when a certificate terminates it);
+ * - a listener matches when it serves the Service port by the shared rule (`servesListener` in
+ *   `providers/rules/`: the same port and protocol, `TLS` for TCP, `TCP_UDP` when the Service has TCP
+ *   and UDP on that port);
  * - a target matches a node when the provider mapped it back to that node, or when its id is one of the
  *   node's identities (name, the instance id at the end of its providerID, one of its addresses), and
  *   its port is the listener's nodePort;
@@ -24,6 +25,7 @@ import type {
   ObservedLoadBalancer,
   ObservedTarget,
 } from "../../providers/index.ts";
+import { isOpenToAll, servesListener } from "../../providers/rules/index.ts";
 import type { PlanAction, PlanInput, PlannedChange, ServicePlan } from "./types.ts";
 
 /** Compares what a Service wants with what exists and lists the changes the controller would make. */
@@ -122,9 +124,7 @@ function listenerChanges(desired: LoadBalancerSpec, observed: ObservedLoadBalanc
   const changes: PlannedChange[] = [];
   const matched = new Set<ObservedListener>();
   for (const listener of desired.listeners) {
-    const current = observed.listeners.find(
-      (candidate) => candidate.port === listener.port && carries(candidate.protocol, listener.protocol),
-    );
+    const current = observed.listeners.find((candidate) => servesListener(candidate, listener, desired.listeners));
     if (current === undefined) {
       changes.push(...createListener(listener, desired));
       continue;
@@ -242,14 +242,6 @@ export function nodeIdentities(node: NodeSpec): string[] {
   return identities;
 }
 
-/** Whether a cloud listener protocol carries a Service port protocol. */
-export function carries(cloudProtocol: string, serviceProtocol: ListenerSpec["protocol"]): boolean {
-  const cloud = cloudProtocol.toUpperCase();
-  if (cloud === serviceProtocol) return true;
-  if (cloud === "TCP_UDP") return serviceProtocol === "TCP" || serviceProtocol === "UDP";
-  return cloud === "TLS" && serviceProtocol === "TCP";
-}
-
 function healthCheckMatches(desired: HealthCheckSpec, observed: ObservedHealthCheck): boolean {
   if (desired.kind === "traffic-port") return observed.protocol === "TCP" && observed.port === "traffic-port";
   return observed.protocol === "HTTP" && observed.port === desired.port && (observed.path ?? "/") === desired.path;
@@ -273,8 +265,7 @@ function sourceRangeChanges(desired: LoadBalancerSpec, observed: ObservedLoadBal
 
 /** "Allow all" may be reported as no ranges or as the all-addresses CIDRs; both mean the same. */
 function normalizeRanges(ranges: readonly string[]): string[] {
-  const sorted = [...new Set(ranges)].sort();
-  return sorted.every((range) => range === "0.0.0.0/0" || range === "::/0") ? [] : sorted;
+  return isOpenToAll(ranges) ? [] : [...new Set(ranges)].sort();
 }
 
 function statusChanges(

@@ -2,9 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ANNOTATION,
   annotationField,
-  isCidr,
   parseAnnotations,
-  parseBoolean,
   parseKeyValues,
   UNSUPPORTED_ANNOTATIONS,
 } from "../../../providers/aws/annotations.ts";
@@ -41,7 +39,6 @@ describe("parseAnnotations", () => {
       accessLogs: { enabled: false },
       targetGroupAttributes: {},
       targetNodeLabels: {},
-      sourceRanges: [],
     });
   });
 
@@ -93,7 +90,6 @@ describe("parseAnnotations", () => {
     [ANNOTATION.targetGroupAttributes, "slow_start.duration_seconds=30", /not a supported target group attribute/],
     [ANNOTATION.targetGroupAttributes, "proxy_protocol_v2.enabled=true,proxy_protocol_v2.enabled=false", /given twice/],
     [ANNOTATION.targetNodeLabels, "=x", /no label key/],
-    [ANNOTATION.sourceRanges, "10.0.0.0/8,not-a-cidr", /not CIDRs/],
     [ANNOTATION.subnets, " , ", /is empty/],
     [ANNOTATION.subnets, "subnet-1,subnet-1", /more than once/],
     [ANNOTATION.eipAllocations, "eip-123", /not Elastic IP allocation IDs/],
@@ -175,7 +171,6 @@ describe("parseAnnotations", () => {
         [ANNOTATION.accessLogPrefix]: "nlb/",
         [ANNOTATION.targetGroupAttributes]: "proxy_protocol_v2.enabled=true,deregistration_delay.timeout_seconds=30",
         [ANNOTATION.targetNodeLabels]: "role=edge,gpu",
-        [ANNOTATION.sourceRanges]: "10.0.0.0/8",
       },
       withListeners(
         { name: "https", port: 443, protocol: "TCP", nodePort: 30443 },
@@ -208,7 +203,6 @@ describe("parseAnnotations", () => {
       accessLogs: { enabled: true, bucket: "logs", prefix: "nlb/" },
       targetGroupAttributes: { "proxy_protocol_v2.enabled": "true", "deregistration_delay.timeout_seconds": "30" },
       targetNodeLabels: { role: "edge", gpu: { exists: true } },
-      sourceRanges: ["10.0.0.0/8"],
     });
   });
 
@@ -229,11 +223,10 @@ describe("parseAnnotations", () => {
     ]);
   });
 
-  it("ignores the source-ranges annotation (with a warning) when the spec has ranges", () => {
-    const { issues } = parse({ [ANNOTATION.sourceRanges]: "10.0.0.0/8" }, withSourceRanges("192.0.2.0/24"));
-    expect(issues).toEqual([
-      expect.objectContaining({ severity: "warning", message: expect.stringMatching(/is ignored/) }),
-    ]);
+  it("leaves the source-ranges annotation to the controller: no issue, whatever the spec has", () => {
+    const annotation = { "service.beta.kubernetes.io/load-balancer-source-ranges": "10.0.0.0/8,not-a-cidr" };
+    expect(parse(annotation).issues).toEqual([]);
+    expect(parse(annotation, withSourceRanges("192.0.2.0/24")).issues).toEqual([]);
   });
 
   it("keeps a Local Service's HTTP health check path without warning", () => {
@@ -272,32 +265,8 @@ describe("keys named like Object.prototype members (found by the property tests)
 });
 
 describe("value helpers", () => {
-  it.each([
-    ["true", true],
-    ["T", true],
-    ["1", true],
-    ["False", false],
-    ["0", false],
-    ["yes", undefined],
-    ["", undefined],
-  ])("parseBoolean(%j) = %j", (value, expected) => {
-    expect(parseBoolean(value)).toBe(expected);
-  });
-
   it("parseKeyValues reads cloud-provider-aws's K=V list", () => {
     expect(parseKeyValues(" a=1, b= ,c,=d,e=f=g ")).toEqual({ a: "1", b: "", c: "", e: "f" });
-  });
-
-  it.each([
-    ["10.0.0.0/8", true],
-    ["0.0.0.0/0", true],
-    ["2001:db8::/32", true],
-    ["10.0.0.0/33", false],
-    ["10.0.0.0", false],
-    ["::/129", false],
-    ["x/8", false],
-  ])("isCidr(%j) = %j", (value, expected) => {
-    expect(isCidr(value)).toBe(expected);
   });
 });
 

@@ -24,6 +24,7 @@ describe("buildLoadBalancerSpec", () => {
         sourceRanges: [],
         annotations: {},
       },
+      warnings: [],
     });
     // One node list shared by every Service's spec, not a copy per Service.
     expect(result.ok && result.spec.nodes).toBe(seedNodes);

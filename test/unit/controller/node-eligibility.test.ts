@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eligibleNodeSpecs, isNodeEligible, parseBool, toNodeSpec } from "../../../src/controller/node-eligibility.ts";
+import { eligibleNodeSpecs, isNodeEligible, toNodeSpec } from "../../../src/controller/node-eligibility.ts";
 import { newNode, tweakLabel, tweakNodeDeleting, tweakProviderID, tweakTaint } from "./fixtures.ts";
 
 const EXCLUDE = "node.kubernetes.io/exclude-from-external-load-balancers";
@@ -26,21 +26,6 @@ describe("isNodeEligible", () => {
     ],
   ])("%s -> %s", (_, node, expected) => {
     expect(isNodeEligible(node)).toBe(expected);
-  });
-});
-
-describe("parseBool", () => {
-  it.each([
-    ["true", true],
-    ["T", true],
-    ["TRUE", true],
-    ["f", false],
-    ["False", false],
-    ["tRuE", undefined],
-    ["", undefined],
-    ["yes", undefined],
-  ])("%j -> %s", (value, expected) => {
-    expect(parseBool(value)).toBe(expected);
   });
 });
 

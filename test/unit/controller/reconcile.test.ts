@@ -1,6 +1,7 @@
 import type { V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
+import { newAwsProvider } from "../../../providers/aws/index.ts";
 import { InvalidConfigurationError, RetryAfterError } from "../../../providers/errors.ts";
 import { createFakeProvider, type FakeProvider } from "../../../providers/fake/index.ts";
 import { fingerprint } from "../../../src/controller/fingerprint.ts";
@@ -14,7 +15,16 @@ import {
 import { objectKey, UPSTREAM_CLEANUP_FINALIZER } from "../../../src/controller/service-filters.ts";
 import type { EventSink, EventSubject, EventType } from "../../../src/kube/event-recorder.ts";
 import type { ServiceWrites } from "../../../src/kube/service-writer.ts";
-import { newNode, newService, tweakClass, tweakFinalizers, tweakSpec, tweakType } from "./fixtures.ts";
+import { stubbedClients } from "../aws/stub-aws.ts";
+import {
+  newNode,
+  newService,
+  tweakAnnotations,
+  tweakClass,
+  tweakFinalizers,
+  tweakSpec,
+  tweakType,
+} from "./fixtures.ts";
 
 interface RecordedEvent {
   readonly type: EventType;
@@ -311,5 +321,47 @@ describe("reconcileService", () => {
     expect(await reconcileService(key, ctx)).toEqual({ kind: "deleted" });
     expect(provider.loadBalancerCount).toBe(0);
     expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+  });
+
+  describe("source ranges: decided by the controller, read by the provider, warned about once", () => {
+    const SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges";
+    const IGNORED =
+      "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]: is ignored because spec.loadBalancerSourceRanges is set";
+
+    it.each([
+      { what: "spec only", spec: ["203.0.113.0/24"], annotation: undefined, ranges: ["203.0.113.0/24"], warnings: [] },
+      { what: "annotation only", spec: [], annotation: "198.51.100.0/24", ranges: ["198.51.100.0/24"], warnings: [] },
+      {
+        what: "both",
+        spec: ["203.0.113.0/24"],
+        annotation: "198.51.100.0/24",
+        ranges: ["203.0.113.0/24"],
+        warnings: [IGNORED],
+      },
+      { what: "neither", spec: [], annotation: undefined, ranges: [], warnings: [] },
+    ])("$what: Warning events $warnings", async ({ spec, annotation, ranges, warnings }) => {
+      // The AWS provider's own validation (pure: its clients are never called) in front of the fake cloud.
+      const { elbv2, ec2, requests } = stubbedClients([]);
+      const aws = await newAwsProvider(
+        { clusterName: "kubernetes", logger: pino({ level: "silent" }), settings: { region: "us-east-1" } },
+        { elbv2, ec2 },
+      );
+      ctx = { ...ctx, provider: Object.assign(provider, { validate: aws.validate.bind(aws) }) };
+      services.put(
+        newService(
+          "myapp",
+          tweakSpec({ loadBalancerSourceRanges: spec }),
+          tweakAnnotations(annotation === undefined ? {} : { [SOURCE_RANGES_ANNOTATION]: annotation }),
+        ),
+      );
+
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      const warningEvents = events.recorded.filter((event) => event.type === "Warning").map((event) => event.message);
+      expect(warningEvents).toEqual(warnings);
+      const lb = provider.inspect({ clusterName: "kubernetes", service: { namespace: "default", name: "myapp" } });
+      expect(lb?.sourceRanges).toEqual(ranges);
+      expect(requests).toEqual([]);
+      await aws.close?.();
+    });
   });
 });

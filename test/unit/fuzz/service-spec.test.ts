@@ -1,6 +1,6 @@
 /**
- * Property tests of the controller's reading of a Service (`load-balancer-spec.ts`, `cidr.ts`) and of
- * the fake and local providers' rules on what it lets through: for any Service the spec is built, or every issue
+ * Property tests of the controller's reading of a Service (`load-balancer-spec.ts`, `providers/rules/cidr.ts`)
+ * and of the fake and local providers' rules on what it lets through: for any Service the spec is built, or every issue
  * names a `spec.*` field or annotation; never an exception.
  */
 import type { V1Service, V1ServicePort } from "@kubernetes/client-node";
@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import createFakeFromSettings, { validateFakeSpec } from "../../../providers/fake/index.ts";
 import { validateLocalSpec } from "../../../providers/local/validation.ts";
-import { parseCidr } from "../../../src/controller/cidr.ts";
+import { canonicalCidr } from "../../../providers/rules/cidr.ts";
 import { buildLoadBalancerSpec, SOURCE_RANGES_ANNOTATION } from "../../../src/controller/load-balancer-spec.ts";
 import {
   annotationsFrom,
@@ -86,7 +86,7 @@ describe("the controller's reading of any Service (property)", { timeout: PROPER
         }
         expect(built.spec.listeners).toHaveLength(input.spec?.ports?.length ?? 0);
         // Ranges reach providers in one canonical spelling.
-        for (const range of built.spec.sourceRanges) expect(parseCidr(range)).toBe(range);
+        for (const range of built.spec.sourceRanges) expect(canonicalCidr(range)).toBe(range);
         // The fake provider judges what the controller lets through without throwing either.
         for (const issue of [...validateFakeSpec(built.spec), ...validateLocalSpec(built.spec)])
           expect(namesAField(issue.field), issue.field).toBe(true);
@@ -98,9 +98,9 @@ describe("the controller's reading of any Service (property)", { timeout: PROPER
   it("parses a CIDR into its canonical form, or refuses it; canonical forms are fixed points", () => {
     fc.assert(
       fc.property(cidrLike, (text) => {
-        const canonical = parseCidr(text);
+        const canonical = canonicalCidr(text);
         if (canonical === undefined) return;
-        expect(parseCidr(canonical)).toBe(canonical);
+        expect(canonicalCidr(canonical)).toBe(canonical);
         expect(canonical).toMatch(/^[0-9a-f.:]+\/\d{1,3}$/);
       }),
       fuzzOptions(),

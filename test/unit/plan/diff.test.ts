@@ -6,7 +6,7 @@ import type {
   ObservedLoadBalancer,
   ValidationIssue,
 } from "../../../providers/index.ts";
-import { carries, formatIngress, nodeIdentities, planService } from "../../../src/plan/diff.ts";
+import { formatIngress, nodeIdentities, planService } from "../../../src/plan/diff.ts";
 import type { PlanInput, PlannedChange } from "../../../src/plan/types.ts";
 
 const ref = { clusterName: "demo", service: { namespace: "default", name: "myapp-service", uid: "u-1" } };
@@ -353,18 +353,6 @@ describe("planService", () => {
 });
 
 describe("helpers", () => {
-  it.each([
-    ["TCP", "TCP", true],
-    ["tcp", "TCP", true],
-    ["TCP_UDP", "UDP", true],
-    ["TCP_UDP", "SCTP", false],
-    ["TLS", "TCP", true],
-    ["TLS", "UDP", false],
-    ["UDP", "TCP", false],
-  ] as const)("listener protocol %s carries %s: %s", (cloud, service, expected) => {
-    expect(carries(cloud, service)).toBe(expected);
-  });
-
   it("a node is known by its name, addresses and instance id", () => {
     expect(nodeIdentities(node(1, "aws:///us-east-1a/i-0abc"))).toEqual(["node-1", "192.168.1.2", "i-0abc"]);
     expect(nodeIdentities(node(2))).toEqual(["node-2", "192.168.1.3"]);

@@ -52,7 +52,8 @@ describe("validateFakeSpec", () => {
     expect(errors({ listeners: many })).toEqual([
       {
         field: "spec.ports",
-        message: "51 ports exceed the limit of 50 listeners per load balancer; split the ports across Services",
+        message:
+          "51 ports exceed the limit of 50 listeners per load balancer of the fake cloud's load balancers; split the ports across Services",
         severity: "error",
       },
     ]);
@@ -61,7 +62,7 @@ describe("validateFakeSpec", () => {
   it("rejects a port without a nodePort, explaining allocateLoadBalancerNodePorts", () => {
     const [issue] = errors({ listeners: [listener(80, 0)] });
     expect(issue?.field).toBe("spec.ports[0].nodePort");
-    expect(issue?.message).toMatch(/no nodePort is allocated.*allocateLoadBalancerNodePorts: false/);
+    expect(issue?.message).toMatch(/has no node port.*allocateLoadBalancerNodePorts: false/);
   });
 
   it("rejects a Service without ports", () => {

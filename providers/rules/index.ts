@@ -1,0 +1,10 @@
+/**
+ * Rules the controller and the providers share, on the neutral side of the seam so both may import
+ * them: CIDRs and addresses, Go-style booleans, what makes a port a buildable listener and when a cloud
+ * listener serves it. Exported to plugin authors through `lb-provisioner/providers`.
+ *
+ * @module
+ */
+export * from "./cidr.ts";
+export * from "./go-bool.ts";
+export * from "./listeners.ts";
