@@ -191,12 +191,10 @@ function takenIntoUse(
   return desired.listeners.some(
     (listener) =>
       listener.nodePort === leftover.targetPort &&
-      carries(leftover.protocol ?? "", listener.protocol) &&
+      // A target group has no port of its own: does its protocol serve this Service port's?
+      servesListener({ port: listener.port, protocol: leftover.protocol ?? "" }, listener, desired.listeners) &&
       !observed.listeners.some(
-        (current) =>
-          current.port === listener.port &&
-          carries(current.protocol, listener.protocol) &&
-          current.targetPort === listener.nodePort,
+        (current) => servesListener(current, listener, desired.listeners) && current.targetPort === listener.nodePort,
       ),
   );
 }
