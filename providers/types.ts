@@ -178,6 +178,20 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Why the controller ensures now. A provider may use it to read less, never to converge less:
+ * - `changed`: the Service's part of the spec differs from the last ensure that succeeded in this
+ *   process, or there was none (the first since the process started, or the last one failed);
+ * - `nodes`: only `spec.nodes` differs from the last ensure that succeeded in this process;
+ * - `resync`: nothing differs; the periodic check for changes made behind the controller's back.
+ */
+export type EnsureReason = "changed" | "nodes" | "resync";
+
+export interface EnsureOptions extends CallOptions {
+  /** Absent means `changed`. */
+  readonly reason?: EnsureReason;
+}
+
 export interface GetOptions extends CallOptions {
   /** Nodes the controller knows; lets a provider fill {@link ObservedTarget.node}. */
   readonly nodes?: readonly NodeSpec[];
@@ -224,8 +238,13 @@ export interface LoadBalancerProvider {
    * changed node set costs one register/deregister per target group, not a rebuild. Recreates anything
    * deleted out of band. On an invalid spec it throws {@link InvalidConfigurationError} before creating
    * anything.
+   *
+   * Without {@link EnsureOptions.reason} (or with `changed`) it reads the cloud as it is now. With
+   * `nodes` or `resync` it may compare with what it read or did earlier in this process instead, as
+   * long as a change made behind its back is still found within a bound it documents (the AWS
+   * provider's is in docs/aws.md); a restarted process knows nothing earlier, so it reads.
    */
-  ensureLoadBalancer(spec: LoadBalancerSpec, options?: CallOptions): Promise<LoadBalancerStatus>;
+  ensureLoadBalancer(spec: LoadBalancerSpec, options?: EnsureOptions): Promise<LoadBalancerStatus>;
 
   /**
    * Reads the load balancer for `ref`. Resolves `undefined` when none exists (including when a resource

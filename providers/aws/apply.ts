@@ -12,6 +12,7 @@ import pRetry, { AbortError } from "p-retry";
 import type { ProviderLogger } from "../types.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
 import { isDependencyViolation, isDuplicatePermission, isNotFound, isResourceInUse } from "./errors.ts";
+import type { AppliedResources } from "./known-state.ts";
 import type { PlacementResult } from "./placement.ts";
 import type {
   Action,
@@ -41,17 +42,13 @@ export interface ApplyContext {
   readonly onTargetGroupDeleted?: (arn: string) => void;
 }
 
-/** The load balancer after the plan ran. */
-export interface AppliedLoadBalancer {
-  readonly arn: string;
-  readonly dnsName: string;
-}
-
-export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<AppliedLoadBalancer> {
+/** What the plan ended with: the resources, by what names them in the desired state. */
+export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<AppliedResources> {
   const { client, desired, actual, signal } = ctx;
   let lb = actual.loadBalancer === undefined ? undefined : { ...actual.loadBalancer };
   let securityGroupId = actual.securityGroup?.id;
   const targetGroupArns = new Map(actual.targetGroups.map((tg) => [tg.name, tg.arn]));
+  const listenerArns = new Map(actual.listeners.map((l) => [l.port, l.arn]));
   let placement: PlacementResult | undefined;
   const place = async () => {
     placement ??= await ctx.placement();
@@ -93,6 +90,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         break;
       case "deleteListener":
         await client.deleteListener(action.arn, { signal });
+        if (listenerArns.get(action.port) === action.arn) listenerArns.delete(action.port);
         break;
       case "deleteLoadBalancer":
         ctx.logger.info(
@@ -101,6 +99,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         );
         await client.deleteLoadBalancer(action.arn, { signal });
         lb = undefined;
+        listenerArns.clear();
         break;
       case "createLoadBalancer": {
         const where = await place();
@@ -137,6 +136,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         const current = requireLb();
         const groups = [...new Set([...current.securityGroups, requireSecurityGroup()])];
         await client.setSecurityGroups(current.arn, groups, { signal });
+        lb = { ...current, securityGroups: groups };
         break;
       }
       case "modifyLoadBalancerAttributes":
@@ -191,7 +191,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         break;
       case "createListener": {
         const listener = desiredListener(desired, action.port);
-        await client.createListener(
+        const created = await client.createListener(
           {
             LoadBalancerArn: requireLb().arn,
             Port: listener.port,
@@ -202,6 +202,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
           },
           { signal },
         );
+        listenerArns.set(listener.port, created.ListenerArn ?? "");
         break;
       }
       case "modifyListener": {
@@ -221,12 +222,19 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
       case "deleteTargetGroup":
         await deleteTargetGroupWhenReleased(client, action.arn, ctx.releaseRetry, signal);
         ctx.onTargetGroupDeleted?.(action.arn);
+        if (targetGroupArns.get(action.name) === action.arn) targetGroupArns.delete(action.name);
         ctx.logger.info({ service: ctx.service, targetGroup: action.arn }, "deleted target group");
         break;
     }
   }
   const final = requireLb();
-  return { arn: final.arn, dnsName: final.dnsName };
+  return {
+    loadBalancer: { arn: final.arn, dnsName: final.dnsName, vpcId: final.vpcId },
+    attachedSecurityGroups: final.securityGroups,
+    securityGroupId,
+    targetGroupArns,
+    listenerArns,
+  };
 }
 
 /** Deletes a target group, waiting while AWS still counts it in use by a listener being removed. */

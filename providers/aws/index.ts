@@ -15,6 +15,7 @@ import type { LoadBalancerProvider, ProviderFactory, ProviderOptions } from "../
 import { AwsClient, type RetryOptions } from "./client.ts";
 import type { RateClass, RateLimit } from "./operations.ts";
 import { AwsProvider } from "./provider.ts";
+import type { Clock } from "./rate-limit.ts";
 import { CLUSTER_TAG_PREFIX } from "./tags.ts";
 
 export { AwsProvider } from "./provider.ts";
@@ -93,6 +94,8 @@ export interface AwsProviderOverrides {
   readonly retry?: RetryOptions;
   readonly releaseRetry?: RetryOptions;
   readonly rateLimits?: Readonly<Record<RateClass, RateLimit>>;
+  /** Time source for how old what the provider knows may be (inventory, records, subnets). */
+  readonly clock?: Clock;
 }
 
 /** Creates the provider; the default export is this without overrides. */
@@ -127,6 +130,7 @@ export async function newAwsProvider(
     logger: options.logger,
     vpcId: settings.vpcId,
     ...(overrides.releaseRetry !== undefined && { releaseRetry: overrides.releaseRetry }),
+    ...(overrides.clock !== undefined && { clock: overrides.clock }),
     close: () => {
       if (overrides.elbv2 === undefined) elbv2.destroy();
       if (overrides.ec2 === undefined) ec2.destroy();

@@ -99,6 +99,11 @@ export class Inventory {
     this.#deleted.delete(arn);
   }
 
+  /** Notes the tags a load balancer or target group has (as this process made or found them). */
+  noteTags(arn: string, tags: Tags): void {
+    this.#tags.set(arn, tags);
+  }
+
   /** Notes that a resource is gone. */
   forget(arn: string): void {
     this.#deleted.set(arn, this.#clock.now());

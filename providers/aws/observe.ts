@@ -39,7 +39,8 @@ import { clusterTagKey, fromTagList, isOwnedBy, OWNED, SERVICE_NAME_TAG } from "
  * - `ensure`: a resource with our name that is not ours throws {@link ConflictError}; reads only what
  *   the diff needs for the desired state.
  * - `read`: a load balancer that is not ours reads as absent; target health of every listener is read.
- * - `delete`: like `read`, without target health or attributes.
+ * - `delete`: like `read`, without listeners, target health or attributes; the target groups are those
+ *   the caller knows of (`knownTargetGroups`).
  */
 export type ObserveMode = "ensure" | "read" | "delete";
 
@@ -77,8 +78,9 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
   const found = await client.findLoadBalancers(lbName, { signal });
   // AWS keeps names unique; of an emulator's duplicates, the first network load balancer is read.
   const candidate = found.find((lb) => lb.Type === "network");
+  // A delete needs no listeners: AWS deletes them with the load balancer.
   const candidateListeners =
-    candidate?.LoadBalancerArn === undefined
+    candidate?.LoadBalancerArn === undefined || mode === "delete"
       ? []
       : (await client.describeListeners(candidate.LoadBalancerArn, { signal }))
           .map(toListener)
@@ -213,7 +215,8 @@ function conflict(name: string, kind: string, ref: LoadBalancerRef): ConflictErr
   );
 }
 
-function toLoadBalancer(lb: LoadBalancer, tags: Tags, attributes: Tags): ActualLoadBalancer {
+/** The SDK's shapes as the provider reasons with them (also for what an inventory listed). */
+export function toLoadBalancer(lb: LoadBalancer, tags: Tags, attributes: Tags): ActualLoadBalancer {
   return {
     arn: lb.LoadBalancerArn ?? "",
     name: lb.LoadBalancerName ?? "",
@@ -245,7 +248,7 @@ function toListener(listener: Listener): ActualListener | undefined {
   };
 }
 
-function toTargetGroup(tg: TargetGroup, tags: Tags): ActualTargetGroup | undefined {
+export function toTargetGroup(tg: TargetGroup, tags: Tags): ActualTargetGroup | undefined {
   if (tg.TargetGroupArn === undefined || tg.TargetGroupName === undefined) return undefined;
   return {
     arn: tg.TargetGroupArn,
@@ -274,7 +277,9 @@ function toTargetHealth(description: TargetHealthDescription): TargetHealth | un
   return { id, port, state: description.TargetHealth?.State ?? "unknown" };
 }
 
-function toSecurityGroup(group: SecurityGroup): (ActualSecurityGroup & { vpcId: string | undefined }) | undefined {
+export function toSecurityGroup(
+  group: SecurityGroup,
+): (ActualSecurityGroup & { vpcId: string | undefined }) | undefined {
   if (group.GroupId === undefined) return undefined;
   const ingress: IngressRule[] = [];
   for (const permission of group.IpPermissions ?? []) {

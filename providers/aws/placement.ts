@@ -4,7 +4,9 @@
  *
  * The VPC is, in order: that of the subnets the annotation names; the `vpcId` provider setting; the VPC
  * of the Service's nodes (their EC2 instances, from providerIDs). The nodes' VPC is remembered: a
- * cluster does not move.
+ * cluster does not move. What discovery reads of a VPC (subnets, route tables, zones) is reused for
+ * {@link NETWORK_MAX_AGE_MS}, so Services created together cost those reads once; a subnet tagged or
+ * added meanwhile is used by load balancers created after that.
  *
  * @module
  */
@@ -14,12 +16,23 @@ import type { LoadBalancerSpec } from "../types.ts";
 import { ANNOTATION, type AwsServiceConfig, annotationField } from "./annotations.ts";
 import type { AwsClient } from "./client.ts";
 import { buildSubnetMappings, instanceIdOf } from "./model.ts";
+import type { Clock } from "./rate-limit.ts";
 import type { SubnetMapping } from "./state.ts";
 import { discoverSubnets, type RouteTableInfo, resolveNamedSubnets, type SubnetInfo } from "./subnets.ts";
 import { fromTagList } from "./tags.ts";
 
 /** How many node instances to ask EC2 about when looking for the cluster's VPC. */
 const VPC_PROBE_INSTANCES = 5;
+
+/** How long a VPC's subnets, route tables and zones, read for subnet discovery, are reused. */
+export const NETWORK_MAX_AGE_MS = 5 * 60_000;
+
+interface VpcNetwork {
+  readonly readAt: number;
+  readonly subnets: readonly SubnetInfo[];
+  readonly routeTables: readonly RouteTableInfo[];
+  readonly zoneTypes: ReadonlyMap<string, string>;
+}
 
 export interface PlacementResult {
   readonly vpcId: string;
@@ -29,11 +42,14 @@ export interface PlacementResult {
 export class Placement {
   readonly #client: AwsClient;
   readonly #configuredVpcId: string | undefined;
+  readonly #clock: Clock;
   #nodesVpcId: string | undefined;
+  readonly #networks = new Map<string, Promise<VpcNetwork>>();
 
-  constructor(client: AwsClient, vpcId: string | undefined) {
+  constructor(client: AwsClient, vpcId: string | undefined, clock: Clock) {
     this.#client = client;
     this.#configuredVpcId = vpcId;
+    this.#clock = clock;
   }
 
   /** The VPC and subnet mappings for a new load balancer of `spec`. */
@@ -43,12 +59,45 @@ export class Placement {
       return { vpcId: subnets[0]?.vpcId ?? "", subnetMappings: buildSubnetMappings(config, subnets) };
     }
     const vpcId = await this.vpcId(spec, signal);
+    const network = await this.#network(vpcId, signal);
+    const subnets = discoverSubnets({
+      subnets: network.subnets,
+      routeTables: network.routeTables,
+      zoneTypes: network.zoneTypes,
+      scheme: config.scheme,
+      clusterName: spec.clusterName,
+    });
+    return { vpcId, subnetMappings: buildSubnetMappings(config, subnets) };
+  }
+
+  /** What subnet discovery needs of `vpcId`, read at most every {@link NETWORK_MAX_AGE_MS}. */
+  async #network(vpcId: string, signal: AbortSignal | undefined): Promise<VpcNetwork> {
+    const cached = this.#networks.get(vpcId);
+    const network = await cached?.catch(() => undefined);
+    if (network !== undefined && this.#clock.now() - network.readAt <= NETWORK_MAX_AGE_MS) return network;
+    // Callers arriving together share one read; a failed or stale one is replaced once.
+    let reading = this.#networks.get(vpcId);
+    if (reading === undefined || reading === cached) {
+      reading = this.#readNetwork(vpcId, signal);
+      this.#networks.set(vpcId, reading);
+    }
+    try {
+      return await reading;
+    } catch (error) {
+      if (this.#networks.get(vpcId) === reading) this.#networks.delete(vpcId);
+      throw error;
+    }
+  }
+
+  async #readNetwork(vpcId: string, signal: AbortSignal | undefined): Promise<VpcNetwork> {
+    const readAt = this.#clock.now();
     const [rawSubnets, routeTables, zones] = await Promise.all([
       this.#client.describeSubnets([{ Name: "vpc-id", Values: [vpcId] }], { signal }),
       this.#client.describeRouteTables(vpcId, { signal }),
       this.#client.describeAvailabilityZones({ signal }),
     ]);
-    const subnets = discoverSubnets({
+    return {
+      readAt,
       subnets: rawSubnets.map(toSubnetInfo).filter((s): s is SubnetInfo => s !== undefined),
       routeTables: routeTables.map(
         (table): RouteTableInfo => ({
@@ -60,10 +109,7 @@ export class Placement {
       zoneTypes: new Map(
         zones.flatMap((z) => (z.ZoneName === undefined || z.ZoneType === undefined ? [] : [[z.ZoneName, z.ZoneType]])),
       ),
-      scheme: config.scheme,
-      clusterName: spec.clusterName,
-    });
-    return { vpcId, subnetMappings: buildSubnetMappings(config, subnets) };
+    };
   }
 
   /** The cluster's VPC (see the module doc). */

@@ -7,6 +7,8 @@
  */
 import type {
   CallOptions,
+  EnsureOptions,
+  EnsureReason,
   GetOptions,
   LoadBalancerProvider,
   LoadBalancerRef,
@@ -20,17 +22,27 @@ import type {
   ProviderLogger,
   ValidationIssue,
 } from "../types.ts";
+import type { AwsServiceConfig } from "./annotations.ts";
 import { applyActions, deleteSecurityGroupWhenReleased, deleteTargetGroupWhenReleased } from "./apply.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
 import { planActions } from "./diff.ts";
 import { Inventory, type ServiceResources } from "./inventory.ts";
-import { buildDesiredState, resolveTargets } from "./model.ts";
+import {
+  type AppliedResources,
+  actualOf,
+  appliedAsIs,
+  convergedState,
+  onlyTargetChanges,
+  resyncView,
+} from "./known-state.ts";
+import { buildDesiredState, resolveTargets, type TargetResolution } from "./model.ts";
 import { NodeDirectory } from "./node-directory.ts";
 import { type Observation, observe } from "./observe.ts";
 import { Placement } from "./placement.ts";
 import { type Clock, systemClock } from "./rate-limit.ts";
-import type { ActualTargetGroup } from "./state.ts";
-import { SERVICE_UID_TAG } from "./tags.ts";
+import { ServiceRecords } from "./records.ts";
+import type { Action, ActualState, ActualTargetGroup, DesiredState } from "./state.ts";
+import { isOwnedBy, SERVICE_UID_TAG } from "./tags.ts";
 import { analyzeSpec, requireValidSpec } from "./validate.ts";
 
 /** Waiting for AWS to release a target group or security group: about a minute in all. */
@@ -42,6 +54,29 @@ export const DEFAULT_RELEASE_RETRY: RetryOptions = { retries: 8, minTimeoutMs: 1
  * a leftover of another process (one that died half-way) is found.
  */
 export const DISCOVERY_MAX_AGE_MS = 10 * 60_000;
+
+/**
+ * How old the inventory may be that a resync compares a Service's record with: what a listing shows
+ * (load balancers, target groups and their health checks, security groups and their rules, tags)
+ * changed behind the controller's back is found by the first resync that starts after this.
+ */
+export const RESYNC_INVENTORY_MAX_AGE_MS = 30_000;
+
+/**
+ * How long a Service's listeners, targets and attributes — which no listing shows — may go unread by
+ * a resync or node change: spread over the second half of this per Service. A change to the Service
+ * and a restart read them at once.
+ */
+export const DETAIL_MAX_AGE_MS = 10 * 60 * 60_000;
+
+/** One ensure: the spec and what was made of it. */
+interface EnsureRun {
+  readonly spec: LoadBalancerSpec;
+  readonly config: AwsServiceConfig;
+  readonly targets: TargetResolution;
+  readonly desired: DesiredState;
+  readonly signal: AbortSignal | undefined;
+}
 
 export interface AwsProviderOptions {
   readonly client: AwsClient;
@@ -64,14 +99,18 @@ export class AwsProvider implements LoadBalancerProvider {
   readonly #placement: Placement;
   readonly #nodes = new NodeDirectory();
   readonly #inventory: Inventory;
+  readonly #records: ServiceRecords;
+  readonly #clock: Clock;
   readonly #releaseRetry: RetryOptions;
   readonly #close: (() => void | Promise<void>) | undefined;
 
   constructor(options: AwsProviderOptions) {
     this.#client = options.client;
     this.#logger = options.logger;
-    this.#placement = new Placement(options.client, options.vpcId);
-    this.#inventory = new Inventory(options.client, options.clock ?? systemClock);
+    this.#clock = options.clock ?? systemClock;
+    this.#placement = new Placement(options.client, options.vpcId, this.#clock);
+    this.#inventory = new Inventory(options.client, this.#clock);
+    this.#records = new ServiceRecords(this.#clock, DETAIL_MAX_AGE_MS);
     this.#releaseRetry = options.releaseRetry ?? DEFAULT_RELEASE_RETRY;
     this.#close = options.close;
   }
@@ -80,20 +119,79 @@ export class AwsProvider implements LoadBalancerProvider {
     return analyzeSpec(spec).issues;
   }
 
-  async ensureLoadBalancer(spec: LoadBalancerSpec, options: CallOptions = {}): Promise<LoadBalancerStatus> {
+  async ensureLoadBalancer(spec: LoadBalancerSpec, options: EnsureOptions = {}): Promise<LoadBalancerStatus> {
     const { signal } = options;
     signal?.throwIfAborted();
     const { config } = requireValidSpec(spec);
     this.#nodes.learn(spec.nodes);
-    const service = `${spec.service.namespace}/${spec.service.name}`;
     const targets = resolveTargets(spec.nodes, config);
-    const desired = buildDesiredState(spec, config, targets);
-    const knownTargetGroups = await this.#knownTargetGroups(spec, signal);
-    const observation = await observe(this.#client, spec, { mode: "ensure", desired, knownTargetGroups, signal });
-    const actions = planActions(desired, observation.state);
-    const current = observation.state.loadBalancer;
-    if (actions.length === 0 && current !== undefined) return statusOf(current.dnsName);
+    const run: EnsureRun = { spec, config, targets, desired: buildDesiredState(spec, config, targets), signal };
+    try {
+      return (await this.#fromRecord(run, options.reason ?? "changed")) ?? (await this.#converge(run));
+    } catch (error) {
+      this.#records.drop(spec);
+      throw error;
+    }
+  }
 
+  /**
+   * A node change or resync settled by the Service's record — for a resync brought up to date with an
+   * inventory taken since — instead of reading it all again: nothing to do costs no call of its own; a
+   * target-only change costs one tag read (ownership, proven now) and the register/deregister calls.
+   * `undefined` when that is not enough and the cloud must be read (`#converge`).
+   */
+  async #fromRecord(run: EnsureRun, reason: EnsureReason): Promise<LoadBalancerStatus | undefined> {
+    if (reason === "changed") return undefined;
+    const record = this.#records.current(run.spec);
+    if (record === undefined) return undefined;
+    let view: ActualState | undefined = actualOf(record.state);
+    if (reason === "resync") {
+      const snapshot = await this.#inventory.snapshot(RESYNC_INVENTORY_MAX_AGE_MS, run.signal);
+      if (snapshot.takenAt > record.recordedAt)
+        view = resyncView(run.spec, record.state, snapshot.resourcesOf(run.spec), snapshot.tags);
+    }
+    const dnsName = view?.loadBalancer?.dnsName;
+    if (view === undefined || dnsName === undefined) return undefined;
+    const actions = planActions(run.desired, view);
+    if (actions.length === 0) return statusOf(dnsName);
+    if (!onlyTargetChanges(actions) || !(await this.#stillOwned(run, view, actions))) return undefined;
+    const applied = await this.#apply(run, view, actions);
+    this.#record(run, view, applied, "kept");
+    return statusOf(applied.loadBalancer.dnsName);
+  }
+
+  /** Whether the target groups `actions` change are still the Service's, by their tags read now. */
+  async #stillOwned(run: EnsureRun, view: ActualState, actions: readonly Action[]): Promise<boolean> {
+    const byName = new Map(view.targetGroups.map((tg) => [tg.name, tg.arn]));
+    const arns = [...new Set(actions.flatMap((a) => ("name" in a ? [byName.get(a.name) ?? ""] : [])))];
+    const tags = await this.#client.describeTags(arns, { signal: run.signal });
+    return arns.every((arn) => isOwnedBy(tags.get(arn) ?? {}, run.spec));
+  }
+
+  /** Reads everything the Service owns, as it is now, and converges it. */
+  async #converge(run: EnsureRun): Promise<LoadBalancerStatus> {
+    const { spec, desired, signal } = run;
+    const readAt = this.#clock.now();
+    const knownTargetGroups = await this.#knownTargetGroups(spec, signal);
+    const { state } = await observe(this.#client, spec, { mode: "ensure", desired, knownTargetGroups, signal });
+    const actions = planActions(desired, state);
+    const asIs = appliedAsIs(state);
+    const applied = actions.length === 0 && asIs !== undefined ? asIs : await this.#apply(run, state, actions);
+    this.#record(run, state, applied, readAt);
+    return statusOf(applied.loadBalancer.dnsName);
+  }
+
+  /** Keeps the converged state as the Service's record, and its tags for the inventory. */
+  #record(run: EnsureRun, before: ActualState, applied: AppliedResources, readAt: number | "kept"): void {
+    const state = convergedState(run.desired, before, applied, this.#records.internIds);
+    this.#records.set(run.spec, state, readAt);
+    if (state.loadBalancer !== undefined) this.#inventory.noteTags(state.loadBalancer.arn, state.loadBalancer.tags);
+    for (const tg of state.targetGroups) this.#inventory.noteTags(tg.arn, tg.tags);
+  }
+
+  async #apply(run: EnsureRun, actual: ActualState, actions: readonly Action[]): Promise<AppliedResources> {
+    const { spec, config, desired, targets, signal } = run;
+    const service = `${spec.service.namespace}/${spec.service.name}`;
     if (targets.skipped.length > 0)
       this.#logger.warn({ service, skipped: targets.skipped }, "nodes left out of the load balancer's targets");
     this.#logger.info(
@@ -101,10 +199,10 @@ export class AwsProvider implements LoadBalancerProvider {
       "converging load balancer",
     );
     try {
-      const applied = await applyActions(actions, {
+      return await applyActions(actions, {
         client: this.#client,
         desired,
-        actual: observation.state,
+        actual,
         placement: () => this.#placement.resolve(spec, config, signal),
         logger: this.#logger,
         service,
@@ -113,7 +211,6 @@ export class AwsProvider implements LoadBalancerProvider {
         onTargetGroupCreated: (arn, tags) => this.#inventory.noteTargetGroup(spec, arn, tags),
         onTargetGroupDeleted: (arn) => this.#inventory.forget(arn),
       });
-      return statusOf(applied.dnsName);
     } catch (error) {
       // A create may have happened without its answer arriving: list again before trusting the inventory.
       this.#inventory.invalidate();
@@ -133,17 +230,15 @@ export class AwsProvider implements LoadBalancerProvider {
     const { signal } = options;
     signal?.throwIfAborted();
     const service = `${ref.service.namespace}/${ref.service.name}`;
+    this.#records.drop(ref);
     const knownTargetGroups = await this.#knownTargetGroups(ref, signal);
     const { state } = await observe(this.#client, ref, { mode: "delete", knownTargetGroups, signal });
-    const { loadBalancer, listeners, targetGroups, securityGroup } = state;
+    const { loadBalancer, targetGroups, securityGroup } = state;
     if (loadBalancer === undefined && targetGroups.length === 0 && securityGroup === undefined) return;
 
-    // Listeners first: AWS would delete them with the load balancer, but a target group stays "in use"
-    // until its listener is gone, and a failure between the two steps must leave no orphaned listener.
-    if (loadBalancer !== undefined) {
-      for (const listener of listeners) await this.#client.deleteListener(listener.arn, { signal });
-      await this.#client.deleteLoadBalancer(loadBalancer.arn, { signal });
-    }
+    // AWS deletes the listeners with the load balancer; until that succeeds both stay, and the next
+    // delete starts over. Its target groups are "in use" a moment longer: retried while they are.
+    if (loadBalancer !== undefined) await this.#client.deleteLoadBalancer(loadBalancer.arn, { signal });
     for (const tg of targetGroups) {
       await deleteTargetGroupWhenReleased(this.#client, tg.arn, this.#releaseRetry, signal);
       this.#inventory.forget(tg.arn);

@@ -8,6 +8,7 @@ import { callOutcomeOf } from "../internal/call-outcome.ts";
 import { KeyedSerializer } from "../internal/keyed-serializer.ts";
 import type {
   CallOptions,
+  EnsureOptions,
   GetOptions,
   LoadBalancerProvider,
   LoadBalancerRef,
@@ -74,7 +75,7 @@ export class FakeProvider implements LoadBalancerProvider {
 
   // ---- LoadBalancerProvider ------------------------------------------------------------------------
 
-  async ensureLoadBalancer(spec: LoadBalancerSpec, options: CallOptions = {}): Promise<LoadBalancerStatus> {
+  async ensureLoadBalancer(spec: LoadBalancerSpec, options: EnsureOptions = {}): Promise<LoadBalancerStatus> {
     const { signal } = options;
     signal?.throwIfAborted();
     assertValidFakeSpec(spec);

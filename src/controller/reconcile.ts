@@ -259,7 +259,9 @@ class Reconcile {
 
     let status: LoadBalancerStatus;
     try {
-      status = await provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal });
+      // What changed since the last success lets the provider read only what it must.
+      const reason = announce ? "changed" : nodesChanged ? "nodes" : "resync";
+      status = await provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal, reason });
     } catch (error) {
       return this.#providerFailed(subject, memo, inputFingerprint, error);
     }

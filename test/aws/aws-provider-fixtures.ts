@@ -8,6 +8,7 @@
 import { CreateTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { type AwsProvider, newAwsProvider } from "../../providers/aws/index.ts";
+import { type Clock, systemClock } from "../../providers/aws/rate-limit.ts";
 import type { NodeSpec, ProviderCall, ProviderLogger } from "../../providers/types.ts";
 import type { AwsEndpoint, SeededAwsNetwork } from "../harness/index.ts";
 
@@ -86,7 +87,7 @@ export const silentLogger: ProviderLogger = { debug() {}, info() {}, warn() {}, 
 export function awsProviderOn(
   endpoint: AwsEndpoint,
   clients: AwsClients,
-  options: { clusterName: string; onCall?: (call: ProviderCall) => void },
+  options: { clusterName: string; onCall?: (call: ProviderCall) => void; clock?: Clock },
 ): Promise<AwsProvider> {
   return newAwsProvider(
     {
@@ -99,8 +100,21 @@ export function awsProviderOn(
       elbv2: clients.elbv2,
       ec2: clients.ec2,
       releaseRetry: { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 500 },
+      ...(options.clock !== undefined && { clock: options.clock }),
     },
   );
+}
+
+/** The system clock, pushed forward on demand: lets a test step past the provider's age bounds. */
+export function steppingClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return {
+    now: () => systemClock.now() + offset,
+    sleep: systemClock.sleep,
+    advance: (ms) => {
+      offset += ms;
+    },
+  };
 }
 
 /** The seeded instances as the Nodes a controller would hand the provider. */

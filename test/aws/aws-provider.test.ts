@@ -456,14 +456,12 @@ describe("more of what the NLB can be", () => {
 });
 
 describe("deletion", () => {
-  it("deletes listeners, load balancer, target groups, then the security group, and leaves nothing owned", async () => {
+  it("deletes the load balancer (its listeners with it), target groups, then the security group, and leaves nothing owned", async () => {
     const service = spec("doomed", { listeners: [SEED_LISTENER, listener(443, 30443)] });
     await provider.ensureLoadBalancer(service);
     recorder.reset();
     await provider.ensureLoadBalancerDeleted(refOf(service));
     expect(recorder.mutatingOperations()).toEqual([
-      "DeleteListener",
-      "DeleteListener",
       "DeleteLoadBalancer",
       "DeleteTargetGroup",
       "DeleteTargetGroup",

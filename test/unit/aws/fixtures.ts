@@ -4,6 +4,9 @@
  *
  * @module
  */
+import { buildDesiredState } from "../../../providers/aws/model.ts";
+import type { DesiredState } from "../../../providers/aws/state.ts";
+import { requireValidSpec } from "../../../providers/aws/validate.ts";
 import type { ListenerSpec, LoadBalancerSpec, NodeSpec } from "../../../providers/types.ts";
 
 export type SpecTweak = (spec: Mutable<LoadBalancerSpec>) => void;
@@ -70,4 +73,9 @@ export const withSourceRanges =
 /** The annotation key with the common prefix added. */
 export function key(suffix: string): string {
   return `service.beta.kubernetes.io/${suffix}`;
+}
+
+/** The desired state the provider builds from a valid spec. */
+export function desiredOf(spec: LoadBalancerSpec): DesiredState {
+  return buildDesiredState(spec, requireValidSpec(spec).config);
 }

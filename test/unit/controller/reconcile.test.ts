@@ -188,6 +188,28 @@ describe("reconcileService", () => {
     expect(lb?.listeners[0]?.targets).toHaveLength(4);
   });
 
+  it("tells the provider why it ensures: changed, nodes only, or a resync; changed again after a failure", async () => {
+    const reasons: (string | undefined)[] = [];
+    const ensure = provider.ensureLoadBalancer.bind(provider);
+    let fail = false;
+    provider.ensureLoadBalancer = async (spec, options) => {
+      reasons.push(options?.reason);
+      if (fail) throw new Error("cloud down");
+      return ensure(spec, options);
+    };
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    nodes = snapshotOf(4);
+    await reconcileService(key, ctx);
+    await reconcileService(key, ctx, { force: true });
+    fail = true;
+    nodes = snapshotOf(5);
+    expect((await reconcileService(key, ctx)).kind).toBe("failed");
+    fail = false;
+    await reconcileService(key, ctx, { force: true });
+    expect(reasons).toEqual(["changed", "nodes", "resync", "nodes", "changed"]);
+  });
+
   it("warns UnAvailableLoadBalancer with no eligible nodes but still ensures", async () => {
     nodes = snapshotOf(0);
     services.put(newService("myapp"));
