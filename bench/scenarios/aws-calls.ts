@@ -221,7 +221,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
             measured:
               resyncPerService === undefined
                 ? "—"
-                : `${resyncPerService.toFixed(2)} per Service (${Math.round(resyncPerService * 1000)} at 1,000)`,
+                : `${resyncPerService.toFixed(2)} per Service (${Math.round(resyncPerService * 1000).toLocaleString("en-US")} at 1,000)`,
           },
           ratioTarget("AWS calls to delete, per Service, at most 1.0x", remove, 1.0),
         ];

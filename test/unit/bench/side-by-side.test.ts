@@ -9,7 +9,7 @@ import {
   renderComparison,
   renderTargets,
 } from "../../../bench/lib/comparison.ts";
-import { orderFor } from "../../../bench/lib/contenders.ts";
+import { legacyAwsCloudConfig, orderFor } from "../../../bench/lib/contenders.ts";
 import { realisticNode } from "../../../bench/lib/objects.ts";
 import { parseCpuTicks, parseResidentBytes } from "../../../bench/lib/process-usage.ts";
 import { parsePrometheusText, sumByLabel, sumSamples } from "../../../bench/lib/prometheus-text.ts";
@@ -169,5 +169,28 @@ describe("realisticNode", () => {
     expect(node.status?.images?.length).toBeGreaterThanOrEqual(20);
     expect(node.status?.conditions?.map((c) => c.type)).toContain("Ready");
     expect(JSON.stringify(node).length).toBeGreaterThan(6_000);
+  });
+});
+
+describe("legacyAwsCloudConfig", () => {
+  it("names the network so the provider runs off EC2, and sends EC2, ELB and ELBv2 to the endpoint", () => {
+    const config = legacyAwsCloudConfig(
+      {
+        endpoint: "http://127.0.0.1:4566",
+        region: "us-east-1",
+        accessKeyId: "a",
+        secretAccessKey: "s",
+        vpcId: "vpc-1",
+        subnetId: "subnet-1",
+      },
+      "bench",
+    );
+    expect(config).toContain(
+      "[Global]\nRegion = us-east-1\nVPC = vpc-1\nSubnetID = subnet-1\nKubernetesClusterID = bench\n",
+    );
+    const services = [...config.matchAll(/^Service = (.+)$/gm)].map((match) => match[1]);
+    expect(services).toEqual(["EC2", "Elastic Load Balancing", "Elastic Load Balancing v2"]);
+    expect(config.match(/^URL = http:\/\/127\.0\.0\.1:4566$/gm)).toHaveLength(3);
+    expect(config).not.toContain("secret");
   });
 });
