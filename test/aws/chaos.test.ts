@@ -48,7 +48,8 @@ const FAULT_RATES = { throttle: 0.1, "server-error": 0.08, "lost-answer": 0.07 }
 /** Nodes: instances 0-3 start in the cluster; the others join, and some leave, during the run. */
 const INSTANCES = 6;
 const INITIAL_NODES = 4;
-const KILL_EVERY_MS: readonly [number, number] = [4_000, 11_000];
+/** How long a controller works (from its caches synced) before it is killed. */
+const KILL_AFTER_WORKING_MS: readonly [number, number] = [3_000, 9_000];
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 const PORT_NUMBERS = [80, 443, 5000, 6000, 8080, 8443, 9000, 9090];
@@ -228,13 +229,20 @@ describe("chaos: faults, kills, churn (aws provider, moto)", () => {
     return [...kinds.keys()];
   }
 
-  /** SIGKILLs the running controller at random moments and starts a new one, until `until`. */
+  /**
+   * SIGKILLs the running controller at random moments once it is at work (its caches synced), and starts
+   * a new one, until `until`. Counting from "at work" keeps the kills meaningful on a slow machine,
+   * where a process may take seconds to start.
+   */
   async function killAtRandom(until: number): Promise<number> {
     let kills = 0;
     for (;;) {
-      await sleep(killRandom.int(...KILL_EVERY_MS));
-      if (Date.now() >= until) return kills;
       const running = controllers.at(-1);
+      await running
+        ?.waitForLog((line) => line.msg === "caches synced; starting workers", "its caches synced", 60_000)
+        .catch(() => undefined);
+      await sleep(killRandom.int(...KILL_AFTER_WORKING_MS));
+      if (Date.now() >= until) return kills;
       if (running && !running.process.exit) {
         process.kill(running.pid, "SIGKILL");
         await running.process.exited;
@@ -266,6 +274,7 @@ describe("chaos: faults, kills, churn (aws provider, moto)", () => {
     expect(tally.created).toBe(SERVICES);
     expect(kills).toBeGreaterThan(0);
     const injected = faults.throttle + faults["server-error"] + faults["lost-answer"];
+    expect(faults.calls, "AWS calls while the faults were on").toBeGreaterThan(100);
     expect(injected / faults.calls).toBeGreaterThanOrEqual(0.2);
 
     let problems: string[] = ["not audited yet"];
