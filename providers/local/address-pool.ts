@@ -56,6 +56,12 @@ function fromBigInt(value: bigint, family: Family): string {
 function parseAddress(text: string, entry: string): IpAddress {
   const address = parseIpAddress(text);
   if (address === undefined) throw new AddressPoolSyntaxError(`"${entry}": "${text}" is not an IP address`);
+  // An IPv4-mapped IPv6 address is an IPv4 address in disguise: `contains` and `canonical` read it as
+  // IPv4, so a pool of them would hand out addresses it then does not recognise as its own.
+  if (address.kind() === "ipv6" && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    const ipv4 = (address as ipaddr.IPv6).toIPv4Address().toString();
+    throw new AddressPoolSyntaxError(`"${entry}": "${text}" is an IPv4-mapped IPv6 address; write it as ${ipv4}`);
+  }
   return address;
 }
 

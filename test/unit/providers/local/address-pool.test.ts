@@ -46,6 +46,9 @@ describe("AddressPool.parse", () => {
     ["10.0.0.1-fd00::1", "mixes IPv4 and IPv6"],
     ["010.0.0.1", "is not an IP address"],
     ["10.0.0.0/24,10.0.0.7", "overlap"],
+    // Found by the property tests: such a pool handed out addresses it did not recognise as its own.
+    ["::ffff:1.2.3.4", "is an IPv4-mapped IPv6 address; write it as 1.2.3.4"],
+    ["::ffff:1.2.3.0/120", "is an IPv4-mapped IPv6 address; write it as 1.2.3.0"],
   ])("rejects %j: %s", (text, message) => {
     expect(() => AddressPool.parse(text)).toThrow(message);
   });
