@@ -46,6 +46,7 @@ function probeHttp(probe: ProbeSpec & { kind: "http" }, timeoutMs: number, signa
     });
     req.once("response", (response) => {
       const status = response.statusCode ?? 0;
+      response.on("error", () => {});
       response.resume();
       req.destroy();
       resolve(status >= 200 && status < 400);

@@ -45,6 +45,9 @@ export class TcpListener {
       this.#server.once("error", onError);
       this.#server.listen({ host: address, port, exclusive: true, backlog: 511 }, () => {
         this.#server.off("error", onError);
+        // Once listening, an error (a failed accept when out of file descriptors) concerns one client;
+        // unhandled, it would take the whole controller down.
+        this.#server.on("error", () => {});
         resolve();
       });
     });

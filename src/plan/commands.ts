@@ -20,9 +20,19 @@ import { renderStatusTable, runStatus } from "./service-status.ts";
 export const FAKE_PROVIDER_NOTE =
   "note: the fake provider keeps its load balancers in the memory of the process running it; this command sees its own, empty fake cloud";
 
+/**
+ * Said on stderr when `--provider local` is used from a command line: the local load balancers are
+ * listeners of the controller process, so a separate command sees none.
+ */
+export const LOCAL_PROVIDER_NOTE =
+  "note: the local provider's load balancers are listeners of the controller process running it; this command sees its own, empty data plane";
+
+const IN_PROCESS_NOTES: Readonly<Record<string, string>> = { fake: FAKE_PROVIDER_NOTE, local: LOCAL_PROVIDER_NOTE };
+
 /** Connects through the composition root, runs `work`, and closes the provider whatever happened. */
 async function withOperator<T>(config: Config, work: (deps: OperatorDeps) => Promise<T>): Promise<T> {
-  if (config.provider === "fake") process.stderr.write(`${FAKE_PROVIDER_NOTE}\n`);
+  const note = IN_PROCESS_NOTES[config.provider];
+  if (note !== undefined) process.stderr.write(`${note}\n`);
   const { kubeConfig, provider } = await connect(config, { logger: commandLogger(config, "operator") });
   try {
     return await work({
