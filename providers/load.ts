@@ -200,6 +200,43 @@ function assertIsProvider(specifier: string, value: unknown): asserts value is L
       "its factory returned a provider without a `name`; expected a short string such as the cloud's name",
     );
   }
+  const capabilitiesProblem = capabilitiesProblemOf(record.capabilities, typeof record.validate === "function");
+  if (capabilitiesProblem !== undefined) {
+    throw new ProviderLoadError(specifier, `its provider's ${capabilitiesProblem}`);
+  }
+}
+
+const IP_FAMILIES: readonly unknown[] = ["IPv4", "IPv6"];
+const FIELD_SUPPORT: readonly unknown[] = ["honoured", "answered"];
+
+/**
+ * What is wrong with a provider's `capabilities` declaration, or `undefined` when it is absent or sound.
+ * A field it `answered` is answered by `validate`, so that needs one.
+ */
+function capabilitiesProblemOf(capabilities: unknown, hasValidate: boolean): string | undefined {
+  if (capabilities === undefined) return undefined;
+  if (typeof capabilities !== "object" || capabilities === null || Array.isArray(capabilities)) {
+    return `capabilities is ${describeValue(capabilities)}; expected an object such as { ipFamilies: ["IPv4"] }, or none`;
+  }
+  const { ipFamilies, sessionAffinity, loadBalancerIP } = capabilities as Record<string, unknown>;
+  if (
+    ipFamilies !== undefined &&
+    (!Array.isArray(ipFamilies) ||
+      ipFamilies.length === 0 ||
+      ipFamilies.some((family) => !IP_FAMILIES.includes(family)) ||
+      new Set(ipFamilies).size !== ipFamilies.length)
+  ) {
+    return `capabilities.ipFamilies is ${JSON.stringify(ipFamilies) ?? describeValue(ipFamilies)}; expected the families it serves, each once: ["IPv4"], ["IPv6"] or ["IPv4", "IPv6"]`;
+  }
+  for (const [key, value] of Object.entries({ sessionAffinity, loadBalancerIP })) {
+    if (value !== undefined && !FIELD_SUPPORT.includes(value)) {
+      return `capabilities.${key} is ${describeValue(value)}; expected "honoured", "answered", or none`;
+    }
+    if (value === "answered" && !hasValidate) {
+      return `capabilities.${key} is "answered", but it has no validate to answer with; implement validate, or declare it "honoured" or not at all`;
+    }
+  }
+  return undefined;
 }
 
 function describeError(error: unknown): string {

@@ -72,6 +72,21 @@ export type HealthCheckSpec =
   | { readonly kind: "traffic-port"; readonly protocol: "TCP" }
   | { readonly kind: "http"; readonly protocol: "HTTP"; readonly port: number; readonly path: string };
 
+/** An IP family, as Kubernetes spells it in `spec.ipFamilies`. */
+export type IPFamily = "IPv4" | "IPv6";
+
+/** `spec.ipFamilyPolicy`: how strictly the Service wants the families it lists. */
+export type IPFamilyPolicy = "SingleStack" | "PreferDualStack" | "RequireDualStack";
+
+/**
+ * `spec.sessionAffinity: ClientIP`: every connection from one client address goes to the same node
+ * for `timeoutSeconds` after its last one (`spec.sessionAffinityConfig.clientIP.timeoutSeconds`).
+ */
+export interface SessionAffinitySpec {
+  readonly type: "ClientIP";
+  readonly timeoutSeconds: number;
+}
+
 /** Everything a provider needs to build one Service's load balancer. Inputs are read-only. */
 export interface LoadBalancerSpec extends LoadBalancerRef {
   /** One entry per Service port, in the Service's order. Never empty in a valid spec. */
@@ -95,12 +110,44 @@ export interface LoadBalancerSpec extends LoadBalancerRef {
    * to re-ensure.
    */
   readonly publishedStatus?: LoadBalancerStatus;
+  /**
+   * `spec.ipFamilies`: the families clients reach the Service on, the primary (first) one being the
+   * family of the node addresses traffic is sent to. Absent means `["IPv4"]`. A provider that declares
+   * {@link ProviderCapabilities.ipFamilies} builds for these or refuses them (see the rule
+   * `ipFamilyIssues`); one that does not is treated as IPv4-only, and the controller warns.
+   */
+  readonly ipFamilies?: readonly IPFamily[];
+  /** `spec.ipFamilyPolicy`; absent means `SingleStack`. */
+  readonly ipFamilyPolicy?: IPFamilyPolicy;
+  /**
+   * `spec.sessionAffinity: ClientIP` with its timeout; absent for `None`. Read by a provider that
+   * declares {@link ProviderCapabilities.sessionAffinity}.
+   */
+  readonly sessionAffinity?: SessionAffinitySpec;
+  /**
+   * `spec.loadBalancerIP` (deprecated by Kubernetes, still set by many manifests): the address the
+   * Service asks for. Absent when empty. Read by a provider that declares
+   * {@link ProviderCapabilities.loadBalancerIP}.
+   */
+  readonly loadBalancerIP?: string;
 }
+
+/**
+ * How traffic to an ingress `ip` reaches the nodes (`status.loadBalancer.ingress[].ipMode`):
+ * - `VIP`: packets arrive with the load balancer's address as destination, so kube-proxy may route the
+ *   address inside the cluster itself (the default for an `ip`);
+ * - `Proxy`: the load balancer is a proxy that opens its own connections to the nodes; in-cluster
+ *   clients must go through it, so kube-proxy leaves the address alone.
+ */
+export type LoadBalancerIPMode = "VIP" | "Proxy";
 
 /** One entry of `status.loadBalancer.ingress`. A provider sets `hostname`, `ip`, or both. */
 export interface LoadBalancerIngress {
   readonly hostname?: string;
+  /** An IP address (either family), written canonically. */
   readonly ip?: string;
+  /** Only with an `ip`; absent means `VIP`. A hostname-only entry has none (the API server refuses it). */
+  readonly ipMode?: LoadBalancerIPMode;
 }
 
 /** What the controller writes to the Service's `status.loadBalancer`. */
@@ -147,6 +194,10 @@ export interface ObservedLoadBalancer {
   readonly listeners: readonly ObservedListener[];
   readonly scheme?: "internet-facing" | "internal";
   readonly sourceRanges?: readonly string[];
+  /** The families clients can reach it on, where the cloud reports them (e.g. an NLB's `IpAddressType`). */
+  readonly ipFamilies?: readonly IPFamily[];
+  /** Client-IP stickiness, when the load balancer has it. */
+  readonly sessionAffinity?: SessionAffinitySpec;
   /** Provider identifiers worth showing an operator (e.g. ARNs), keyed by a short label. */
   readonly resources?: Readonly<Record<string, string>>;
   /**
@@ -208,6 +259,31 @@ export interface ValidationIssue {
 }
 
 /**
+ * How a provider treats a spec field added within version 1 that changes what must be built:
+ * - `honoured`: it builds what the field asks;
+ * - `answered`: it does not build it, and its `validate` (and `ensureLoadBalancer`, for an `error`)
+ *   answers every spec that sets the field with an issue naming the field and what to do instead.
+ * A provider that declares neither is treated as before the field existed, and the controller warns
+ * about every Service that sets it.
+ */
+export type FieldSupport = "honoured" | "answered";
+
+/** What a provider declares it does with the spec fields added within version 1 (docs/providers.md). */
+export interface ProviderCapabilities {
+  /**
+   * The families its load balancers can serve clients on. It builds a spec whose
+   * {@link LoadBalancerSpec.ipFamilies} it serves, and answers the others as the rule `ipFamilyIssues`
+   * does (an error, or a warning for `PreferDualStack` when a family it serves is listed). Absent:
+   * IPv4 only, and the controller warns about Services that list IPv6.
+   */
+  readonly ipFamilies?: readonly IPFamily[];
+  /** What it does with {@link LoadBalancerSpec.sessionAffinity}. */
+  readonly sessionAffinity?: FieldSupport;
+  /** What it does with {@link LoadBalancerSpec.loadBalancerIP}. */
+  readonly loadBalancerIP?: FieldSupport;
+}
+
+/**
  * A cloud's load balancers.
  *
  * Contract for every method:
@@ -229,6 +305,13 @@ export interface ValidationIssue {
 export interface LoadBalancerProvider {
   /** Short name for logs and metrics, e.g. `aws` or `fake`. */
   readonly name: string;
+
+  /**
+   * The spec fields added within version 1 that this provider reads, and how. Optional: a provider
+   * without it builds as before those fields existed, and the controller warns about Services that
+   * set them. Constant for the provider's life.
+   */
+  readonly capabilities?: ProviderCapabilities;
 
   /**
    * Creates the load balancer for `spec.service` or converges an existing one to `spec`, and returns the

@@ -7,7 +7,10 @@
  */
 import { expect } from "vitest";
 import { providerErrorKind } from "../errors.ts";
+import { ipFamilyIssues } from "../rules/ip-families.ts";
 import type {
+  IPFamily,
+  IPFamilyPolicy,
   LoadBalancerProvider,
   LoadBalancerRef,
   LoadBalancerSpec,
@@ -15,8 +18,9 @@ import type {
   NodeSpec,
   ObservedLoadBalancer,
   ProviderCall,
+  ValidationIssue,
 } from "../types.ts";
-import { expectAddress, expectConverged, expectSameRef } from "./expectations.ts";
+import { expectAddress, expectConverged, expectIpFamilies, expectSameRef } from "./expectations.ts";
 import { type ConformanceSpecInput, listener, refOf, SEED_LISTENER, withInternalIP } from "./specs.ts";
 
 /** Every case, by the name used in `skip` and in test titles. */
@@ -50,6 +54,9 @@ export const CONFORMANCE_CASES = [
   "aborted-mid-ensure",
   "lists-owned-load-balancers",
   "validate-reports-issues",
+  "ip-families",
+  "session-affinity",
+  "load-balancer-ip",
 ] as const;
 
 export type ConformanceCase = (typeof CONFORMANCE_CASES)[number];
@@ -73,6 +80,8 @@ export interface CaseHarness {
    * targets can be mapped back to nodes.
    */
   get(ref: LoadBalancerRef, through?: LoadBalancerProvider): Promise<ObservedLoadBalancer | undefined>;
+  /** {@link get} of a load balancer that must exist: fails when it does not. */
+  getConverged(spec: LoadBalancerSpec): Promise<ObservedLoadBalancer>;
   /** Deletes the load balancer behind the provider's back; skips the case when the options give no hook. */
   deleteOutOfBand(ref: LoadBalancerRef): Promise<void>;
   /** A second provider over the same cloud, closed when the case ends; skips the case without the hook. */
@@ -81,6 +90,8 @@ export interface CaseHarness {
   occupy(ref: LoadBalancerRef): Promise<ForeignResource>;
   /** Marks the case skipped at run time (an optional capability is absent), with the reason. */
   skip(reason: string): never;
+  /** An address the provider can give when `spec.loadBalancerIP` asks for it (`ConformanceOptions.loadBalancerIP`). */
+  readonly loadBalancerIP?: string | undefined;
 }
 
 /** {@link ConformanceSpecInput} with the cluster and nodes defaulting to the harness's. */
@@ -137,7 +148,7 @@ async function expectUpdate(
   ).toBeLessThanOrEqual(allowed);
 }
 
-async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec): Promise<void> {
+async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec, field: RegExp = /^spec\.ports/): Promise<void> {
   h.resetCalls();
   const error = await h.provider.ensureLoadBalancer(spec).then(
     () => undefined,
@@ -149,9 +160,7 @@ async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec): Promise<vo
     providerErrorKind(error),
     `an invalid spec must be rejected with InvalidConfigurationError, got ${String(error)}`,
   ).toBe("invalid-configuration");
-  expect(String((error as { field?: unknown }).field), "the error must name the offending field").toMatch(
-    /^spec\.ports/,
-  );
+  expect(String((error as { field?: unknown }).field), "the error must name the offending field").toMatch(field);
   expect(await h.get(spec), "an invalid spec must leave no load balancer behind").toBeUndefined();
   await expectNotListed(h, spec, "listLoadBalancers must not show it");
 }
@@ -183,6 +192,45 @@ function serviceKeys(loadBalancers: readonly ObservedLoadBalancer[], namespaces:
     .map((lb) => `${lb.ref.clusterName}/${lb.ref.service.namespace}/${lb.ref.service.name}`)
     .sort();
 }
+
+/**
+ * `validate`'s issues with `spec` on `field`, failing when the provider has no `validate` although it
+ * declared that it answers the field there.
+ */
+function issuesOn(h: CaseHarness, spec: LoadBalancerSpec, field: string, declared: string): ValidationIssue[] {
+  const { validate } = h.provider;
+  expect(validate, `${declared}, which needs the optional validate to answer it`).toBeDefined();
+  return (validate?.call(h.provider, spec) ?? []).filter((issue) => issue.field === field);
+}
+
+/**
+ * Checks how a provider that answers `field` (declares it `answered`) treats `spec`, which sets it:
+ * `validate` names the field; an `error` is refused by ensure as an invalid spec, a `warning` is built.
+ */
+async function expectAnswered(h: CaseHarness, spec: LoadBalancerSpec, field: string, declared: string): Promise<void> {
+  const issues = issuesOn(h, spec, field, declared);
+  expect(issues.length, `${declared}, so validate must report an issue on ${field} when it is set`).toBeGreaterThan(0);
+  if (issues.some((issue) => issue.severity === "error")) {
+    await expectInvalid(h, spec, new RegExp(`^${field.replaceAll(".", "\\.")}`));
+  } else {
+    await ensureConverged(h, spec);
+  }
+}
+
+/** Why a case about a field is skipped for a provider that does not declare it. */
+const UNDECLARED = (field: string) =>
+  `the provider does not declare capabilities.${field}, so the controller warns about Services that set it`;
+
+/** The family combinations a Service can have, in the order the case tries them. */
+const FAMILY_VARIANTS: readonly {
+  readonly ipFamilies: readonly IPFamily[];
+  readonly ipFamilyPolicy: IPFamilyPolicy;
+}[] = [
+  { ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "RequireDualStack" },
+  { ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "PreferDualStack" },
+  { ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "PreferDualStack" },
+  { ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" },
+];
 
 /** A DNS label of exactly 63 characters, ending in `last`. */
 function label63(prefix: string, last: string): string {
@@ -555,5 +603,89 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
     expect(duplicate.map((i) => i.field).join(" "), "a duplicate port is reported").toMatch(/spec\.ports\[1\]/);
     for (const issue of [...sctp, ...duplicate]) expect(issue.message.length).toBeGreaterThan(0);
     expect(h.calls, "validate makes no cloud call").toEqual([]);
+  },
+
+  "ip-families": async (h) => {
+    const served = h.provider.capabilities?.ipFamilies;
+    const ipv4 = h.spec({ name: "families", ipFamilies: ["IPv4"], ipFamilyPolicy: "SingleStack" });
+    const first = await ensureConverged(h, ipv4);
+    // A provider that declares no families builds as before (IPv4), and the controller warns.
+    if (served === undefined) return;
+    expectIpFamilies(await h.getConverged(ipv4), ipv4, served);
+    // Whether every variant built so far kept IPv4, so the first address must still be there.
+    let keepsIPv4 = true;
+    for (const [index, variant] of FAMILY_VARIANTS.entries()) {
+      const issues = ipFamilyIssues(variant, served);
+      const what = `${variant.ipFamilyPolicy} ${variant.ipFamilies.join(",")} on a provider serving ${served.join(",")}`;
+      if (issues.some((issue) => issue.severity === "error")) {
+        // Refused, never built for the wrong family: on a Service of its own, so nothing is left behind.
+        const refused = h.spec({ name: `families-refused-${index}`, ...variant });
+        const reported = h.provider.validate?.(refused);
+        if (reported !== undefined) {
+          expect(
+            reported.filter((i) => i.field === "spec.ipFamilies" && i.severity === "error").length,
+            `${what}: validate must report an error on spec.ipFamilies`,
+          ).toBeGreaterThan(0);
+        }
+        await expectInvalid(h, refused, /^spec\.ipFamilies/);
+        continue;
+      }
+      const spec = h.spec({ name: "families", ...variant });
+      if (issues.length > 0 && h.provider.validate !== undefined) {
+        expect(
+          h.provider.validate(spec).filter((i) => i.field === "spec.ipFamilies" && i.severity === "warning").length,
+          `${what}: validate must warn on spec.ipFamilies that a family is left out`,
+        ).toBeGreaterThan(0);
+      }
+      const status = await ensureConverged(h, spec);
+      expectIpFamilies(await h.getConverged(spec), spec, served);
+      if (spec.ipFamilies?.includes("IPv4") && keepsIPv4) {
+        // In place: the addresses the IPv4 load balancer had are still published.
+        for (const entry of first.ingress) {
+          expect(status.ingress, `${what}: the IPv4 load balancer's address must stay`).toContainEqual(entry);
+        }
+      }
+      keepsIPv4 &&= spec.ipFamilies?.includes("IPv4") === true;
+    }
+    // And back: an IPv4 Service loses its IPv6 side.
+    await ensureConverged(h, ipv4);
+    expectIpFamilies(await h.getConverged(ipv4), ipv4, served);
+  },
+
+  "session-affinity": async (h) => {
+    const support = h.provider.capabilities?.sessionAffinity;
+    const affinity = { type: "ClientIP", timeoutSeconds: 600 } as const;
+    const sticky = h.spec({ name: "affinity", sessionAffinity: affinity });
+    if (support === undefined) return h.skip(UNDECLARED("sessionAffinity"));
+    if (support === "answered") {
+      return expectAnswered(h, sticky, "spec.sessionAffinity", "the provider declares sessionAffinity answered");
+    }
+    const status = await ensureConverged(h, sticky);
+    expect((await h.getConverged(sticky)).sessionAffinity, "ClientIP affinity, honoured, is reported").toEqual(
+      affinity,
+    );
+    const plain = h.spec({ name: "affinity" });
+    expect(await ensureConverged(h, plain), "turning affinity off keeps the address").toEqual(status);
+    expect((await h.getConverged(plain)).sessionAffinity, "no affinity once the Service has none").toBeUndefined();
+  },
+
+  "load-balancer-ip": async (h) => {
+    const support = h.provider.capabilities?.loadBalancerIP;
+    const declared = "the provider declares loadBalancerIP";
+    if (support === "answered") {
+      const spec = h.spec({ name: "requested-ip", loadBalancerIP: h.loadBalancerIP ?? "192.0.2.10" });
+      return expectAnswered(h, spec, "spec.loadBalancerIP", `${declared} answered`);
+    }
+    if (support === undefined) return h.skip(UNDECLARED("loadBalancerIP"));
+    const address = h.loadBalancerIP;
+    if (address === undefined) {
+      return h.skip(`${declared} honoured, and the options give no loadBalancerIP address to ask for`);
+    }
+    const spec = h.spec({ name: "requested-ip", loadBalancerIP: address });
+    const status = await ensureConverged(h, spec);
+    expect(
+      status.ingress.map((entry) => entry.ip),
+      `${declared} honoured, so the load balancer publishes the address asked for`,
+    ).toContain(address);
   },
 };

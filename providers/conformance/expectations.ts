@@ -5,8 +5,10 @@
  * @module
  */
 import { expect } from "vitest";
+import { buildableIpFamilies, ipFamilyOfAddress } from "../rules/ip-families.ts";
 import { servesListener } from "../rules/listeners.ts";
 import type {
+  IPFamily,
   LoadBalancerRef,
   LoadBalancerSpec,
   LoadBalancerStatus,
@@ -14,12 +16,62 @@ import type {
   ObservedLoadBalancer,
 } from "../types.ts";
 
-/** Fails unless `status` publishes at least one address. */
+/**
+ * Fails unless `status` publishes at least one address, each entry as the API server accepts it: an
+ * `ip` that is an IP address, a `hostname` that is not one, and an `ipMode` (`VIP` or `Proxy`) only
+ * beside an `ip`.
+ */
 export function expectAddress(status: LoadBalancerStatus): void {
   expect(status.ingress.length, "status.ingress must hold at least one address").toBeGreaterThan(0);
   for (const ingress of status.ingress) {
+    const entry = JSON.stringify(ingress);
     const address = ingress.hostname ?? ingress.ip;
-    expect(address, `each ingress entry needs a hostname or an ip, got ${JSON.stringify(ingress)}`).toBeTruthy();
+    expect(address, `each ingress entry needs a hostname or an ip, got ${entry}`).toBeTruthy();
+    if (ingress.ip !== undefined) {
+      expect(ipFamilyOfAddress(ingress.ip), `ingress ip must be an IP address, got ${entry}`).toBeDefined();
+    }
+    if (ingress.hostname !== undefined) {
+      expect(ipFamilyOfAddress(ingress.hostname), `ingress hostname must be a DNS name, not an IP, got ${entry}`).toBe(
+        undefined,
+      );
+    }
+    if (ingress.ipMode !== undefined) {
+      expect(ingress.ip, `ipMode may only be set beside an ip (the API server refuses it), got ${entry}`).toBeDefined();
+      expect(["VIP", "Proxy"], `ipMode must be VIP or Proxy, got ${entry}`).toContain(ingress.ipMode);
+    }
+  }
+}
+
+/**
+ * Fails unless a load balancer built for `spec` by a provider serving `served` reports the families
+ * it serves (`ObservedLoadBalancer.ipFamilies`): every family of the spec that the provider serves, and
+ * for an IPv4-only spec not IPv6. Published `ip` addresses must cover each of those families.
+ */
+export function expectIpFamilies(
+  observed: ObservedLoadBalancer,
+  spec: LoadBalancerSpec,
+  served: readonly IPFamily[],
+): void {
+  const who = `${spec.service.namespace}/${spec.service.name}`;
+  const wanted = buildableIpFamilies(spec, served);
+  const reported = observed.ipFamilies;
+  expect(
+    reported,
+    `${who}: a provider that declares capabilities.ipFamilies reports them in ObservedLoadBalancer.ipFamilies`,
+  ).toBeDefined();
+  for (const family of wanted) {
+    expect(reported, `${who}: spec.ipFamilies ${JSON.stringify(spec.ipFamilies)} asks for ${family}`).toContain(family);
+  }
+  if (wanted.length === 1 && wanted[0] === "IPv4") {
+    expect(reported, `${who}: an IPv4-only Service gets an IPv4-only load balancer`).not.toContain("IPv6");
+  }
+  const ips = observed.status.ingress.flatMap((entry) => (entry.ip === undefined ? [] : [entry.ip]));
+  if (ips.length === 0) return;
+  const published = new Set(ips.map(ipFamilyOfAddress));
+  for (const family of wanted) {
+    expect([...published], `${who}: the published addresses ${ips.join(", ")} must include one of ${family}`).toContain(
+      family,
+    );
   }
 }
 

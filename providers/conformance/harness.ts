@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { expect } from "vitest";
 import type { LoadBalancerProvider, LoadBalancerRef, NodeSpec, ProviderCall } from "../types.ts";
 import { CASES, type CaseHarness, CONFORMANCE_CASES, type ConformanceCase, type ForeignResource } from "./cases.ts";
 import { CONFORMANCE_NAMESPACE, conformanceSpec, refOf } from "./specs.ts";
@@ -60,6 +61,12 @@ export interface ConformanceOptions<P extends LoadBalancerProvider = LoadBalance
   readonly timeoutMs?: number;
   /** Namespace of the suite's Services. Default `lbp-conformance`. */
   readonly namespace?: string;
+  /**
+   * An address the provider can give a load balancer when `spec.loadBalancerIP` asks for it (e.g. one
+   * from its pool). Needed by `load-balancer-ip` when the provider declares `loadBalancerIP: "honoured"`;
+   * without it that case is skipped, saying so.
+   */
+  readonly loadBalancerIP?: string;
 }
 
 const MIN_NODES = 5;
@@ -148,6 +155,7 @@ export class ProviderUnderTest<P extends LoadBalancerProvider = LoadBalancerProv
       restart: restart && (() => restart(this.#context, setup)),
       occupy: occupy && ((ref) => occupy(ref, setup)),
       skip,
+      loadBalancerIP: this.#options.loadBalancerIP,
     });
     this.#current.run = run;
     let failed = true;
@@ -227,6 +235,7 @@ interface CaseRunOptions {
   readonly restart: (() => Promise<LoadBalancerProvider> | LoadBalancerProvider) | undefined;
   readonly occupy: ((ref: LoadBalancerRef) => Promise<ForeignResource> | ForeignResource) | undefined;
   readonly skip: SkipCase;
+  readonly loadBalancerIP: string | undefined;
 }
 
 interface CaseRun {
@@ -272,6 +281,14 @@ function startCaseRun(options: CaseRunOptions): CaseRun {
       return spec;
     },
     get: (ref, through = provider) => through.getLoadBalancer(ref, { nodes: [...knownNodes.values()] }),
+    getConverged: async (spec) => {
+      const observed = await harness.get(spec);
+      expect(
+        observed,
+        `getLoadBalancer found no load balancer for ${spec.service.namespace}/${spec.service.name}`,
+      ).toBeDefined();
+      return observed as NonNullable<typeof observed>;
+    },
     deleteOutOfBand: async (ref) => {
       if (options.deleteOutOfBand === undefined) return skip("no deleteOutOfBand hook was given");
       await options.deleteOutOfBand(ref);
@@ -289,6 +306,7 @@ function startCaseRun(options: CaseRunOptions): CaseRun {
       return resource;
     },
     skip,
+    loadBalancerIP: options.loadBalancerIP,
   };
 
   return {

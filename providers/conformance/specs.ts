@@ -6,7 +6,17 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { HealthCheckSpec, ListenerSpec, LoadBalancerRef, LoadBalancerSpec, NodeSpec } from "../types.ts";
+import { ipFamilyOfAddress } from "../rules/ip-families.ts";
+import type {
+  HealthCheckSpec,
+  IPFamily,
+  IPFamilyPolicy,
+  ListenerSpec,
+  LoadBalancerRef,
+  LoadBalancerSpec,
+  NodeSpec,
+  SessionAffinitySpec,
+} from "../types.ts";
 
 /** Namespace the suite's Services live in unless told otherwise. */
 export const CONFORMANCE_NAMESPACE = "lbp-conformance";
@@ -29,6 +39,11 @@ export interface ConformanceSpecInput {
   readonly healthCheck?: HealthCheckSpec;
   readonly sourceRanges?: readonly string[];
   readonly annotations?: Readonly<Record<string, string>>;
+  /** Default: absent (IPv4). */
+  readonly ipFamilies?: readonly IPFamily[];
+  readonly ipFamilyPolicy?: IPFamilyPolicy;
+  readonly sessionAffinity?: SessionAffinitySpec;
+  readonly loadBalancerIP?: string;
 }
 
 /** The seed scenario's port: 80/TCP, forwarded to nodePort 30008. */
@@ -62,6 +77,10 @@ export function conformanceSpec(input: ConformanceSpecInput): LoadBalancerSpec {
     externalTrafficPolicy: policy,
     sourceRanges: [...(input.sourceRanges ?? [])],
     annotations: { ...(input.annotations ?? {}) },
+    ...(input.ipFamilies === undefined ? {} : { ipFamilies: [...input.ipFamilies] }),
+    ...(input.ipFamilyPolicy === undefined ? {} : { ipFamilyPolicy: input.ipFamilyPolicy }),
+    ...(input.sessionAffinity === undefined ? {} : { sessionAffinity: { ...input.sessionAffinity } }),
+    ...(input.loadBalancerIP === undefined ? {} : { loadBalancerIP: input.loadBalancerIP }),
   });
 }
 
@@ -71,8 +90,9 @@ export function refOf(spec: LoadBalancerRef): LoadBalancerRef {
 }
 
 /**
- * `count` nodes named `node-1`, `node-2`, ... with InternalIPs from the seed scenario's 192.168.1.2
- * upwards, spread over three zones. For providers whose targets need no real machines.
+ * `count` nodes named `node-1`, `node-2`, ... with IPv4 InternalIPs from the seed scenario's
+ * 192.168.1.2 upwards and IPv6 InternalIPs from fd00:1::2 upwards (dual-stack nodes), spread over three
+ * zones. For providers whose targets need no real machines.
  */
 export function exampleNodes(count = 5): NodeSpec[] {
   if (!Number.isInteger(count) || count < 0 || count > 250) throw new RangeError("count must be from 0 to 250");
@@ -85,6 +105,7 @@ export function exampleNodes(count = 5): NodeSpec[] {
       providerID: `fake:///${zone}/${name}`,
       addresses: [
         { type: "InternalIP", address: `192.168.1.${i + 2}` },
+        { type: "InternalIP", address: `fd00:1::${(i + 2).toString(16)}` },
         { type: "Hostname", address: name },
       ],
       zone,
@@ -93,9 +114,10 @@ export function exampleNodes(count = 5): NodeSpec[] {
   });
 }
 
-/** `node` with its InternalIP replaced by `address`. */
+/** `node` with its InternalIP of `address`'s family replaced by `address` (first, as the primary). */
 export function withInternalIP(node: NodeSpec, address: string): NodeSpec {
-  const others = node.addresses.filter((a) => a.type !== "InternalIP");
+  const family = ipFamilyOfAddress(address);
+  const others = node.addresses.filter((a) => a.type !== "InternalIP" || ipFamilyOfAddress(a.address) !== family);
   return deepFreeze({ ...copyNode(node), addresses: [{ type: "InternalIP", address }, ...others] });
 }
 

@@ -7,7 +7,7 @@
  */
 import { TransientError } from "../errors.ts";
 import type { LoadBalancerRef } from "../types.ts";
-import type { FakeChange } from "./plan.ts";
+import type { FakeAttributes, FakeChange } from "./plan.ts";
 import { mergeSorted, sameList } from "./plan.ts";
 import { copyRef, type FakeCloudStore, type FakeLoadBalancer, fakeHostname, listenerKey, refKey } from "./state.ts";
 
@@ -33,8 +33,7 @@ export function applyChange(
       key,
       ref: copyRef(ref),
       hostname: fakeHostname(ref),
-      scheme: change.scheme,
-      sourceRanges: [...change.sourceRanges],
+      ...attributesOf(change),
       listeners: new Map(),
       targetGroups: new Map(),
     });
@@ -44,8 +43,7 @@ export function applyChange(
   if (loadBalancer === undefined) throw new FakeNotFoundError(`${change.operation}: load balancer ${key} not found`);
   switch (change.operation) {
     case "ModifyLoadBalancerAttributes":
-      loadBalancer.scheme = change.scheme;
-      loadBalancer.sourceRanges = [...change.sourceRanges];
+      Object.assign(loadBalancer, attributesOf(change));
       return;
     case "DeleteLoadBalancer":
       store.delete(key);
@@ -119,6 +117,17 @@ export function applyChange(
       }
       return;
   }
+}
+
+/** A copy of a change's attributes, to store. */
+function attributesOf(change: FakeAttributes): FakeAttributes {
+  return {
+    scheme: change.scheme,
+    sourceRanges: [...change.sourceRanges],
+    ipFamilies: [...change.ipFamilies],
+    sessionAffinity: change.sessionAffinity === undefined ? undefined : { ...change.sessionAffinity },
+    address: change.address,
+  };
 }
 
 function targetGroup(loadBalancer: FakeLoadBalancer, operation: string, id: string) {

@@ -6,6 +6,7 @@
  */
 import { callOutcomeOf } from "../internal/call-outcome.ts";
 import { KeyedSerializer } from "../internal/keyed-serializer.ts";
+import { buildableIpFamilies } from "../rules/ip-families.ts";
 import type {
   CallOptions,
   EnsureOptions,
@@ -16,6 +17,7 @@ import type {
   LoadBalancerStatus,
   ObservedLoadBalancer,
   ProviderCall,
+  ProviderCapabilities,
   ValidationIssue,
 } from "../types.ts";
 import { applyChange, type DeleteLoadBalancerChange, FakeNotFoundError } from "./apply.ts";
@@ -30,9 +32,17 @@ import {
   type RandomFailureOptions,
 } from "./faults.ts";
 import { type FakeOperation, isMutating } from "./operations.ts";
-import { type FakeChange, healthCheckFor, planChanges, targetNames } from "./plan.ts";
-import { FakeCloudStore, type FakeLoadBalancer, fakeHostname, observe, refKey, serviceKeyOf } from "./state.ts";
-import { assertValidFakeSpec, schemeOf, validateFakeSpec } from "./validation.ts";
+import { type DesiredLoadBalancer, type FakeChange, healthCheckFor, planChanges, targetNames } from "./plan.ts";
+import {
+  FakeCloudStore,
+  type FakeLoadBalancer,
+  fakeHostname,
+  fakeStatus,
+  observe,
+  refKey,
+  serviceKeyOf,
+} from "./state.ts";
+import { assertValidFakeSpec, FAKE_IP_FAMILIES, schemeOf, validateFakeSpec } from "./validation.ts";
 
 export interface FakeProviderOptions {
   /** Reported as {@link LoadBalancerProvider.name}. Default `fake`. */
@@ -59,6 +69,11 @@ export interface FakeProviderOptions {
  */
 export class FakeProvider implements LoadBalancerProvider {
   readonly name: string;
+  readonly capabilities: ProviderCapabilities = {
+    ipFamilies: FAKE_IP_FAMILIES,
+    sessionAffinity: "honoured",
+    loadBalancerIP: "honoured",
+  };
   readonly #store: FakeCloudStore;
   readonly #log: CallLog;
   readonly #faults = new FaultInjector();
@@ -79,9 +94,12 @@ export class FakeProvider implements LoadBalancerProvider {
     const { signal } = options;
     signal?.throwIfAborted();
     assertValidFakeSpec(spec);
-    const desired = {
+    const desired: DesiredLoadBalancer = {
       scheme: schemeOf(spec),
       sourceRanges: spec.sourceRanges,
+      ipFamilies: buildableIpFamilies(spec, FAKE_IP_FAMILIES),
+      sessionAffinity: spec.sessionAffinity,
+      address: spec.loadBalancerIP,
       healthCheck: healthCheckFor(spec.healthCheck),
       targets: targetNames(spec.nodes),
       listeners: spec.listeners,
@@ -91,7 +109,7 @@ export class FakeProvider implements LoadBalancerProvider {
       for (const change of planChanges(current, desired)) {
         await this.#mutate(spec, change, signal);
       }
-      return { ingress: [{ hostname: fakeHostname(spec) }] };
+      return fakeStatus(fakeHostname(spec), spec.loadBalancerIP);
     });
   }
 

@@ -7,18 +7,32 @@
  *
  * @module
  */
-import type { HealthCheckSpec, LoadBalancerSpec, NodeSpec, ObservedHealthCheck } from "../types.ts";
+import type {
+  HealthCheckSpec,
+  IPFamily,
+  LoadBalancerSpec,
+  NodeSpec,
+  ObservedHealthCheck,
+  SessionAffinitySpec,
+} from "../types.ts";
 import { type FakeLoadBalancer, type FakeProtocol, type FakeTargetGroup, listenerKey, targetGroupId } from "./state.ts";
 import type { FakeScheme } from "./validation.ts";
 
+/** What a fake load balancer is, apart from its listeners and target groups. */
+export interface FakeAttributes {
+  readonly scheme: FakeScheme;
+  readonly sourceRanges: readonly string[];
+  /** The families it serves clients on, primary first. */
+  readonly ipFamilies: readonly IPFamily[];
+  readonly sessionAffinity?: SessionAffinitySpec | undefined;
+  /** The address asked for by `spec.loadBalancerIP`, published instead of the hostname. */
+  readonly address?: string | undefined;
+}
+
 /** One mutating cloud operation with its arguments. */
 export type FakeChange =
-  | { readonly operation: "CreateLoadBalancer"; readonly scheme: FakeScheme; readonly sourceRanges: readonly string[] }
-  | {
-      readonly operation: "ModifyLoadBalancerAttributes";
-      readonly scheme: FakeScheme;
-      readonly sourceRanges: readonly string[];
-    }
+  | ({ readonly operation: "CreateLoadBalancer" } & FakeAttributes)
+  | ({ readonly operation: "ModifyLoadBalancerAttributes" } & FakeAttributes)
   | { readonly operation: "DeleteListener"; readonly listener: string }
   | {
       readonly operation: "CreateTargetGroup";
@@ -45,9 +59,7 @@ export type FakeChange =
   | { readonly operation: "ModifyListener"; readonly listener: string; readonly targetGroupId: string }
   | { readonly operation: "DeleteTargetGroup"; readonly id: string };
 
-export interface DesiredLoadBalancer {
-  readonly scheme: FakeScheme;
-  readonly sourceRanges: readonly string[];
+export interface DesiredLoadBalancer extends FakeAttributes {
   readonly healthCheck: ObservedHealthCheck;
   /** Sorted, unique node names. */
   readonly targets: readonly string[];
@@ -62,11 +74,12 @@ export interface DesiredLoadBalancer {
  */
 export function planChanges(current: FakeLoadBalancer | undefined, desired: DesiredLoadBalancer): FakeChange[] {
   const changes: FakeChange[] = [];
-  const { scheme, sourceRanges } = desired;
+  const { scheme, sourceRanges, ipFamilies, sessionAffinity, address } = desired;
+  const attributes: FakeAttributes = { scheme, sourceRanges, ipFamilies, sessionAffinity, address };
   if (current === undefined) {
-    changes.push({ operation: "CreateLoadBalancer", scheme, sourceRanges });
-  } else if (current.scheme !== scheme || !sameSet(current.sourceRanges, sourceRanges)) {
-    changes.push({ operation: "ModifyLoadBalancerAttributes", scheme, sourceRanges });
+    changes.push({ operation: "CreateLoadBalancer", ...attributes });
+  } else if (!sameAttributes(current, attributes)) {
+    changes.push({ operation: "ModifyLoadBalancerAttributes", ...attributes });
   }
 
   const wantedListeners = new Set<string>();
@@ -202,6 +215,16 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function sameAttributes(a: FakeAttributes, b: FakeAttributes): boolean {
+  return (
+    a.scheme === b.scheme &&
+    sameSet(a.sourceRanges, b.sourceRanges) &&
+    sameList(a.ipFamilies, b.ipFamilies) &&
+    a.sessionAffinity?.timeoutSeconds === b.sessionAffinity?.timeoutSeconds &&
+    a.address === b.address
+  );
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -11,7 +11,15 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { LoadBalancerRef, ObservedHealthCheck, ObservedListener, ObservedLoadBalancer } from "../types.ts";
+import type {
+  IPFamily,
+  LoadBalancerRef,
+  LoadBalancerStatus,
+  ObservedHealthCheck,
+  ObservedListener,
+  ObservedLoadBalancer,
+  SessionAffinitySpec,
+} from "../types.ts";
 import type { FakeScheme } from "./validation.ts";
 
 /** Domain of every fake load balancer's hostname; `.invalid` can never resolve. */
@@ -43,6 +51,11 @@ export interface FakeLoadBalancer {
   readonly hostname: string;
   scheme: FakeScheme;
   sourceRanges: readonly string[];
+  /** The families it serves clients on, primary first. */
+  ipFamilies: readonly IPFamily[];
+  sessionAffinity?: SessionAffinitySpec | undefined;
+  /** The address `spec.loadBalancerIP` asked for; published instead of the hostname. */
+  address?: string | undefined;
   /** Keyed by {@link listenerKey}. */
   readonly listeners: Map<string, FakeListener>;
   /** Keyed by {@link FakeTargetGroup.id}. */
@@ -70,6 +83,14 @@ export function targetGroupId(port: number, protocol: FakeProtocol, nodePort: nu
 /** The address a ref always gets: a hash of cluster, namespace and name under {@link FAKE_HOSTNAME_SUFFIX}. */
 export function fakeHostname(ref: LoadBalancerRef): string {
   return `${createHash("sha256").update(refKey(ref)).digest("hex").slice(0, 24)}${FAKE_HOSTNAME_SUFFIX}`;
+}
+
+/**
+ * What a fake load balancer publishes: the address `spec.loadBalancerIP` asked for (a VIP, as a cloud's
+ * static address is), else its hostname.
+ */
+export function fakeStatus(hostname: string, address: string | undefined): LoadBalancerStatus {
+  return { ingress: [address === undefined ? { hostname } : { ip: address, ipMode: "VIP" }] };
 }
 
 /** Load balancers by ref key, with a per-cluster index so listing never scans other clusters. */
@@ -130,10 +151,12 @@ export function observe(loadBalancer: FakeLoadBalancer): ObservedLoadBalancer {
     });
   return {
     ref: copyRef(loadBalancer.ref),
-    status: { ingress: [{ hostname: loadBalancer.hostname }] },
+    status: fakeStatus(loadBalancer.hostname, loadBalancer.address),
     listeners,
     scheme: loadBalancer.scheme,
     sourceRanges: [...loadBalancer.sourceRanges],
+    ipFamilies: [...loadBalancer.ipFamilies],
+    ...(loadBalancer.sessionAffinity === undefined ? {} : { sessionAffinity: { ...loadBalancer.sessionAffinity } }),
     resources: {
       loadBalancer: loadBalancer.hostname.slice(0, -FAKE_HOSTNAME_SUFFIX.length),
       targetGroups: [...loadBalancer.targetGroups.keys()].sort().join(","),

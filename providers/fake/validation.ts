@@ -5,8 +5,15 @@
  * @module
  */
 import { InvalidConfigurationError } from "../errors.ts";
-import { isPort, listenerIssues, parseCidr } from "../rules/index.ts";
-import type { LoadBalancerSpec, ValidationIssue } from "../types.ts";
+import {
+  buildableIpFamilies,
+  ipFamilyIssues,
+  ipFamilyOfAddress,
+  isPort,
+  listenerIssues,
+  parseCidr,
+} from "../rules/index.ts";
+import type { IPFamily, LoadBalancerSpec, ValidationIssue } from "../types.ts";
 
 /** Annotation prefix the fake reads; anything else under it is reported as unknown. */
 export const FAKE_ANNOTATION_PREFIX = "fake.lb-provisioner.io/";
@@ -19,6 +26,9 @@ export const FAKE_MAX_LISTENERS = 50;
 
 export type FakeScheme = "internal" | "internet-facing";
 
+/** The fake cloud's load balancers serve both families. */
+export const FAKE_IP_FAMILIES: readonly IPFamily[] = Object.freeze(["IPv4", "IPv6"]);
+
 const SCHEMES: ReadonlySet<string> = new Set<FakeScheme>(["internal", "internet-facing"]);
 const KNOWN_ANNOTATIONS: ReadonlySet<string> = new Set([FAKE_SCHEME_ANNOTATION]);
 
@@ -28,8 +38,32 @@ export function validateFakeSpec(spec: LoadBalancerSpec): ValidationIssue[] {
     ...validateListeners(spec),
     ...validateHealthCheck(spec),
     ...validateSourceRanges(spec.sourceRanges),
+    ...ipFamilyIssues(spec, FAKE_IP_FAMILIES),
+    ...validateLoadBalancerIP(spec),
     ...validateAnnotations(spec.annotations),
   ];
+}
+
+/** The address asked for must be one, of a family the load balancer serves. */
+function validateLoadBalancerIP(spec: LoadBalancerSpec): ValidationIssue[] {
+  const address = spec.loadBalancerIP;
+  if (address === undefined) return [];
+  const family = ipFamilyOfAddress(address);
+  const families = buildableIpFamilies(spec, FAKE_IP_FAMILIES);
+  if (family === undefined) {
+    return [
+      error("spec.loadBalancerIP", `${JSON.stringify(address)} is not an IP address; give one, or remove the field`),
+    ];
+  }
+  if (!families.includes(family)) {
+    return [
+      error(
+        "spec.loadBalancerIP",
+        `${address} is an ${family} address, and the Service's load balancer serves ${families.join(" and ")}; ask for an address of its family`,
+      ),
+    ];
+  }
+  return [];
 }
 
 /** Throws {@link InvalidConfigurationError} for the first `error` issue, mentioning how many more exist. */

@@ -1,10 +1,13 @@
 /**
  * Rules the controller and the providers share, on the neutral side of the seam so both may import
  * them: CIDRs and addresses, Go-style booleans, what makes a port a buildable listener and when a cloud
- * listener serves it. Exported to plugin authors through `lb-provisioner/providers`.
+ * listener serves it, IP families, and what the controller says of fields a provider does not declare.
+ * Exported to plugin authors through `lb-provisioner/providers`.
  *
  * @module
  */
+export * from "./capabilities.ts";
 export * from "./cidr.ts";
 export * from "./go-bool.ts";
+export * from "./ip-families.ts";
 export * from "./listeners.ts";

@@ -26,7 +26,7 @@ import type {
   ObservedTarget,
 } from "../../providers/index.ts";
 import { isOpenToAll, servesListener } from "../../providers/rules/index.ts";
-import type { PlanAction, PlanInput, PlannedChange, ServicePlan } from "./types.ts";
+import type { IngressAddress, PlanAction, PlanInput, PlannedChange, ServicePlan } from "./types.ts";
 
 /** Compares what a Service wants with what exists and lists the changes the controller would make. */
 export function planService(input: PlanInput): ServicePlan {
@@ -62,7 +62,7 @@ function changesFor({ desired, observed, publishedIngress, statusInSync }: PlanI
   ];
 }
 
-function createAll(desired: LoadBalancerSpec, publishedIngress: readonly LoadBalancerIngress[]): PlannedChange[] {
+function createAll(desired: LoadBalancerSpec, publishedIngress: readonly IngressAddress[]): PlannedChange[] {
   const changes: PlannedChange[] = [
     { action: "create", subject: "load-balancer", name: serviceName(desired), to: describeSpec(desired) },
   ];
@@ -268,7 +268,7 @@ function normalizeRanges(ranges: readonly string[]): string[] {
 
 function statusChanges(
   observedIngress: readonly LoadBalancerIngress[],
-  publishedIngress: readonly LoadBalancerIngress[],
+  publishedIngress: readonly IngressAddress[],
   statusInSync: boolean | undefined,
 ): PlannedChange[] {
   const want = formatIngress(observedIngress);
@@ -286,7 +286,7 @@ function statusChanges(
 }
 
 /** Addresses as a stable, order-independent string (only `hostname` and `ip` count, as upstream). */
-export function formatIngress(ingress: readonly LoadBalancerIngress[]): string {
+export function formatIngress(ingress: readonly IngressAddress[]): string {
   return ingress
     .map((entry) => [entry.hostname, entry.ip].filter((part) => part !== undefined && part !== "").join("/"))
     .filter((entry) => entry !== "")

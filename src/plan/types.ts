@@ -4,12 +4,13 @@
  *
  * @module
  */
-import type {
-  LoadBalancerIngress,
-  LoadBalancerSpec,
-  ObservedLoadBalancer,
-  ValidationIssue,
-} from "../../providers/index.ts";
+import type { LoadBalancerSpec, ObservedLoadBalancer, ValidationIssue } from "../../providers/index.ts";
+
+/** What of an ingress entry is its address, from the provider or as a Service publishes it. */
+export interface IngressAddress {
+  readonly hostname?: string | undefined;
+  readonly ip?: string | undefined;
+}
 
 /** What happens to one piece of a load balancer. */
 export type ChangeAction = "create" | "update" | "delete";
@@ -74,7 +75,7 @@ export interface PlanInput {
   /** What the provider reports, or `undefined` when nothing exists. */
   readonly observed: ObservedLoadBalancer | undefined;
   /** The Service's current `status.loadBalancer.ingress`. */
-  readonly publishedIngress: readonly LoadBalancerIngress[];
+  readonly publishedIngress: readonly IngressAddress[];
   /** The provider's `validate(desired)` result; empty when it has no `validate`. */
   readonly issues?: readonly ValidationIssue[];
   /**

@@ -33,9 +33,13 @@ export interface CloudLoadBalancerInput {
   readonly allowedSourceRanges: readonly string[];
 }
 
-/** A load balancer as the cloud has it: what was asked for, and the address the cloud gave it. */
+/**
+ * A load balancer as the cloud has it: what was asked for, the address the cloud gave it, and the IP
+ * families it serves clients on (this stand-in's load balancers are IPv4 only).
+ */
 export interface CloudLoadBalancer extends CloudLoadBalancerInput {
   readonly address: string;
+  readonly ipFamilies: readonly ("IPv4" | "IPv6")[];
 }
 
 export type CloudErrorCode = "NotFound" | "AlreadyExists" | "Throttled" | "Unavailable";
@@ -64,7 +68,11 @@ export class ExampleCloud {
 
   async create(input: CloudLoadBalancerInput): Promise<CloudLoadBalancer> {
     if (this.#loadBalancers.has(input.name)) throw new CloudApiError("AlreadyExists", `${input.name} exists`);
-    const created = { ...structuredClone(input), address: `${input.name}.lb.example.invalid` };
+    const created = {
+      ...structuredClone(input),
+      address: `${input.name}.lb.example.invalid`,
+      ipFamilies: ["IPv4" as const],
+    };
     this.#loadBalancers.set(input.name, created);
     return structuredClone(created);
   }
@@ -73,7 +81,7 @@ export class ExampleCloud {
   async update(input: CloudLoadBalancerInput): Promise<CloudLoadBalancer> {
     const current = this.#loadBalancers.get(input.name);
     if (current === undefined) throw new CloudApiError("NotFound", `${input.name} does not exist`);
-    const updated = { ...structuredClone(input), address: current.address };
+    const updated = { ...structuredClone(input), address: current.address, ipFamilies: current.ipFamilies };
     this.#loadBalancers.set(input.name, updated);
     return structuredClone(updated);
   }

@@ -13,6 +13,8 @@ import {
   ConflictError,
   type GetOptions,
   InvalidConfigurationError,
+  type IPFamily,
+  ipFamilyIssues,
   type LoadBalancerProvider,
   type LoadBalancerRef,
   type LoadBalancerSpec,
@@ -20,6 +22,7 @@ import {
   type NodeSpec,
   type ObservedLoadBalancer,
   type ProviderCall,
+  type ProviderCapabilities,
   type ProviderFactory,
   ThrottledError,
   TransientError,
@@ -35,6 +38,9 @@ import {
 
 /** The provider API this plugin implements, written out: the loader refuses to run it under another. */
 export const providerApiVersion = 1;
+
+/** The families this cloud's load balancers serve clients on. */
+const IP_FAMILIES: readonly IPFamily[] = ["IPv4"];
 
 const CLUSTER_TAG = "lb-provisioner/cluster";
 const SERVICE_TAG = "lb-provisioner/service";
@@ -57,6 +63,30 @@ function isOwnedBy(loadBalancer: CloudLoadBalancer, ref: LoadBalancerRef): boole
 
 /** Pure: every problem with `spec`, naming the Service field to fix. */
 function validate(spec: LoadBalancerSpec): ValidationIssue[] {
+  return [...listenerIssues(spec), ...ipFamilyIssues(spec, IP_FAMILIES), ...unbuiltFieldIssues(spec)];
+}
+
+/** The answers to the fields this cloud cannot build, as `capabilities` says it gives them. */
+function unbuiltFieldIssues(spec: LoadBalancerSpec): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (spec.sessionAffinity !== undefined) {
+    issues.push({
+      field: "spec.sessionAffinity",
+      severity: "warning",
+      message: "ClientIP is not applied by this cloud's load balancers; a client's connections may reach any node",
+    });
+  }
+  if (spec.loadBalancerIP !== undefined) {
+    issues.push({
+      field: "spec.loadBalancerIP",
+      severity: "error",
+      message: "this cloud gives every load balancer an address of its own; remove the field",
+    });
+  }
+  return issues;
+}
+
+function listenerIssues(spec: LoadBalancerSpec): ValidationIssue[] {
   const seen = new Set<string>();
   return spec.listeners.flatMap((listener, i): ValidationIssue[] => {
     const issue = (field: string, message: string): ValidationIssue[] => [
@@ -101,7 +131,7 @@ function desired(spec: LoadBalancerSpec): CloudLoadBalancerInput {
 }
 
 function differs(actual: CloudLoadBalancer, wanted: CloudLoadBalancerInput): boolean {
-  const { address: _assignedByTheCloud, ...comparable } = actual;
+  const { address: _assignedByTheCloud, ipFamilies: _alsoTheCloud, ...comparable } = actual;
   return JSON.stringify(comparable) !== JSON.stringify(wanted);
 }
 
@@ -132,6 +162,7 @@ function observe(loadBalancer: CloudLoadBalancer, nodes: readonly NodeSpec[]): O
       }),
     })),
     sourceRanges: loadBalancer.allowedSourceRanges,
+    ipFamilies: loadBalancer.ipFamilies,
     resources: { name: loadBalancer.name },
   };
 }
@@ -147,6 +178,12 @@ function classify(operation: string, cause: unknown): { error: Error; outcome: P
 
 class TemplateProvider implements LoadBalancerProvider {
   readonly name = "template";
+  /** What it does with the spec fields that came after version 1's first release (see `validate`). */
+  readonly capabilities: ProviderCapabilities = {
+    ipFamilies: IP_FAMILIES,
+    sessionAffinity: "answered",
+    loadBalancerIP: "answered",
+  };
   readonly #cloud: ExampleCloud;
   readonly #onCall: ((call: ProviderCall) => void) | undefined;
 
@@ -160,7 +197,7 @@ class TemplateProvider implements LoadBalancerProvider {
   }
 
   async ensureLoadBalancer(spec: LoadBalancerSpec, { signal }: CallOptions = {}): Promise<LoadBalancerStatus> {
-    const problem = validate(spec)[0];
+    const problem = validate(spec).find((issue) => issue.severity === "error");
     if (problem !== undefined) throw new InvalidConfigurationError(problem.field, problem.message);
     const wanted = desired(spec);
     const existing = await this.#call("DescribeLoadBalancer", false, signal, (cloud) => cloud.describe(wanted.name));

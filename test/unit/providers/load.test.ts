@@ -176,6 +176,43 @@ describe("loadProvider: one clear line for every failure", () => {
     expect((await loadError(fixture("nameless-provider.ts"))).message).toMatch(/a provider without a `name`/);
   });
 
+  it.each([
+    ["a string", '"IPv6"', /its provider's capabilities is the string "IPv6"; expected an object such as/],
+    [
+      "an unknown family",
+      '{ ipFamilies: ["IPv4", "ipv6"] }',
+      /capabilities\.ipFamilies is \["IPv4","ipv6"\]; expected the families it serves, each once: \["IPv4"\], \["IPv6"\] or \["IPv4", "IPv6"\]$/,
+    ],
+    ["no family", "{ ipFamilies: [] }", /capabilities\.ipFamilies is \[\]; expected the families it serves/],
+    ["a family twice", '{ ipFamilies: ["IPv4", "IPv4"] }', /capabilities\.ipFamilies is \["IPv4","IPv4"\]/],
+    [
+      "an unknown field support",
+      '{ sessionAffinity: "yes" }',
+      /capabilities\.sessionAffinity is the string "yes"; expected "honoured", "answered", or none$/,
+    ],
+    [
+      "an answered field without validate",
+      '{ loadBalancerIP: "answered" }',
+      /capabilities\.loadBalancerIP is "answered", but it has no validate to answer with; implement validate, or declare it "honoured" or not at all$/,
+    ],
+  ])("a provider declaring %s as capabilities", async (_what, capabilities, message) => {
+    const path = join(scratch, `capabilities-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(
+      path,
+      `export default () => ({ name: "p", capabilities: ${capabilities}, async ensureLoadBalancer() { return { ingress: [] }; }, async getLoadBalancer() {}, async ensureLoadBalancerDeleted() {} });\n`,
+    );
+    expect((await loadError(path)).message).toMatch(message);
+  });
+
+  it("a sound capabilities declaration loads", async () => {
+    const path = join(scratch, "capabilities-sound.mjs");
+    writeFileSync(
+      path,
+      `export default () => ({ name: "p", capabilities: { ipFamilies: ["IPv6", "IPv4"], sessionAffinity: "answered", loadBalancerIP: "honoured" }, validate() { return []; }, async ensureLoadBalancer() { return { ingress: [] }; }, async getLoadBalancer() {}, async ensureLoadBalancerDeleted() {} });\n`,
+    );
+    expect((await loadProvider(path, options())).capabilities?.ipFamilies).toEqual(["IPv6", "IPv4"]);
+  });
+
   it("a plugin declaring another provider API version", async () => {
     expect((await loadError(fixture("future-api-version.ts"))).message).toMatch(
       /: the plugin implements provider API version 2, but this lb-provisioner implements provider API version 1; upgrade lb-provisioner to a release that implements version 2, or install a release of the plugin built for version 1$/,

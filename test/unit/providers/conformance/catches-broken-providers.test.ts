@@ -79,7 +79,7 @@ describe("skipped cases", () => {
       create: async (context) => {
         const setup = await options.create(context);
         const { provider } = setup;
-        // Only the required methods.
+        // Only the required methods, and no capabilities declared.
         const required: LoadBalancerProvider = {
           name: provider.name,
           ensureLoadBalancer: (spec, callOptions) => provider.ensureLoadBalancer(spec, callOptions),
@@ -102,6 +102,18 @@ describe("skipped cases", () => {
         name: "validate-reports-issues",
         status: "skipped",
         message: "the provider does not implement the optional validate",
+      },
+      {
+        name: "session-affinity",
+        status: "skipped",
+        message:
+          "the provider does not declare capabilities.sessionAffinity, so the controller warns about Services that set it",
+      },
+      {
+        name: "load-balancer-ip",
+        status: "skipped",
+        message:
+          "the provider does not declare capabilities.loadBalancerIP, so the controller warns about Services that set it",
       },
     ]);
   });

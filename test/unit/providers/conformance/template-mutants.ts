@@ -28,6 +28,19 @@ const VALIDATE_FIRST =
 const DELETE_UNLESS_ABSENT_OR_FOREIGN = "if (found === undefined || !isOwnedBy(found, ref)) return;";
 const GET_OWNED = "return found !== undefined && isOwnedBy(found, ref) ? observe(found, nodes) : undefined;";
 
+/** The cases that build a load balancer and check its address: all but those that only read, refuse or abort. */
+const BUILDING_CASES = everyCaseExcept(
+  "reads-never-mutate",
+  "leaves-foreign-resources-alone",
+  "delete-never-created",
+  "invalid-spec-sctp",
+  "invalid-spec-duplicate-ports",
+  "aborted-signal",
+  "aborted-mid-ensure",
+  "validate-reports-issues",
+  "load-balancer-ip",
+);
+
 export const MUTANTS: readonly Mutant[] = [
   {
     breaks: "identity: names load balancers without the cluster name",
@@ -84,6 +97,9 @@ export const MUTANTS: readonly Mutant[] = [
       "aborted-mid-ensure",
       "lists-owned-load-balancers",
       "validate-reports-issues",
+      "ip-families",
+      "session-affinity",
+      "load-balancer-ip",
     ),
   },
   {
@@ -119,16 +135,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     breaks: "targets: forwards to the Service port instead of the nodePort",
     edits: [["targetPort: l.nodePort,", "targetPort: l.port,"]],
-    caughtBy: everyCaseExcept(
-      "reads-never-mutate",
-      "leaves-foreign-resources-alone",
-      "delete-never-created",
-      "invalid-spec-sctp",
-      "invalid-spec-duplicate-ports",
-      "aborted-signal",
-      "aborted-mid-ensure",
-      "validate-reports-issues",
-    ),
+    caughtBy: BUILDING_CASES,
   },
   {
     breaks: "observed targets: does not map them back to nodes",
@@ -143,6 +150,7 @@ export const MUTANTS: readonly Mutant[] = [
       "aborted-signal",
       "aborted-mid-ensure",
       "validate-reports-issues",
+      "load-balancer-ip",
     ),
   },
   {
@@ -155,16 +163,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     breaks: "status: publishes no address",
     edits: [["return { ingress: [{ hostname: loadBalancer.address }] };", "return { ingress: [] };"]],
-    caughtBy: everyCaseExcept(
-      "reads-never-mutate",
-      "leaves-foreign-resources-alone",
-      "delete-never-created",
-      "invalid-spec-sctp",
-      "invalid-spec-duplicate-ports",
-      "aborted-signal",
-      "aborted-mid-ensure",
-      "validate-reports-issues",
-    ),
+    caughtBy: BUILDING_CASES,
   },
   {
     breaks: "health check: probes TCP whatever the traffic policy",
@@ -180,8 +179,8 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "nodes: refuses a spec without eligible nodes",
     edits: [
       [
-        "const problem = validate(spec)[0];",
-        'const problem = spec.nodes.length === 0 ? { field: "spec.nodes", message: "no nodes" } : validate(spec)[0];',
+        'const problem = validate(spec).find((issue) => issue.severity === "error");',
+        'const problem = spec.nodes.length === 0 ? { field: "spec.nodes", message: "no nodes" } : validate(spec).find((issue) => issue.severity === "error");',
       ],
     ],
     caughtBy: ["no-eligible-nodes"],
@@ -197,12 +196,12 @@ export const MUTANTS: readonly Mutant[] = [
           "\n      return statusOf(made);",
       ],
     ],
-    caughtBy: ["invalid-spec-sctp", "invalid-spec-duplicate-ports"],
+    caughtBy: ["invalid-spec-sctp", "invalid-spec-duplicate-ports", "ip-families", "load-balancer-ip"],
   },
   {
     breaks: "invalid spec: rejects it with a plain Error",
     edits: [[VALIDATE_FIRST, 'if (problem !== undefined) throw new Error(problem.field + ": " + problem.message);']],
-    caughtBy: ["invalid-spec-sctp", "invalid-spec-duplicate-ports"],
+    caughtBy: ["invalid-spec-sctp", "invalid-spec-duplicate-ports", "ip-families", "load-balancer-ip"],
   },
   {
     breaks: "validate: misses a duplicate port, which ensure then builds",
@@ -289,6 +288,41 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: "ownership: reports a foreign resource as the Service's load balancer",
     edits: [[GET_OWNED, "return found !== undefined ? observe(found, nodes) : undefined;"]],
     caughtBy: ["leaves-foreign-resources-alone"],
+  },
+  {
+    breaks: "ip families: declares IPv6, which its cloud does not serve",
+    edits: [
+      [
+        "  readonly capabilities: ProviderCapabilities = {\n    ipFamilies: IP_FAMILIES,",
+        '  readonly capabilities: ProviderCapabilities = {\n    ipFamilies: ["IPv4", "IPv6"],',
+      ],
+    ],
+    caughtBy: ["ip-families"],
+  },
+  {
+    breaks: "ip families: builds an IPv4 load balancer for an IPv6 Service",
+    edits: [["...ipFamilyIssues(spec, IP_FAMILIES), ", ""]],
+    caughtBy: ["ip-families"],
+  },
+  {
+    breaks: "session affinity: declares it answered and says nothing",
+    edits: [["if (spec.sessionAffinity !== undefined) {", "if (spec.sessionAffinity === null) {"]],
+    caughtBy: ["session-affinity"],
+  },
+  {
+    breaks: "loadBalancerIP: declares it answered and builds with another address",
+    edits: [["if (spec.loadBalancerIP !== undefined) {", "if (spec.loadBalancerIP === null) {"]],
+    caughtBy: ["load-balancer-ip"],
+  },
+  {
+    breaks: "ipMode: sets it beside a hostname, which the API server refuses",
+    edits: [
+      [
+        "return { ingress: [{ hostname: loadBalancer.address }] };",
+        'return { ingress: [{ hostname: loadBalancer.address, ipMode: "VIP" }] };',
+      ],
+    ],
+    caughtBy: BUILDING_CASES,
   },
   {
     breaks: "listing: lists every cluster's load balancers",

@@ -152,6 +152,35 @@ describe("FakeProvider: convergence by diff", () => {
     expect(fake.mutatingCalls()).toBe(0);
   });
 
+  it("serves the Service's families, and a change of families is one attribute call that keeps the address", async () => {
+    const fake = await ensured(spec());
+    expect(fake.inspect(spec())?.ipFamilies).toEqual(["IPv4"]);
+    const dualStack = spec({ ipFamilies: ["IPv6", "IPv4"], ipFamilyPolicy: "RequireDualStack" });
+    expect(await fake.ensureLoadBalancer(dualStack)).toEqual(await fake.ensureLoadBalancer(spec()));
+    fake.resetCalls();
+    await fake.ensureLoadBalancer(dualStack);
+    expect(mutations(fake)).toEqual(["ModifyLoadBalancerAttributes"]);
+    expect(fake.inspect(dualStack)?.ipFamilies).toEqual(["IPv6", "IPv4"]);
+    expect(fake.capabilities.ipFamilies).toEqual(["IPv4", "IPv6"]);
+  });
+
+  it("honours ClientIP affinity and spec.loadBalancerIP, publishing the address asked for as a VIP", async () => {
+    const fake = await ensured(spec());
+    const sticky = spec({ sessionAffinity: { type: "ClientIP", timeoutSeconds: 60 }, loadBalancerIP: "192.0.2.10" });
+    expect(await fake.ensureLoadBalancer(sticky)).toEqual({ ingress: [{ ip: "192.0.2.10", ipMode: "VIP" }] });
+    expect(mutations(fake)).toEqual(["ModifyLoadBalancerAttributes"]);
+    expect(fake.inspect(sticky)).toMatchObject({
+      sessionAffinity: { type: "ClientIP", timeoutSeconds: 60 },
+      status: { ingress: [{ ip: "192.0.2.10", ipMode: "VIP" }] },
+    });
+    fake.resetCalls();
+    await fake.ensureLoadBalancer(sticky);
+    expect(fake.mutatingCalls()).toBe(0);
+    await fake.ensureLoadBalancer(spec());
+    expect(fake.inspect(sticky)?.sessionAffinity).toBeUndefined();
+    expect(fake.inspect(sticky)?.status.ingress).toEqual([{ hostname: expect.stringMatching(/\.lb\.fake\.invalid$/) }]);
+  });
+
   it("shares one target list between Services built from the same node list", async () => {
     const fake = createFakeProvider();
     const shared = [...seedNodes];

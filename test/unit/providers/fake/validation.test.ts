@@ -138,4 +138,26 @@ describe("ensureLoadBalancer on an invalid spec", () => {
     expect(fake.calls).toEqual([]);
     expect(fake.inspect(spec())?.listeners).toHaveLength(1);
   });
+
+  it("takes an IPv4 or IPv6 spec.loadBalancerIP of a family the load balancer serves", () => {
+    expect(validateFakeSpec(spec({ loadBalancerIP: "192.0.2.10" }))).toEqual([]);
+    expect(validateFakeSpec(spec({ loadBalancerIP: "2001:db8::10", ipFamilies: ["IPv4", "IPv6"] }))).toEqual([]);
+    expect(validateFakeSpec(spec({ loadBalancerIP: "2001:db8::10" }))).toEqual([
+      {
+        field: "spec.loadBalancerIP",
+        severity: "error",
+        message:
+          "2001:db8::10 is an IPv6 address, and the Service's load balancer serves IPv4; ask for an address of its family",
+      },
+    ]);
+    expect(validateFakeSpec(spec({ loadBalancerIP: "lb.example" }))[0]).toMatchObject({
+      field: "spec.loadBalancerIP",
+      message: '"lb.example" is not an IP address; give one, or remove the field',
+    });
+  });
+
+  it("serves IPv6 and dual-stack Services", () => {
+    expect(validateFakeSpec(spec({ ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" }))).toEqual([]);
+    expect(validateFakeSpec(spec({ ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "RequireDualStack" }))).toEqual([]);
+  });
 });
