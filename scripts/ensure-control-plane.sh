@@ -9,8 +9,9 @@ set -euo pipefail
 KUBE_VERSION="${LBP_KUBE_VERSION:-1.37.2}"
 ETCD_VERSION="${LBP_ETCD_VERSION:-3.6.16}"
 CACHE_ROOT="${LBP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lb-provisioner}"
-# 1: build kube-apiserver and etcd at once; 0: one after the other.
-CONCURRENT="${LBP_CONTROL_PLANE_CONCURRENT_BUILD:-1}"
+# 0: build kube-apiserver, then etcd; 1: both at once. Which is faster on 2 cores is not settled yet
+# (docs/benchmarks.md, "First run"), so the default stays the order of old.
+CONCURRENT="${LBP_CONTROL_PLANE_CONCURRENT_BUILD:-0}"
 
 fail() { echo "lb-provisioner: error: $*" >&2; exit 1; }
 say() { echo "lb-provisioner: $*" >&2; }
