@@ -1,12 +1,14 @@
 /**
- * One reconcile of one Service key: decide what the Service needs and do it, in the upstream order.
+ * One reconcile of one Service key: {@link decide} what the Service needs (pure, `decide.ts`), then do
+ * it, in the upstream order.
  *
  * Ensure (the Service wants our load balancer):
- *   build and validate the spec (controller rules, then `provider.validate`) -> add the finalizer
- *   (before any cloud call, so a load balancer never exists without one) -> `ensureLoadBalancer` ->
- *   patch `status.loadBalancer` if it differs.
- * Cleanup (our finalizer, but deleted / no longer `LoadBalancer` / no longer our class):
+ *   record the decision's warnings -> add the finalizer (before any cloud call, so a load balancer never
+ *   exists without one) -> `ensureLoadBalancer` -> patch `status.loadBalancer` if it differs.
+ * Clean up (our finalizer, but deleted / no longer `LoadBalancer` / no longer our class):
  *   `ensureLoadBalancerDeleted` -> clear `status.loadBalancer` -> remove the finalizer.
+ * Forget (gone): delete the load balancer of a Service that vanished without our finalizer, if one was
+ *   ensured for it; drop what is remembered.
  *
  * What it remembers per key ({@link ServiceMemory}) makes the common cases cheap and quiet:
  * - a reconcile that finds the same spec, nodes and status it last ensured makes no cloud call at all,
@@ -24,46 +26,19 @@ import type { V1Service } from "@kubernetes/client-node";
 import {
   type LoadBalancerProvider,
   type LoadBalancerRef,
-  type LoadBalancerSpec,
   type LoadBalancerStatus,
-  type NodeSpec,
   providerErrorKind,
-  type ValidationIssue,
 } from "../../providers/index.ts";
 import { describeApiError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { EventSink, EventSubject } from "../kube/event-recorder.ts";
 import type { ServiceWrites } from "../kube/service-writer.ts";
 import type { Logger } from "../observability/logger.ts";
+import { type Decision, decide, type NodeSnapshot, type ServiceMemory } from "./decide.ts";
 import { EventMessage, EventReason, errorMessage } from "./events.ts";
-import { fingerprint } from "./fingerprint.ts";
-import { buildLoadBalancerSpec, describeIssues, loadBalancerRefOf } from "./load-balancer-spec.ts";
-import {
-  cleanupFinalizer,
-  hasFinalizer,
-  needsCleanup,
-  type ServiceSelection,
-  splitKey,
-  wantsLoadBalancer,
-} from "./service-filters.ts";
+import { cleanupFinalizer, type ServiceSelection } from "./service-filters.ts";
 import { hasLoadBalancerStatus, loadBalancerStatusEqual, toServiceIngress } from "./status.ts";
 
-/** The eligible nodes at one moment, shared by every Service's spec, with a digest of them. */
-export interface NodeSnapshot {
-  readonly nodes: readonly NodeSpec[];
-  readonly fingerprint: string;
-}
-
-/** What the controller remembers about one Service between reconciles (in memory only). */
-export interface ServiceMemory {
-  /** The Service's UID; memory of a deleted-and-recreated Service is discarded. */
-  uid: string;
-  /** The last spec and nodes the provider accepted, and the status it returned. */
-  ensured?: { specFingerprint: string; nodesFingerprint: string; status: LoadBalancerStatus } | undefined;
-  /** Service + nodes digest last found invalid; the same input is not retried or re-warned. */
-  invalidFingerprint?: string | undefined;
-  /** Service digest whose provider warnings were already reported. */
-  warnedFingerprint?: string | undefined;
-}
+export type { NodeSnapshot, ServiceMemory };
 
 export interface ReconcileContext {
   readonly selection: ServiceSelection;
@@ -112,14 +87,6 @@ function subjectOf(service: V1Service): EventSubject {
   };
 }
 
-/**
- * The spec without its nodes: what "the Service's part changed" is judged on. The published status is
- * left out too: it is our own output, and writing it must not count as a change to ensure again.
- */
-function specFingerprint(spec: LoadBalancerSpec): string {
-  return fingerprint({ ...spec, nodes: undefined, publishedStatus: undefined });
-}
-
 class Reconcile {
   readonly #key: string;
   readonly #ctx: ReconcileContext;
@@ -134,41 +101,75 @@ class Reconcile {
   }
 
   async run(): Promise<ReconcileOutcome> {
-    const { memory, selection } = this.#ctx;
+    const { memory } = this.#ctx;
     const service = this.#ctx.getService(this.#key);
-    if (!service) return this.#forgetDeleted();
-    const uid = service.metadata?.uid ?? "";
-    let memo = memory.get(this.#key);
-    if (!memo || memo.uid !== uid) {
-      memo = { uid };
-      memory.set(this.#key, memo);
-    }
-    if (needsCleanup(service, selection)) return this.#cleanup(service);
-    // Being deleted without our finalizer: it cannot take one any more, so treat it as gone.
-    if (service.metadata?.deletionTimestamp) return this.#forgetDeleted();
-    if (!wantsLoadBalancer(service, selection)) {
-      memory.delete(this.#key);
-      return { kind: "ignored" };
-    }
-    return this.#ensure(service, memo);
+    // Memory of a deleted-and-recreated Service (another UID) is not this Service's.
+    const remembered = memory.get(this.#key);
+    const memo = service && remembered?.uid !== (service.metadata?.uid ?? "") ? undefined : remembered;
+    const decision = decide({
+      key: this.#key,
+      service,
+      selection: this.#ctx.selection,
+      clusterName: this.#ctx.clusterName,
+      nodes: this.#ctx.getNodes(),
+      memory: memo,
+      validate: this.#ctx.provider.validate?.bind(this.#ctx.provider),
+      force: this.#force,
+    });
+    return this.#act(decision, service, memo);
   }
 
-  /**
-   * The Service is gone (or going without our finalizer). Normally its finalizer made us clean up first
-   * and nothing is remembered. If we ensured a load balancer for it and it vanished anyway (its
-   * finalizer was removed by hand), delete the load balancer now rather than leak it.
-   */
-  async #forgetDeleted(): Promise<ReconcileOutcome> {
-    const memo = this.#ctx.memory.get(this.#key);
-    if (!memo?.ensured) {
+  #act(
+    decision: Decision,
+    service: V1Service | undefined,
+    memo: ServiceMemory | undefined,
+  ): ReconcileOutcome | Promise<ReconcileOutcome> {
+    if (decision.kind === "forget" && decision.deleteLoadBalancer)
+      return this.#deleteVanished(decision.deleteLoadBalancer);
+    // Only `forget` is ever decided for a Service that is gone.
+    if (decision.kind === "forget" || decision.kind === "ignore" || service === undefined) {
       this.#ctx.memory.delete(this.#key);
       return { kind: "ignored" };
     }
-    const { namespace, name } = splitKey(this.#key);
-    const ref: LoadBalancerRef = {
-      clusterName: this.#ctx.clusterName,
-      service: { namespace, name, ...(memo.uid ? { uid: memo.uid } : {}) },
-    };
+    if (decision.kind === "clean-up") return this.#cleanup(service, decision.ref);
+    const current = this.#remember(service, memo);
+    if (decision.kind === "invalid") {
+      return this.#invalid(subjectOf(service), current, decision.fingerprints.input, decision.message);
+    }
+    if (decision.kind === "unchanged") {
+      this.#warn(service, current, decision);
+      return { kind: "unchanged" };
+    }
+    return this.#ensure(service, current, decision);
+  }
+
+  /** The memory of `service`, created (or replaced, for a new UID) when needed. */
+  #remember(service: V1Service, memo: ServiceMemory | undefined): ServiceMemory {
+    if (memo) return memo;
+    const fresh: ServiceMemory = { uid: service.metadata?.uid ?? "" };
+    this.#ctx.memory.set(this.#key, fresh);
+    return fresh;
+  }
+
+  /** Records the warnings not reported yet for this Service's part; clears a past rejection. */
+  #warn(service: V1Service, memo: ServiceMemory, decision: Extract<Decision, { kind: "unchanged" | "ensure" }>): void {
+    for (const warning of decision.warnings) {
+      this.#ctx.events.record(
+        subjectOf(service),
+        "Warning",
+        EventReason.LoadBalancerConfigurationWarning,
+        `${warning.field}: ${warning.message}`,
+      );
+    }
+    memo.warnedFingerprint = decision.fingerprints.service;
+    memo.invalidFingerprint = undefined;
+  }
+
+  /**
+   * The Service is gone (or going without our finalizer) after we ensured a load balancer for it (its
+   * finalizer was removed by hand): delete the load balancer now rather than leak it.
+   */
+  async #deleteVanished(ref: LoadBalancerRef): Promise<ReconcileOutcome> {
     try {
       await this.#ctx.provider.ensureLoadBalancerDeleted(ref, { signal: this.#ctx.signal });
     } catch (error) {
@@ -182,75 +183,27 @@ class Reconcile {
     return { kind: "deleted" };
   }
 
-  async #ensure(cached: V1Service, memo: ServiceMemory): Promise<ReconcileOutcome> {
-    const { provider, events, clusterName } = this.#ctx;
+  async #ensure(
+    cached: V1Service,
+    memo: ServiceMemory,
+    decision: Extract<Decision, { kind: "ensure" }>,
+  ): Promise<ReconcileOutcome> {
+    const { provider, events } = this.#ctx;
+    const { spec, announce } = decision;
     const subject = subjectOf(cached);
-    const snapshot = this.#ctx.getNodes();
-    const serviceFingerprint = fingerprint({
-      uid: cached.metadata?.uid,
-      spec: cached.spec,
-      annotations: cached.metadata?.annotations ?? {},
-    });
-    const inputFingerprint = `${serviceFingerprint}:${snapshot.fingerprint}`;
-
-    const built = buildLoadBalancerSpec(cached, snapshot.nodes, clusterName);
-    let issues: readonly ValidationIssue[] = built.ok ? built.warnings : built.issues;
-    if (built.ok && provider.validate) {
-      try {
-        issues = [...built.warnings, ...provider.validate(built.spec)];
-      } catch (error) {
-        this.#log.warn({ err: errorMessage(error) }, "provider validate threw; relying on ensureLoadBalancer");
-      }
+    if (decision.validateError !== undefined) {
+      this.#log.warn({ err: decision.validateError }, "provider validate threw; relying on ensureLoadBalancer");
     }
-    const errors = issues.filter((issue) => issue.severity === "error");
-    if (!built.ok || errors.length > 0) {
-      return this.#invalid(subject, memo, inputFingerprint, `invalid configuration: ${describeIssues(errors)}`);
-    }
-    const spec = built.spec;
-    // The provider already rejected exactly this input: do not ask again until something changes.
-    if (memo.invalidFingerprint === inputFingerprint) return { kind: "invalid", message: "unchanged since rejected" };
-    memo.invalidFingerprint = undefined;
-
-    const warnings = issues.filter((issue) => issue.severity === "warning");
-    if (warnings.length > 0 && memo.warnedFingerprint !== serviceFingerprint) {
-      for (const warning of warnings) {
-        events.record(
-          subject,
-          "Warning",
-          EventReason.LoadBalancerConfigurationWarning,
-          `${warning.field}: ${warning.message}`,
-        );
-      }
-    }
-    memo.warnedFingerprint = serviceFingerprint;
-
-    const wanted = { specFingerprint: specFingerprint(spec), nodesFingerprint: snapshot.fingerprint };
-    const finalizer = cleanupFinalizer(this.#ctx.selection);
-    const previous = memo.ensured;
-    if (
-      !this.#force &&
-      previous?.specFingerprint === wanted.specFingerprint &&
-      previous.nodesFingerprint === wanted.nodesFingerprint &&
-      hasFinalizer(cached, finalizer) &&
-      loadBalancerStatusEqual(cached.status?.loadBalancer, previous.status)
-    ) {
-      return { kind: "unchanged" };
-    }
-
-    // Announce a (re)build when the Service's part changed or nothing is known (first ensure since start);
-    // a node-set change is reported as Updated after the fact; a resync that finds no drift stays quiet.
-    const announce = previous?.specFingerprint !== wanted.specFingerprint;
-    const nodesChanged = !announce && previous?.nodesFingerprint !== wanted.nodesFingerprint;
-    if (announce) events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
-    if ((announce || nodesChanged) && spec.nodes.length === 0) {
-      events.record(subject, "Warning", EventReason.UnAvailableLoadBalancer, EventMessage.noNodes);
-    }
+    this.#warn(cached, memo, decision);
+    if (announce === "rebuild")
+      events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
+    if (decision.noNodes) events.record(subject, "Warning", EventReason.UnAvailableLoadBalancer, EventMessage.noNodes);
     memo.ensured = undefined;
 
     let service = cached;
-    if (!hasFinalizer(service, finalizer)) {
+    if (decision.addFinalizer) {
       try {
-        service = await this.#ctx.writer.setFinalizer(service, finalizer, true);
+        service = await this.#ctx.writer.setFinalizer(service, cleanupFinalizer(this.#ctx.selection), true);
       } catch (error) {
         if (isNotFound(error)) return { kind: "ignored" };
         return this.#writeFailed(subject, "failed to add load balancer cleanup finalizer", error);
@@ -263,7 +216,7 @@ class Reconcile {
       const reason = announce ? "changed" : nodesChanged ? "nodes" : "resync";
       status = await provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal, reason });
     } catch (error) {
-      return this.#providerFailed(subject, memo, inputFingerprint, error);
+      return this.#providerFailed(subject, memo, decision.fingerprints.input, error);
     }
 
     if (!loadBalancerStatusEqual(service.status?.loadBalancer, status)) {
@@ -278,18 +231,30 @@ class Reconcile {
         return this.#writeFailed(subject, "failed to update load balancer status", error);
       }
     }
-    memo.ensured = { ...wanted, status };
-    if (announce) events.record(subject, "Normal", EventReason.EnsuredLoadBalancer, EventMessage.ensured);
-    else if (nodesChanged) events.record(subject, "Normal", EventReason.UpdatedLoadBalancer, EventMessage.updatedHosts);
-    const summary = { nodes: spec.nodes.length, listeners: spec.listeners.length, ingress: status.ingress };
-    if (announce) this.#log.info(summary, "ensured load balancer");
-    else if (nodesChanged) this.#log.info(summary, "updated load balancer nodes");
-    else this.#log.debug(summary, "re-ensured load balancer (resync)");
+    memo.ensured = { specFingerprint: decision.specFingerprint, nodesFingerprint: decision.fingerprints.nodes, status };
+    this.#announceEnsured(subject, decision, status);
     return { kind: "ensured" };
   }
 
-  async #cleanup(cached: V1Service): Promise<ReconcileOutcome> {
-    const { provider, events, writer, clusterName } = this.#ctx;
+  #announceEnsured(
+    subject: EventSubject,
+    decision: Extract<Decision, { kind: "ensure" }>,
+    status: LoadBalancerStatus,
+  ): void {
+    const { spec, announce } = decision;
+    if (announce === "rebuild")
+      this.#ctx.events.record(subject, "Normal", EventReason.EnsuredLoadBalancer, EventMessage.ensured);
+    if (announce === "nodes-changed") {
+      this.#ctx.events.record(subject, "Normal", EventReason.UpdatedLoadBalancer, EventMessage.updatedHosts);
+    }
+    const summary = { nodes: spec.nodes.length, listeners: spec.listeners.length, ingress: status.ingress };
+    if (announce === "rebuild") this.#log.info(summary, "ensured load balancer");
+    else if (announce === "nodes-changed") this.#log.info(summary, "updated load balancer nodes");
+    else this.#log.debug(summary, "re-ensured load balancer (resync)");
+  }
+
+  async #cleanup(cached: V1Service, ref: LoadBalancerRef): Promise<ReconcileOutcome> {
+    const { provider, events, writer } = this.#ctx;
     const subject = subjectOf(cached);
     const namespace = cached.metadata?.namespace ?? "";
     const name = cached.metadata?.name ?? "";
@@ -297,7 +262,7 @@ class Reconcile {
     // Always ask the provider: it resolves when nothing exists, and unlike a get-then-delete it also
     // removes the leftovers of a create that was interrupted before the load balancer itself existed.
     try {
-      await provider.ensureLoadBalancerDeleted(loadBalancerRefOf(cached, clusterName), { signal: this.#ctx.signal });
+      await provider.ensureLoadBalancerDeleted(ref, { signal: this.#ctx.signal });
     } catch (error) {
       const kind = providerErrorKind(error);
       if (this.#ctx.signal.aborted) return { kind: "failed", message: "stopped" };

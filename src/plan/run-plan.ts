@@ -1,21 +1,18 @@
 /**
- * `plan` against a live cluster: reads Services and Nodes, builds each managed Service's spec with the
- * controller's own predicates and spec builder, reads what the provider has, and hands both to the pure
- * diff. Only reads: no Kubernetes write, and only `getLoadBalancer` / `validate` on the provider.
+ * `plan` against a live cluster: reads Services and Nodes, asks the controller's own {@link decide} what
+ * each Service needs (the same predicates, spec builder and validation the controller acts on), reads
+ * what the provider has, and hands both to the pure diff. Only reads: no Kubernetes write, and only
+ * `getLoadBalancer` / `validate` on the provider.
  *
  * @module
  */
 import { CoreV1Api, type KubeConfig, type V1Service } from "@kubernetes/client-node";
-import type { LoadBalancerProvider, LoadBalancerRef, NodeSpec } from "../../providers/index.ts";
-import { buildLoadBalancerSpec, loadBalancerRefOf } from "../controller/load-balancer-spec.ts";
+import type { LoadBalancerProvider, LoadBalancerRef } from "../../providers/index.ts";
+import { decide, type NodeSnapshot } from "../controller/decide.ts";
+import { fingerprint } from "../controller/fingerprint.ts";
+import { loadBalancerRefOf } from "../controller/load-balancer-spec.ts";
 import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
-import {
-  cleanupFinalizer,
-  hasFinalizer,
-  objectKey,
-  type ServiceSelection,
-  wantsLoadBalancer,
-} from "../controller/service-filters.ts";
+import { objectKey, type ServiceSelection } from "../controller/service-filters.ts";
 import { loadBalancerStatusEqual } from "../controller/status.ts";
 import { planService } from "./diff.ts";
 import type { ServicePlan } from "./types.ts";
@@ -48,7 +45,8 @@ export async function runPlan(
     target === undefined ? listServices(core) : readService(core, target),
     core.listNode(),
   ]);
-  const nodes = eligibleNodeSpecs(nodeList.items);
+  const eligible = eligibleNodeSpecs(nodeList.items);
+  const nodes: NodeSnapshot = { nodes: eligible, fingerprint: fingerprint(eligible) };
   const plans: ServicePlan[] = [];
   for (const service of services.sort((a, b) => objectKey(a).localeCompare(objectKey(b)))) {
     const plan = await planOne(deps, service, nodes, target !== undefined);
@@ -60,35 +58,51 @@ export async function runPlan(
 async function planOne(
   deps: OperatorDeps,
   service: V1Service,
-  nodes: readonly NodeSpec[],
+  nodes: NodeSnapshot,
   named: boolean,
 ): Promise<ServicePlan | undefined> {
   const key = objectKey(service);
-  const finalizer = cleanupFinalizer(deps.selection);
-  const wanted = wantsLoadBalancer(service, deps.selection) && !service.metadata?.deletionTimestamp;
-  if (!wanted && !hasFinalizer(service, finalizer)) {
-    // Without our finalizer the controller never touches it; a leftover load balancer is `gc`'s business.
-    return named
-      ? { service: key, action: "none", changes: [], issues: [], note: describeUnmanaged(service) }
-      : undefined;
-  }
-  const ref = refOf(deps.clusterName, service);
-  const observed = await deps.provider.getLoadBalancer(ref, { nodes });
-  const published = service.status?.loadBalancer;
-  const base = { service: key, observed, publishedIngress: published?.ingress ?? [] };
-  if (!wanted) return planService({ ...base, desired: undefined });
-
-  const built = buildLoadBalancerSpec(service, nodes, deps.clusterName);
-  if (!built.ok) return { service: key, action: "invalid", changes: [], issues: built.issues };
-  return planService({
-    ...base,
-    desired: built.spec,
-    issues: deps.provider.validate?.(built.spec) ?? [],
-    ...(observed === undefined ? {} : { statusInSync: loadBalancerStatusEqual(published, observed.status) }),
+  // The controller's own decision; forced, as a resync is, since plan remembers nothing.
+  const decision = decide({
+    key,
+    service,
+    selection: deps.selection,
+    clusterName: deps.clusterName,
+    nodes,
+    validate: deps.provider.validate?.bind(deps.provider),
+    force: true,
   });
+  switch (decision.kind) {
+    case "forget":
+    case "ignore":
+      // Without our finalizer the controller never touches it; a leftover load balancer is `gc`'s business.
+      return named
+        ? { service: key, action: "none", changes: [], issues: [], note: describeUnmanaged(service) }
+        : undefined;
+    case "invalid":
+      return { service: key, action: "invalid", changes: [], issues: decision.issues };
+    case "unchanged":
+      // Decided only from memory of a past ensure, which plan does not have.
+      return { service: key, action: "none", changes: [], issues: [] };
+    case "clean-up":
+    case "ensure": {
+      const ref = decision.kind === "ensure" ? refOf(deps.clusterName, service) : decision.ref;
+      const observed = await deps.provider.getLoadBalancer(ref, { nodes: nodes.nodes });
+      const published = service.status?.loadBalancer;
+      const base = { service: key, observed, publishedIngress: published?.ingress ?? [] };
+      if (decision.kind === "clean-up") return planService({ ...base, desired: undefined });
+      return planService({
+        ...base,
+        desired: decision.spec,
+        issues: decision.allWarnings,
+        ...(observed === undefined ? {} : { statusInSync: loadBalancerStatusEqual(published, observed.status) }),
+      });
+    }
+  }
 }
 
 function describeUnmanaged(service: V1Service): string {
+  if (service.metadata?.deletionTimestamp) return "not managed (being deleted, without this controller's finalizer)";
   const type = service.spec?.type ?? "ClusterIP";
   if (type !== "LoadBalancer") return `not managed (type ${type})`;
   const serviceClass = service.spec?.loadBalancerClass;
