@@ -13,13 +13,14 @@
  * - `invalid`: the spec cannot be built (the controller's rules, then the provider's), or the provider
  *   already rejected exactly this input; announced as a Warning once per input;
  * - `unchanged`: the spec, the nodes and the status are what was last ensured: no cloud call;
- * - `ensure`: call the provider, with what to announce (a (re)build, a node-set update, or nothing on a
- *   resync that finds no drift).
+ * - `ensure`: call the provider, with why (the Service changed, only its nodes did, or a resync that
+ *   finds no drift), which also says what to announce.
  *
  * @module
  */
 import type { V1Service } from "@kubernetes/client-node";
 import type {
+  EnsureReason,
   LoadBalancerRef,
   LoadBalancerSpec,
   LoadBalancerStatus,
@@ -73,15 +74,6 @@ export interface DecisionInput {
   readonly force?: boolean;
 }
 
-/** How an ensure is announced in Events. */
-export type Announcement =
-  /** The Service's part changed, or nothing is known (first ensure since start): Ensuring, then Ensured. */
-  | "rebuild"
-  /** Only the node set changed: Updated once done. */
-  | "nodes-changed"
-  /** A resync: nothing to say. */
-  | "quiet";
-
 /** Fingerprints the act step stores in {@link ServiceMemory}. */
 export interface Fingerprints {
   /** The Service's own part (uid, spec, annotations): warnings are reported once per value. */
@@ -123,7 +115,12 @@ export type Decision =
       readonly warnings: readonly ValidationIssue[];
       /** Every warning, reported or not (what `plan` shows). */
       readonly allWarnings: readonly ValidationIssue[];
-      readonly announce: Announcement;
+      /**
+       * Why the controller ensures now, told to the provider and announced in Events: `changed` (the
+       * Service's part changed, or nothing is known: Ensuring, then Ensured), `nodes` (only the node set
+       * changed: Updated once done), `resync` (nothing to say).
+       */
+      readonly reason: EnsureReason;
       /** Warn UnAvailableLoadBalancer: there is no eligible node (said when announcing, not on a resync). */
       readonly noNodes: boolean;
       /** Our finalizer is missing: add it before the first cloud call. */
@@ -218,19 +215,19 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
   ) {
     return { kind: "unchanged", warnings, fingerprints };
   }
-  const rebuild = previous?.specFingerprint !== wanted.specFingerprint;
-  const announce: Announcement = rebuild
-    ? "rebuild"
-    : previous?.nodesFingerprint !== wanted.nodesFingerprint
-      ? "nodes-changed"
-      : "quiet";
+  const reason: EnsureReason =
+    previous?.specFingerprint !== wanted.specFingerprint
+      ? "changed"
+      : previous?.nodesFingerprint !== wanted.nodesFingerprint
+        ? "nodes"
+        : "resync";
   return {
     kind: "ensure",
     spec,
     warnings,
     allWarnings,
-    announce,
-    noNodes: announce !== "quiet" && spec.nodes.length === 0,
+    reason,
+    noNodes: reason !== "resync" && spec.nodes.length === 0,
     addFinalizer: !hasOurFinalizer,
     ...(checked.validateError === undefined ? {} : { validateError: checked.validateError }),
     specFingerprint: wanted.specFingerprint,

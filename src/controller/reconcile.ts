@@ -189,14 +189,13 @@ class Reconcile {
     decision: Extract<Decision, { kind: "ensure" }>,
   ): Promise<ReconcileOutcome> {
     const { provider, events } = this.#ctx;
-    const { spec, announce } = decision;
+    const { spec, reason } = decision;
     const subject = subjectOf(cached);
     if (decision.validateError !== undefined) {
       this.#log.warn({ err: decision.validateError }, "provider validate threw; relying on ensureLoadBalancer");
     }
     this.#warn(cached, memo, decision);
-    if (announce === "rebuild")
-      events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
+    if (reason === "changed") events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
     if (decision.noNodes) events.record(subject, "Warning", EventReason.UnAvailableLoadBalancer, EventMessage.noNodes);
     memo.ensured = undefined;
 
@@ -213,7 +212,6 @@ class Reconcile {
     let status: LoadBalancerStatus;
     try {
       // What changed since the last success lets the provider read only what it must.
-      const reason = announce ? "changed" : nodesChanged ? "nodes" : "resync";
       status = await provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal, reason });
     } catch (error) {
       return this.#providerFailed(subject, memo, decision.fingerprints.input, error);
@@ -241,16 +239,15 @@ class Reconcile {
     decision: Extract<Decision, { kind: "ensure" }>,
     status: LoadBalancerStatus,
   ): void {
-    const { spec, announce } = decision;
-    if (announce === "rebuild")
-      this.#ctx.events.record(subject, "Normal", EventReason.EnsuredLoadBalancer, EventMessage.ensured);
-    if (announce === "nodes-changed") {
-      this.#ctx.events.record(subject, "Normal", EventReason.UpdatedLoadBalancer, EventMessage.updatedHosts);
-    }
+    const { spec, reason } = decision;
     const summary = { nodes: spec.nodes.length, listeners: spec.listeners.length, ingress: status.ingress };
-    if (announce === "rebuild") this.#log.info(summary, "ensured load balancer");
-    else if (announce === "nodes-changed") this.#log.info(summary, "updated load balancer nodes");
-    else this.#log.debug(summary, "re-ensured load balancer (resync)");
+    if (reason === "changed") {
+      this.#ctx.events.record(subject, "Normal", EventReason.EnsuredLoadBalancer, EventMessage.ensured);
+      this.#log.info(summary, "ensured load balancer");
+    } else if (reason === "nodes") {
+      this.#ctx.events.record(subject, "Normal", EventReason.UpdatedLoadBalancer, EventMessage.updatedHosts);
+      this.#log.info(summary, "updated load balancer nodes");
+    } else this.#log.debug(summary, "re-ensured load balancer (resync)");
   }
 
   async #cleanup(cached: V1Service, ref: LoadBalancerRef): Promise<ReconcileOutcome> {

@@ -194,22 +194,22 @@ const cases: Case[] = [
   },
   // Ensure.
   {
-    what: "a new Service: ensure, announce a build, add the finalizer",
+    what: "a new Service: ensure because it changed (announced as a build), add the finalizer",
     input: { service: newService("myapp") },
-    expected: { kind: "ensure", announce: "rebuild", addFinalizer: true, noNodes: false, warnings: [] },
+    expected: { kind: "ensure", reason: "changed", addFinalizer: true, noNodes: false, warnings: [] },
   },
   {
-    what: "nothing changed but forced (resync): ensure quietly",
+    what: "nothing changed but forced (resync): ensure as a resync (quietly)",
     input: { service: converged, memory: convergedMemory, force: true },
-    expected: { kind: "ensure", announce: "quiet", addFinalizer: false, noNodes: false },
+    expected: { kind: "ensure", reason: "resync", addFinalizer: false, noNodes: false },
   },
   {
-    what: "only the node set changed: ensure, announce the update",
+    what: "only the node set changed: ensure for the nodes (announced as an update)",
     input: { service: converged, memory: convergedMemory, nodes: FOUR_NODES },
-    expected: { kind: "ensure", announce: "nodes-changed" },
+    expected: { kind: "ensure", reason: "nodes" },
   },
   {
-    what: "the Service's port changed: ensure, announce a rebuild",
+    what: "the Service's port changed: ensure because it changed (a rebuild)",
     input: {
       service: newService(
         "myapp",
@@ -219,17 +219,17 @@ const cases: Case[] = [
       ),
       memory: convergedMemory,
     },
-    expected: { kind: "ensure", announce: "rebuild" },
+    expected: { kind: "ensure", reason: "changed" },
   },
   {
     what: "the published status differs from what was ensured: ensure (quietly) to write it again",
     input: { service: newService("myapp", ours), memory: convergedMemory },
-    expected: { kind: "ensure", announce: "quiet" },
+    expected: { kind: "ensure", reason: "resync" },
   },
   {
     what: "our finalizer was removed: ensure, adding it back",
     input: { service: newService("myapp", published), memory: convergedMemory },
-    expected: { kind: "ensure", addFinalizer: true, announce: "quiet" },
+    expected: { kind: "ensure", addFinalizer: true, reason: "resync" },
   },
   {
     what: "no eligible node: ensure, warning that there is none",
