@@ -69,7 +69,8 @@ async function measureRestart(
 ): Promise<Restarted> {
   await pollUntil(
     `${controller.name} to re-ensure ${services} Services`,
-    async () => (await controller.ensured()) >= services,
+    // A scrape may fail while the process is busiest: that is "not yet", not a failure.
+    async () => (await controller.ensured().catch(() => 0)) >= services,
     {
       timeoutMs: TIMEOUT_MS,
       intervalMs: 250,
