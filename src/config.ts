@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import type { LevelWithSilent } from "pino";
 import { builtinProviders } from "../providers/load.ts";
+import { isDnsSubdomain, isLabelKey } from "../providers/rules/index.ts";
 import { LOG_LEVELS } from "./observability/log-levels.ts";
 
 /** What `--provider` accepts, in words. */
@@ -429,8 +430,6 @@ function booleanValue(value: unknown): boolean {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const QUALIFIED_NAME_PART = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 function clusterName(value: unknown): string {
   const input = text(value);
@@ -448,19 +447,14 @@ function dnsLabel(value: unknown): string {
 
 function dnsSubdomain(value: unknown): string {
   const input = text(value);
-  if (!DNS_SUBDOMAIN.test(input)) throw new InvalidValue("an object name (lowercase letters, digits, '-' and '.')");
+  if (!isDnsSubdomain(input)) throw new InvalidValue("an object name (lowercase letters, digits, '-' and '.')");
   return input;
 }
 
 /** `spec.loadBalancerClass` is a label-style qualified name: `[prefix/]name`. */
 function loadBalancerClass(value: unknown): string {
   const input = text(value);
-  const parts = input.split("/");
-  const valid =
-    parts.length <= 2 &&
-    QUALIFIED_NAME_PART.test(parts.at(-1) ?? "") &&
-    (parts.length === 1 || DNS_SUBDOMAIN.test(parts[0] ?? ""));
-  if (!valid) throw new InvalidValue("a label-style name such as example.com/internal-nlb");
+  if (!isLabelKey(input)) throw new InvalidValue("a label-style name such as example.com/internal-nlb");
   return input;
 }
 

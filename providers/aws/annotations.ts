@@ -11,7 +11,7 @@
  * @module
  */
 import { isIP } from "node:net";
-import { parseGoBool } from "../rules/index.ts";
+import { isLabelKey, isLabelValue, parseGoBool } from "../rules/index.ts";
 import type { ListenerSpec, LoadBalancerSpec, ValidationIssue } from "../types.ts";
 import type { HealthCheckProtocol, Scheme, TargetType } from "./state.ts";
 import { isReservedTagKey } from "./tags.ts";
@@ -329,21 +329,29 @@ function parseAdditionalTags(
 ): Readonly<Record<string, string>> {
   const value = a[ANNOTATION.additionalTags];
   if (value === undefined) return {};
-  const tags = parseKeyValues(value);
-  const problems: string[] = [];
-  for (const [key, tagValue] of Object.entries(tags)) {
+  const { entries, problems } = parseKeyValueList(value);
+  for (const [key, tagValue] of entries) {
     if (key.length > 128) problems.push(`key "${key.slice(0, 20)}..." is longer than 128 characters`);
+    else if (!TAG_TEXT.test(key))
+      problems.push(`key "${key}" has characters AWS refuses in tags (allowed: letters, digits, spaces and _.:/=+-@)`);
     if (tagValue.length > 256) problems.push(`the value of "${key}" is longer than 256 characters`);
+    else if (!TAG_TEXT.test(tagValue))
+      problems.push(
+        `the value of "${key}" has characters AWS refuses in tags (allowed: letters, digits, spaces and _.:/=+-@)`,
+      );
     if (key.toLowerCase().startsWith("aws:")) problems.push(`"${key}" uses the reserved aws: prefix`);
     if (isReservedTagKey(key, clusterName)) problems.push(`"${key}" is an ownership tag set by the provider`);
   }
-  if (Object.keys(tags).length > 40) problems.push("more than 40 tags (AWS allows 50 per resource, 10 are reserved)");
+  if (entries.size > 40) problems.push("more than 40 tags (AWS allows 50 per resource, 10 are reserved)");
   if (problems.length > 0) {
     issues.error(ANNOTATION.additionalTags, `${problems.join("; ")}; fix the "Key1=Value1,Key2=Value2" list`);
     return {};
   }
-  return tags;
+  return Object.fromEntries(entries);
 }
+
+/** What Elastic Load Balancing accepts in a tag key or value (EC2 accepts more, so this is the bound). */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 
 function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOverrides {
   const a = spec.annotations;
@@ -416,13 +424,9 @@ function parseAccessLogs(a: Readonly<Record<string, string>>, issues: Issues): A
 function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Readonly<Record<string, string>> {
   const value = spec.annotations[ANNOTATION.targetGroupAttributes];
   if (value === undefined) return {};
-  const problems: string[] = [];
+  const { entries, problems } = parseKeyValueList(value);
   const attributes = new Map<string, string>();
-  const seen = new Set<string>();
-  for (const entry of splitList(value)) {
-    const eq = entry.indexOf("=");
-    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
-    const attributeValue = eq < 0 ? "" : entry.slice(eq + 1).trim();
+  for (const [key, attributeValue] of entries) {
     const check = Object.hasOwn(TARGET_GROUP_ATTRIBUTES, key) ? TARGET_GROUP_ATTRIBUTES[key] : undefined;
     if (check === undefined) {
       problems.push(
@@ -430,8 +434,6 @@ function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Rea
       );
       continue;
     }
-    if (seen.has(key)) problems.push(`"${key}" is given twice`);
-    seen.add(key);
     const problem = check(attributeValue);
     if (problem !== undefined) problems.push(`${key}=${attributeValue}: ${problem}`);
     else attributes.set(key, attributeValue);
@@ -449,16 +451,18 @@ function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Rea
 function parseNodeLabels(a: Readonly<Record<string, string>>, issues: Issues): NodeLabelSelector {
   const value = a[ANNOTATION.targetNodeLabels];
   if (value === undefined) return {};
+  const { entries, problems } = parseKeyValueList(value);
   const selector = new Map<string, string | { exists: true }>();
-  for (const entry of splitList(value)) {
-    const eq = entry.indexOf("=");
-    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
-    const labelValue = eq < 0 ? "" : entry.slice(eq + 1).trim();
-    if (key === "") {
-      issues.error(ANNOTATION.targetNodeLabels, `"${entry}" has no label key; use "key=value,key2"`);
-      continue;
-    }
-    selector.set(key, labelValue === "" ? { exists: true } : labelValue);
+  for (const [key, labelValue] of entries) {
+    if (!isLabelKey(key)) problems.push(`"${key}" is not a label key ([prefix/]name, at most 63 characters)`);
+    else if (!isLabelValue(labelValue))
+      problems.push(`"${labelValue}" (for ${key}) is not a label value (at most 63 letters, digits, -_.)`);
+    else selector.set(key, labelValue === "" ? { exists: true } : labelValue);
+  }
+  if (problems.length > 0) {
+    // A selector that can never match would silently leave the load balancer without targets.
+    issues.error(ANNOTATION.targetNodeLabels, `${problems.join("; ")}; use "key=value,key2"`);
+    return {};
   }
   return Object.fromEntries(selector);
 }
@@ -519,17 +523,33 @@ function parseOptionalList(
   return list;
 }
 
+/** A `key=value` list annotation, read: its entries in order, and what is wrong with it. */
+export interface KeyValueList {
+  readonly entries: ReadonlyMap<string, string>;
+  /** An entry with no key, a key given twice: each is a problem, never silently dropped. */
+  readonly problems: string[];
+}
+
 /**
- * `"K1=V1,K2=,K3"` as cloud-provider-aws reads it: `K2` and `K3` get empty values; empty keys are
- * skipped. Built from entries, so any key (even `__proto__`) is an own property of the result.
+ * `"K1=V1,K2=,K3"`, as every list-valued AWS annotation spells it: entries at commas, each split at
+ * its first `=` (so a value may contain `=`), blanks around keys and values trimmed, `K2` and `K3`
+ * given empty values, blank entries (a trailing comma) skipped. A map, so any key — even `__proto__` —
+ * is just a key.
  */
-export function parseKeyValues(value: string): Record<string, string> {
-  const result = new Map<string, string>();
-  for (const entry of value.trim().split(",")) {
-    const [key = "", tagValue = ""] = entry.trim().split("=");
-    if (key !== "") result.set(key, tagValue);
+export function parseKeyValueList(value: string): KeyValueList {
+  const entries = new Map<string, string>();
+  const problems: string[] = [];
+  for (const raw of value.split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const eq = entry.indexOf("=");
+    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+    const entryValue = eq < 0 ? "" : entry.slice(eq + 1).trim();
+    if (key === "") problems.push(`"${entry}" has no key`);
+    else if (entries.has(key)) problems.push(`"${key}" is given twice`);
+    else entries.set(key, entryValue);
   }
-  return Object.fromEntries(result);
+  return { entries, problems };
 }
 
 function splitList(value: string): string[] {

@@ -118,6 +118,16 @@ const ROWS: readonly Row[] = [
     field: annotation(`${A}additional-resource-tags`),
   },
   {
+    name: "tag-empty-key",
+    annotations: { [`${A}additional-resource-tags`]: "team=web,=orphan" },
+    field: annotation(`${A}additional-resource-tags`),
+  },
+  {
+    name: "tag-value-refused-by-aws",
+    annotations: { [`${A}additional-resource-tags`]: "team=web;api" },
+    field: annotation(`${A}additional-resource-tags`),
+  },
+  {
     name: "healthcheck-protocol-udp",
     annotations: { [`${A}healthcheck-protocol`]: "udp" },
     field: annotation(`${A}healthcheck-protocol`),
@@ -192,6 +202,11 @@ const ROWS: readonly Row[] = [
     name: "tg-attribute-prototype-name",
     annotations: { [`${A}target-group-attributes`]: "__proto__=true" },
     field: annotation(`${A}target-group-attributes`),
+  },
+  {
+    name: "node-labels-not-a-label-key",
+    annotations: { [`${A}target-node-labels`]: "node pool=edge" },
+    field: annotation(`${A}target-node-labels`),
   },
   {
     name: "node-labels-no-key",

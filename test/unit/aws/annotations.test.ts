@@ -3,7 +3,7 @@ import {
   ANNOTATION,
   annotationField,
   parseAnnotations,
-  parseKeyValues,
+  parseKeyValueList,
   UNSUPPORTED_ANNOTATIONS,
 } from "../../../providers/aws/annotations.ts";
 import { matchesNodeLabels } from "../../../providers/aws/model.ts";
@@ -89,7 +89,15 @@ describe("parseAnnotations", () => {
     [ANNOTATION.targetGroupAttributes, "stickiness.enabled=maybe", /must be "true" or "false"/],
     [ANNOTATION.targetGroupAttributes, "slow_start.duration_seconds=30", /not a supported target group attribute/],
     [ANNOTATION.targetGroupAttributes, "proxy_protocol_v2.enabled=true,proxy_protocol_v2.enabled=false", /given twice/],
-    [ANNOTATION.targetNodeLabels, "=x", /no label key/],
+    [ANNOTATION.additionalTags, "=web", /"=web" has no key/],
+    [ANNOTATION.additionalTags, "team=web,team=api", /"team" is given twice/],
+    [ANNOTATION.additionalTags, "team!=web", /key "team!" has characters AWS refuses/],
+    [ANNOTATION.additionalTags, "team=web;api", /the value of "team" has characters AWS refuses/],
+    [ANNOTATION.additionalTags, `team=${"v".repeat(257)}`, /longer than 256/],
+    [ANNOTATION.targetNodeLabels, "=x", /"=x" has no key/],
+    [ANNOTATION.targetNodeLabels, "pool=a,pool=b", /"pool" is given twice/],
+    [ANNOTATION.targetNodeLabels, "node pool=edge", /"node pool" is not a label key/],
+    [ANNOTATION.targetNodeLabels, "pool=edge/1", /not a label value/],
     [ANNOTATION.subnets, " , ", /is empty/],
     [ANNOTATION.subnets, "subnet-1,subnet-1", /more than once/],
     [ANNOTATION.eipAllocations, "eip-123", /not Elastic IP allocation IDs/],
@@ -265,8 +273,10 @@ describe("keys named like Object.prototype members (found by the property tests)
 });
 
 describe("value helpers", () => {
-  it("parseKeyValues reads cloud-provider-aws's K=V list", () => {
-    expect(parseKeyValues(" a=1, b= ,c,=d,e=f=g ")).toEqual({ a: "1", b: "", c: "", e: "f" });
+  it("parseKeyValueList reads a K=V list, splitting each entry at its first =, and names what it cannot keep", () => {
+    const { entries, problems } = parseKeyValueList(" a=1, b= ,c,,=d,e=f=g,a=2, ");
+    expect(Object.fromEntries(entries)).toEqual({ a: "1", b: "", c: "", e: "f=g" });
+    expect(problems).toEqual(['"=d" has no key', '"a" is given twice']);
   });
 });
 

@@ -71,6 +71,27 @@ const spec: fc.Arbitrary<LoadBalancerSpec> = fc
     annotations,
   }));
 
+/** The annotations written as `key=value` lists. */
+const KEY_VALUE_ANNOTATIONS = [
+  ANNOTATION.additionalTags,
+  ANNOTATION.targetGroupAttributes,
+  ANNOTATION.targetNodeLabels,
+];
+
+/** One TCP port, no nodes, and the given annotations. */
+function minimalSpec(annotations: Record<string, string>): LoadBalancerSpec {
+  return {
+    clusterName: "prod",
+    service: { namespace: "default", name: "lists" },
+    listeners: [{ name: "", port: 80, protocol: "TCP", nodePort: 30_008 }],
+    nodes: [],
+    healthCheck: { kind: "traffic-port", protocol: "TCP" },
+    externalTrafficPolicy: "Cluster",
+    sourceRanges: [],
+    annotations,
+  };
+}
+
 /** The fields an issue about `spec` may name: its annotations, the provider's (one may be missing), spec fields. */
 function fieldsOf(input: LoadBalancerSpec): (field: string) => boolean {
   const annotationFields = new Set(
@@ -129,6 +150,24 @@ describe("the AWS provider's reading of any Service (property)", { timeout: PROP
     );
   });
 
+  it("never drops an entry of a key=value annotation silently: an empty or repeated key is an error there", () => {
+    const listAnnotation = fc.constantFrom(...KEY_VALUE_ANNOTATIONS);
+    const entry = fc.tuple(fc.oneof(fc.constant(""), token), fc.option(token, { nil: undefined }));
+    fc.assert(
+      fc.property(listAnnotation, fc.array(entry, { minLength: 1, maxLength: 5 }), (key, entries) => {
+        const written = entries.map(([k, v]) => (v === undefined ? k : `${k}=${v}`).replaceAll(",", ""));
+        const keys = written
+          .map((e) => (e.includes("=") ? e.slice(0, e.indexOf("=")) : e).trim())
+          .filter((_, i) => written[i]?.trim() !== "");
+        const lossy = keys.includes("") || new Set(keys).size < keys.length;
+        const input = minimalSpec({ [key]: written.join(",") });
+        const errors = analyzeSpec(input).issues.filter((issue) => issue.severity === "error");
+        if (lossy) expect(errors.map((issue) => issue.field)).toContain(annotationField(key));
+      }),
+      fuzzOptions(),
+    );
+  });
+
   it("keeps every tag of additional-resource-tags it accepts, whatever the key", () => {
     const tagKey = fc.oneof(
       fc.constantFrom(...PROTOTYPE_NAMES),
@@ -137,17 +176,7 @@ describe("the AWS provider's reading of any Service (property)", { timeout: PROP
     fc.assert(
       fc.property(fc.uniqueArray(fc.tuple(tagKey, token), { maxLength: 5, selector: ([k]) => k }), (pairs) => {
         const value = pairs.map(([k, v]) => `${k}=${v.replace(/[,=\s]/g, "")}`).join(",");
-        const input: LoadBalancerSpec = {
-          clusterName: "prod",
-          service: { namespace: "default", name: "tags" },
-          listeners: [{ name: "", port: 80, protocol: "TCP", nodePort: 30_008 }],
-          nodes: [],
-          healthCheck: { kind: "traffic-port", protocol: "TCP" },
-          externalTrafficPolicy: "Cluster",
-          sourceRanges: [],
-          annotations: { [ANNOTATION.additionalTags]: value },
-        };
-        const { config, issues } = analyzeSpec(input);
+        const { config, issues } = analyzeSpec(minimalSpec({ [ANNOTATION.additionalTags]: value }));
         if (issues.some((issue) => issue.severity === "error")) return;
         expect(Object.keys(config.additionalTags).sort()).toEqual(pairs.map(([k]) => k).sort());
       }),
