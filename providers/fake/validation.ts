@@ -5,14 +5,7 @@
  * @module
  */
 import { InvalidConfigurationError } from "../errors.ts";
-import {
-  buildableIpFamilies,
-  ipFamilyIssues,
-  ipFamilyOfAddress,
-  isPort,
-  listenerIssues,
-  parseCidr,
-} from "../rules/index.ts";
+import { ipFamilyIssues, isPort, listenerIssues, loadBalancerIPIssues, parseCidr } from "../rules/index.ts";
 import type { IPFamily, LoadBalancerSpec, ValidationIssue } from "../types.ts";
 
 /** Annotation prefix the fake reads; anything else under it is reported as unknown. */
@@ -39,31 +32,9 @@ export function validateFakeSpec(spec: LoadBalancerSpec): ValidationIssue[] {
     ...validateHealthCheck(spec),
     ...validateSourceRanges(spec.sourceRanges),
     ...ipFamilyIssues(spec, FAKE_IP_FAMILIES),
-    ...validateLoadBalancerIP(spec),
+    ...loadBalancerIPIssues(spec, FAKE_IP_FAMILIES),
     ...validateAnnotations(spec.annotations),
   ];
-}
-
-/** The address asked for must be one, of a family the load balancer serves. */
-function validateLoadBalancerIP(spec: LoadBalancerSpec): ValidationIssue[] {
-  const address = spec.loadBalancerIP;
-  if (address === undefined) return [];
-  const family = ipFamilyOfAddress(address);
-  const families = buildableIpFamilies(spec, FAKE_IP_FAMILIES);
-  if (family === undefined) {
-    return [
-      error("spec.loadBalancerIP", `${JSON.stringify(address)} is not an IP address; give one, or remove the field`),
-    ];
-  }
-  if (!families.includes(family)) {
-    return [
-      error(
-        "spec.loadBalancerIP",
-        `${address} is an ${family} address, and the Service's load balancer serves ${families.join(" and ")}; ask for an address of its family`,
-      ),
-    ];
-  }
-  return [];
 }
 
 /** Throws {@link InvalidConfigurationError} for the first `error` issue, mentioning how many more exist. */

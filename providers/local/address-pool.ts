@@ -21,7 +21,7 @@
 import { createHash } from "node:crypto";
 import ipaddr from "ipaddr.js";
 import { formatIpAddress, type IpAddress, parseCidr, parseIpAddress } from "../rules/index.ts";
-import type { LoadBalancerRef } from "../types.ts";
+import type { IPFamily, LoadBalancerRef } from "../types.ts";
 
 type Family = "ipv4" | "ipv6";
 
@@ -38,6 +38,7 @@ export class AddressPoolSyntaxError extends Error {
 }
 
 const BITS: Readonly<Record<Family, number>> = { ipv4: 32, ipv6: 128 };
+const FAMILY_OF_KIND: Readonly<Record<Family, IPFamily>> = { ipv4: "IPv4", ipv6: "IPv6" };
 
 function toBigInt(address: IpAddress): bigint {
   return address.toByteArray().reduce((value, byte) => (value << 8n) | BigInt(byte), 0n);
@@ -127,6 +128,20 @@ export class AddressPool {
     return new AddressPool(ranges, entries.join(","));
   }
 
+  /** The families the pool has addresses of, IPv4 first. */
+  get families(): IPFamily[] {
+    return (["ipv4", "ipv6"] as const)
+      .filter((kind) => this.#ranges.some((range) => range.family === kind))
+      .map((kind) => FAMILY_OF_KIND[kind]);
+  }
+
+  /** The pool's addresses of `family`, in pool order, or `undefined` when it has none. */
+  ofFamily(family: IPFamily): AddressPool | undefined {
+    const ranges = this.#ranges.filter((range) => FAMILY_OF_KIND[range.family] === family);
+    if (ranges.length === this.#ranges.length) return this;
+    return ranges.length === 0 ? undefined : new AddressPool(ranges, this.description);
+  }
+
   /** The address at position `index` (0 <= index < size) in pool order. */
   addressAt(index: bigint): string {
     let rest = index;
@@ -162,7 +177,8 @@ export function preferredIndex(pool: AddressPool, ref: LoadBalancerRef): bigint 
 }
 
 /**
- * The address `ref` gets (see the module comment), or `undefined` when every address is taken.
+ * The address `ref` gets (see the module comment), or `undefined` when every address is taken. For one
+ * family, pass that family's pool ({@link AddressPool.ofFamily}).
  *
  * @param published addresses the Service publishes now, tried first.
  * @param taken addresses other load balancers hold, in canonical spelling.
@@ -178,7 +194,9 @@ export function chooseAddress(
     const canonical = AddressPool.canonical(address);
     if (!taken.has(canonical)) return canonical;
   }
-  if (BigInt(taken.size) >= pool.size) return undefined;
+  let takenHere = 0n;
+  for (const address of taken) if (pool.contains(address)) takenHere++;
+  if (takenHere >= pool.size) return undefined;
   const start = preferredIndex(pool, ref);
   for (let step = 0n; step < pool.size; step++) {
     const candidate = pool.addressAt((start + step) % pool.size);

@@ -1,6 +1,7 @@
 /**
  * The local provider: the controller process is the load balancer. Each Service gets an address from
- * the pool and, per port, a listener there that forwards to every eligible node's nodePort.
+ * the pool for each IP family it is built for and, per port, a listener there that forwards to every
+ * eligible node's nodePort (on the nodes' addresses of the Service's primary family).
  *
  * The provider's "cloud" is this process, and every change to it is reported through `onCall` like a
  * cloud call (`AllocateAddress`, `CreateListener`, `RegisterTargets`...), so the controller's metrics
@@ -9,12 +10,14 @@
  *
  * @module
  */
-import { TransientError } from "../errors.ts";
+import { ConflictError, TransientError } from "../errors.ts";
 import { callOutcomeOf } from "../internal/call-outcome.ts";
 import { KeyedSerializer } from "../internal/keyed-serializer.ts";
+import { ALL_IP_FAMILIES, buildableIpFamilies } from "../rules/ip-families.ts";
 import type {
   CallOptions,
   GetOptions,
+  IPFamily,
   ListenerSpec,
   LoadBalancerProvider,
   LoadBalancerRef,
@@ -22,14 +25,15 @@ import type {
   LoadBalancerStatus,
   ObservedLoadBalancer,
   ProviderCall,
+  ProviderCapabilities,
   ProviderLogger,
   ValidationIssue,
 } from "../types.ts";
-import { chooseAddress } from "./address-pool.ts";
+import { AddressPool, chooseAddress } from "./address-pool.ts";
 import { classifyBindError } from "./bind-errors.ts";
-import { type LocalListener, LocalLoadBalancer, listenerKey } from "./load-balancer.ts";
+import { type LocalListener, LocalLoadBalancer, listenerKey, SocketBindError } from "./load-balancer.ts";
 import type { LocalSettings } from "./settings.ts";
-import { diffTargets, targetsFor } from "./targets.ts";
+import { diffTargets, nodeAddress, targetsFor } from "./targets.ts";
 import { assertValidLocalSpec, validateLocalSpec } from "./validation.ts";
 
 export interface LocalProviderOptions {
@@ -54,6 +58,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 export class LocalProvider implements LoadBalancerProvider {
   readonly name = "local";
+  /** The families of the pool's addresses; affinity and a requested address from the pool, honoured. */
+  readonly capabilities: ProviderCapabilities;
   readonly #settings: LocalSettings;
   readonly #logger: ProviderLogger | undefined;
   readonly #onCall: ((call: ProviderCall) => void) | undefined;
@@ -64,6 +70,11 @@ export class LocalProvider implements LoadBalancerProvider {
 
   constructor(options: LocalProviderOptions) {
     this.#settings = options.settings;
+    this.capabilities = {
+      ipFamilies: options.settings.addresses.families,
+      sessionAffinity: "honoured",
+      loadBalancerIP: "honoured",
+    };
     this.#logger = options.logger;
     this.#onCall = options.onCall;
   }
@@ -73,17 +84,22 @@ export class LocalProvider implements LoadBalancerProvider {
   async ensureLoadBalancer(spec: LoadBalancerSpec, options: CallOptions = {}): Promise<LoadBalancerStatus> {
     const { signal } = options;
     signal?.throwIfAborted();
-    assertValidLocalSpec(spec);
+    assertValidLocalSpec(spec, this.#settings.addresses);
     return this.#serial.run(refKey(spec), async () => {
-      let loadBalancer = await this.#call("DescribeLoadBalancer", false, signal, () =>
+      const existing = await this.#call("DescribeLoadBalancer", false, signal, () =>
         this.#loadBalancers.get(refKey(spec)),
       );
-      const created = loadBalancer === undefined;
-      if (loadBalancer === undefined) {
-        loadBalancer = await this.#call("AllocateAddress", true, signal, () => this.#allocate(spec));
+      const loadBalancer = existing ?? this.#create(spec);
+      try {
+        await this.#converge(loadBalancer, spec, signal);
+      } catch (error) {
+        // A load balancer this call created and could not finish is not left half made.
+        if (existing === undefined && !signal?.aborted) {
+          await this.#call("ReleaseAddress", true, undefined, () => this.#release(loadBalancer));
+        }
+        throw error;
       }
-      await this.#converge(loadBalancer, spec, created, signal);
-      return { ingress: [{ ip: loadBalancer.address }] };
+      return loadBalancer.status();
     });
   }
 
@@ -105,8 +121,9 @@ export class LocalProvider implements LoadBalancerProvider {
       for (const key of [...loadBalancer.listeners.keys()]) {
         await this.#call("DeleteListener", true, signal, () => loadBalancer.removeListener(key));
       }
+      const addresses = loadBalancer.addresses();
       await this.#call("ReleaseAddress", true, signal, () => this.#release(loadBalancer));
-      this.#logger?.info({ key: serviceKey(ref), address: loadBalancer.address }, "released load balancer address");
+      this.#logger?.info({ key: serviceKey(ref), addresses }, "released load balancer addresses");
     });
   }
 
@@ -117,7 +134,7 @@ export class LocalProvider implements LoadBalancerProvider {
   }
 
   validate(spec: LoadBalancerSpec): readonly ValidationIssue[] {
-    return validateLocalSpec(spec);
+    return validateLocalSpec(spec, this.#settings.addresses);
   }
 
   async close(): Promise<void> {
@@ -142,25 +159,15 @@ export class LocalProvider implements LoadBalancerProvider {
 
   // ---- convergence ---------------------------------------------------------------------------------
 
-  #allocate(spec: LoadBalancerSpec): LocalLoadBalancer {
-    const taken = new Set([...this.#loadBalancers.values()].map((lb) => lb.address));
-    const published = (spec.publishedStatus?.ingress ?? []).flatMap((entry) => (entry.ip ? [entry.ip] : []));
-    const address = chooseAddress(this.#settings.addresses, spec, published, taken);
-    if (address === undefined) {
-      // Retried with backoff: another Service may release an address.
-      throw new TransientError(
-        `every address of --provider-config addresses (${this.#settings.addresses.description}) is taken by ${taken.size} load balancers; add addresses to the pool or delete a LoadBalancer Service`,
-      );
-    }
+  /** A load balancer for `spec` without addresses or listeners yet; {@link #converge} gives it both. */
+  #create(spec: LoadBalancerSpec): LocalLoadBalancer {
     const loadBalancer = new LocalLoadBalancer({
       ref: { clusterName: spec.clusterName, service: { ...spec.service } },
-      address,
       settings: this.#settings,
       onHealthChange: (probe, status) =>
         this.#logger?.info({ key: serviceKey(spec), probe: probe.key, status }, "target health changed"),
     });
     this.#loadBalancers.set(refKey(spec), loadBalancer);
-    this.#logger?.info({ key: serviceKey(spec), address }, "allocated load balancer address");
     return loadBalancer;
   }
 
@@ -171,16 +178,19 @@ export class LocalProvider implements LoadBalancerProvider {
     this.#reportedSkips.delete(key);
   }
 
-  async #converge(
-    loadBalancer: LocalLoadBalancer,
-    spec: LoadBalancerSpec,
-    created: boolean,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
+  async #converge(loadBalancer: LocalLoadBalancer, spec: LoadBalancerSpec, signal: AbortSignal | undefined) {
+    const families = buildableIpFamilies(spec, this.capabilities.ipFamilies ?? []);
+    loadBalancer.families = families;
+    for (const family of families) await this.#convergeAddress(loadBalancer, spec, family, signal);
+    for (const family of ALL_IP_FAMILIES) {
+      if (!families.includes(family) && loadBalancer.addressOf(family) !== undefined) {
+        await this.#call("ReleaseAddress", true, signal, () => loadBalancer.removeAddress(family));
+      }
+    }
     const wanted = new Map(
       spec.listeners.map((l, index) => [listenerKey(l), { listener: l as ServedListener, index }]),
     );
-    await this.#bindAll(loadBalancer, spec, wanted, created, signal);
+    await this.#bindAll(loadBalancer, spec, wanted, signal);
     for (const key of [...loadBalancer.listeners.keys()]) {
       if (!wanted.has(key)) await this.#call("DeleteListener", true, signal, () => loadBalancer.removeListener(key));
     }
@@ -194,47 +204,126 @@ export class LocalProvider implements LoadBalancerProvider {
         loadBalancer.healthCheck = { ...spec.healthCheck };
       });
     }
-    this.#reportSkippedNodes(spec);
+    if (JSON.stringify(loadBalancer.sessionAffinity) !== JSON.stringify(spec.sessionAffinity)) {
+      await this.#call("ModifySessionAffinity", true, signal, () => {
+        loadBalancer.sessionAffinity = spec.sessionAffinity;
+      });
+    }
+    const targetFamily = families[0] as IPFamily;
+    this.#reportSkippedNodes(spec, targetFamily);
     for (const { listener } of wanted.values()) {
       const served = loadBalancer.listeners.get(listenerKey(listener)) as LocalListener;
-      await this.#convergeTargets(served, spec, listener, signal);
+      await this.#convergeTargets(served, spec, listener, targetFamily, signal);
     }
     loadBalancer.refreshProbes();
   }
 
   /**
+   * Gives the load balancer its address of `family`: the one `spec.loadBalancerIP` asks for, else the
+   * one it has, else one from the pool (see `address-pool.ts`). A new address serves every listener
+   * the load balancer has, or the load balancer is left as it was.
+   */
+  async #convergeAddress(
+    loadBalancer: LocalLoadBalancer,
+    spec: LoadBalancerSpec,
+    family: IPFamily,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const current = loadBalancer.addressOf(family);
+    const requested =
+      spec.loadBalancerIP !== undefined && this.#pool(family).contains(spec.loadBalancerIP)
+        ? AddressPool.canonical(spec.loadBalancerIP)
+        : undefined;
+    if (current !== undefined && (requested === undefined || requested === current)) return;
+    // Before anything is released: a requested address someone holds leaves this one as it is.
+    if (requested !== undefined) this.#assertFree(requested, loadBalancer);
+    if (current !== undefined) {
+      await this.#call("ReleaseAddress", true, signal, () => loadBalancer.removeAddress(family));
+    }
+    await this.#call("AllocateAddress", true, signal, async () => {
+      const address = requested ?? this.#choose(spec, family, loadBalancer);
+      try {
+        await loadBalancer.addAddress(family, address);
+      } catch (error) {
+        throw this.#bindFailure(error, spec);
+      }
+      this.#logger?.info({ key: serviceKey(spec), address }, "allocated load balancer address");
+    });
+  }
+
+  #pool(family: IPFamily): AddressPool {
+    return this.#settings.addresses.ofFamily(family) as AddressPool;
+  }
+
+  /** Addresses every other load balancer holds. */
+  #taken(except: LocalLoadBalancer): Set<string> {
+    return new Set([...this.#loadBalancers.values()].filter((lb) => lb !== except).flatMap((lb) => lb.addresses()));
+  }
+
+  #choose(spec: LoadBalancerSpec, family: IPFamily, loadBalancer: LocalLoadBalancer): string {
+    const taken = this.#taken(loadBalancer);
+    const published = (spec.publishedStatus?.ingress ?? []).flatMap((entry) => (entry.ip ? [entry.ip] : []));
+    const address = chooseAddress(this.#pool(family), spec, published, taken);
+    if (address === undefined) {
+      // Retried with backoff: another Service may release an address.
+      throw new TransientError(
+        `every ${family} address of --provider-config addresses (${this.#settings.addresses.description}) is taken by another load balancer; add addresses to the pool or delete a LoadBalancer Service`,
+      );
+    }
+    return address;
+  }
+
+  /** A requested address another Service's load balancer holds is a conflict, retried in case it is freed. */
+  #assertFree(address: string, loadBalancer: LocalLoadBalancer): void {
+    if (!this.#taken(loadBalancer).has(address)) return;
+    const holder = [...this.#loadBalancers.values()].find(
+      (lb) => lb !== loadBalancer && lb.addresses().includes(address),
+    );
+    throw new ConflictError(
+      address,
+      `spec.loadBalancerIP: ${address} is held by the load balancer of ${holder === undefined ? "another Service" : serviceKey(holder.ref)}; ask for another address of the pool, or free that one`,
+    );
+  }
+
+  /** A socket that could not be bound, as the provider error naming the Service port. */
+  #bindFailure(error: unknown, spec: LoadBalancerSpec): unknown {
+    if (!(error instanceof SocketBindError)) return error;
+    const index = spec.listeners.findIndex(
+      (l) => l.port === error.listener.port && l.protocol === error.listener.protocol,
+    );
+    return classifyBindError(error.cause, {
+      field: `spec.ports[${Math.max(index, 0)}].port`,
+      address: error.address,
+      port: error.listener.port,
+      protocol: error.listener.protocol,
+    });
+  }
+
+  /**
    * Binds every listener the spec adds, all or nothing: when one cannot be bound, the ones bound in
-   * this call are closed again (and a load balancer created by this call is released), so a failed
-   * ensure leaves the load balancer exactly as it found it.
+   * this call are closed again, so a failed ensure leaves the listeners exactly as it found them.
    */
   async #bindAll(
     loadBalancer: LocalLoadBalancer,
     spec: LoadBalancerSpec,
     wanted: ReadonlyMap<string, { listener: ServedListener; index: number }>,
-    created: boolean,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const bound: string[] = [];
-    for (const [key, { listener, index }] of wanted) {
+    for (const [key, { listener }] of wanted) {
       if (loadBalancer.listeners.has(key)) continue;
       try {
         await this.#call("CreateListener", true, signal, async () => {
           try {
             await loadBalancer.addListener(listener);
           } catch (error) {
-            throw classifyBindError(error, {
-              field: `spec.ports[${index}].port`,
-              address: loadBalancer.address,
-              port: listener.port,
-              protocol: listener.protocol,
-            });
+            throw this.#bindFailure(error, spec);
           }
         });
       } catch (error) {
         if (signal?.aborted) throw error;
         for (const done of bound)
           await this.#call("DeleteListener", true, undefined, () => loadBalancer.removeListener(done));
-        if (created) await this.#call("ReleaseAddress", true, undefined, () => this.#release(loadBalancer));
         this.#logger?.warn(
           { key: serviceKey(spec), err: error instanceof Error ? error.message : String(error) },
           "cannot bind a listener; the load balancer is left as it was",
@@ -249,9 +338,11 @@ export class LocalProvider implements LoadBalancerProvider {
     served: LocalListener,
     spec: LoadBalancerSpec,
     listener: ServedListener,
+    family: IPFamily,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    const wanted = targetsFor(spec.nodes, listener.nodePort, spec.healthCheck, this.#settings.nodeAddressType);
+    const type = this.#settings.nodeAddressType;
+    const wanted = targetsFor(spec.nodes, listener.nodePort, spec.healthCheck, type, family);
     const { register, deregister } = diffTargets(served.group.active(), wanted);
     // Deregister first, as clouds do, so a node that moved never has two live targets.
     if (deregister.length > 0) {
@@ -265,17 +356,17 @@ export class LocalProvider implements LoadBalancerProvider {
     served.nodePort = listener.nodePort;
   }
 
-  #reportSkippedNodes(spec: LoadBalancerSpec): void {
+  #reportSkippedNodes(spec: LoadBalancerSpec, family: IPFamily): void {
     const type = this.#settings.nodeAddressType;
-    const skipped = spec.nodes.filter((node) => !node.addresses.some((a) => a.type === type)).map((n) => n.name);
+    const skipped = spec.nodes.filter((node) => nodeAddress(node, type, family) === undefined).map((n) => n.name);
     const key = refKey(spec);
     const summary = skipped.join(",");
     if ((this.#reportedSkips.get(key) ?? "") === summary) return;
     this.#reportedSkips.set(key, summary);
     if (skipped.length === 0) return;
     this.#logger?.warn(
-      { key: serviceKey(spec), nodes: skipped, nodeAddressType: type },
-      `nodes without an ${type} get no traffic; set --provider-config nodeAddressType to an address type they have`,
+      { key: serviceKey(spec), nodes: skipped, nodeAddressType: type, family },
+      `nodes without an ${family} ${type} get no traffic; set --provider-config nodeAddressType to an address type they have, or give the Service a family they have addresses of`,
     );
   }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { ClientAffinity } from "./client-affinity.ts";
 import type { HealthStatus } from "./health-state.ts";
 import { eligibleTargets, rotate, type TargetSpec } from "./targets.ts";
 
@@ -29,6 +30,8 @@ export class TargetGroup {
   readonly #options: TargetGroupOptions;
   readonly #targets = new Map<string, RegisteredTarget>();
   #cursor = 0;
+  /** Where each client went, with `sessionAffinity: ClientIP`; `undefined` for round robin only. */
+  affinity: ClientAffinity | undefined;
 
   constructor(options: TargetGroupOptions) {
     this.#options = options;
@@ -82,16 +85,25 @@ export class TargetGroup {
   }
 
   /**
-   * The targets to try for a new connection, in order: the round-robin pick among the eligible ones
-   * first, then the other eligible ones (tried when connecting to the pick fails).
+   * The targets to try for a new connection from `client`, in order: the target the client is pinned
+   * to when it is still eligible (with affinity), else the round-robin pick among the eligible ones;
+   * then the other eligible ones (tried when connecting to the first fails).
    */
-  candidates(): RegisteredTarget[] {
+  candidates(client?: string): RegisteredTarget[] {
     const active = [...this.#targets.values()].filter((t) => !t.draining);
     const eligible = eligibleTargets(
       active.map((t) => ({ target: t, probe: t.spec.probe })),
       this.#options.healthOf,
     );
-    return rotate(eligible, this.#cursor++).map((e) => e.target);
+    const ordered = rotate(eligible, this.#cursor++).map((e) => e.target);
+    const pinned = client === undefined ? undefined : this.affinity?.pinned(client);
+    const at = pinned === undefined ? -1 : ordered.findIndex((t) => t.spec.id === pinned);
+    return at <= 0 ? ordered : [ordered[at] as RegisteredTarget, ...ordered.slice(0, at), ...ordered.slice(at + 1)];
+  }
+
+  /** `client`'s connection reached `target`: with affinity, its next ones go there too. */
+  served(client: string | undefined, target: RegisteredTarget): void {
+    if (client !== undefined) this.affinity?.remember(client, target.spec.id);
   }
 
   /** Records `connection` on `target` until the returned function is called. */

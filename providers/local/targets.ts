@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { HealthCheckSpec, NodeSpec } from "../types.ts";
+import { ipFamilyOfAddress } from "../rules/ip-families.ts";
+import type { HealthCheckSpec, IPFamily, NodeSpec } from "../types.ts";
 import type { HealthStatus } from "./health-state.ts";
 import type { NodeAddressType } from "./settings.ts";
 
@@ -33,9 +34,9 @@ export function hostPort(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The address of `node` to send traffic to, or `undefined` when it has none of that type. */
-export function nodeAddress(node: NodeSpec, type: NodeAddressType): string | undefined {
-  return node.addresses.find((a) => a.type === type)?.address;
+/** The address of `node` to send traffic to, or `undefined` when it has none of that type and family. */
+export function nodeAddress(node: NodeSpec, type: NodeAddressType, family: IPFamily): string | undefined {
+  return node.addresses.find((a) => a.type === type && ipFamilyOfAddress(a.address) === family)?.address;
 }
 
 function probeFor(address: string, trafficPort: number, healthCheck: HealthCheckSpec): ProbeSpec {
@@ -46,15 +47,19 @@ function probeFor(address: string, trafficPort: number, healthCheck: HealthCheck
   return { key: `tcp://${hostPort(address, trafficPort)}`, kind: "tcp", address, port: trafficPort };
 }
 
-/** The targets of a listener forwarding to `nodePort`: one per node that has an address of `type`. */
+/**
+ * The targets of a listener forwarding to `nodePort`: one per node that has an address of `type` in
+ * `family` (the Service's primary family, whose node ports kube-proxy serves).
+ */
 export function targetsFor(
   nodes: readonly NodeSpec[],
   nodePort: number,
   healthCheck: HealthCheckSpec,
   type: NodeAddressType,
+  family: IPFamily,
 ): TargetSpec[] {
   return nodes.flatMap((node): TargetSpec[] => {
-    const address = nodeAddress(node, type);
+    const address = nodeAddress(node, type, family);
     if (address === undefined) return [];
     const id = hostPort(address, nodePort);
     return [{ id, node: node.name, address, port: nodePort, probe: probeFor(address, nodePort, healthCheck) }];

@@ -1,7 +1,7 @@
 /**
  * One TCP listener of the local data plane: accepts on `address:port`, drops clients outside the
  * source ranges at once (reset), and pipes each connection to a target chosen round robin among the
- * healthy ones. Piping keeps backpressure (a slow reader pauses the other side) and half-close (a FIN
+ * healthy ones (or the one the client is pinned to, with ClientIP affinity). Piping keeps backpressure (a slow reader pauses the other side) and half-close (a FIN
  * from one side is passed on while the other direction keeps flowing).
  *
  * A connection that cannot reach its pick is tried on the next eligible target: the client has sent
@@ -76,7 +76,7 @@ export class TcpListener {
     });
     // Until piped, errors (a client reset while connecting upstream) must not crash the process.
     client.on("error", () => client.destroy());
-    this.#connectUpstream(client, this.#options.group.candidates());
+    this.#connectUpstream(client, this.#options.group.candidates(client.remoteAddress));
   }
 
   #connectUpstream(client: Socket, candidates: RegisteredTarget[]): void {
@@ -112,6 +112,7 @@ export class TcpListener {
       clearTimeout(timer);
       upstream.off("error", onConnectFailed);
       client.off("close", abandon);
+      this.#options.group.served(client.remoteAddress, target);
       this.#pipe(client, upstream, target);
     });
   }

@@ -1,7 +1,8 @@
 /**
  * One UDP listener of the local data plane. Each client `address:port` is a flow: its first datagram
  * picks a target round robin among the healthy ones and opens a socket of its own towards it, so
- * replies can be told apart and sent back to the right client. A flow with no datagram either way for
+ * replies can be told apart and sent back to the right client. With ClientIP affinity every flow of one
+ * client address goes to the target its last one went to. A flow with no datagram either way for
  * the idle timeout is forgotten. Datagrams from outside the source ranges are dropped.
  *
  * @module
@@ -83,11 +84,12 @@ export class UdpListener {
       stats.rejectedBySourceRange++;
       return undefined;
     }
-    const target = group.candidates()[0];
+    const target = group.candidates(client.address)[0];
     if (target === undefined) {
       stats.rejectedNoTarget++;
       return undefined;
     }
+    group.served(client.address, target);
     const { address: targetAddress, port: targetPort } = target.spec;
     const upstream = createSocket({ type: isIPv6(targetAddress) ? "udp6" : "udp4" });
     upstream.on("error", () => {});

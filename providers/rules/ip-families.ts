@@ -74,6 +74,38 @@ export function ipFamilyIssues(
   ];
 }
 
+/**
+ * For a provider that honours `spec.loadBalancerIP`: an error when it is not an IP address, or is one of
+ * a family the load balancer is not built for (see {@link buildableIpFamilies}).
+ */
+export function loadBalancerIPIssues(
+  spec: Pick<LoadBalancerSpec, "ipFamilies" | "loadBalancerIP">,
+  served: readonly IPFamily[],
+): ValidationIssue[] {
+  const address = spec.loadBalancerIP;
+  if (address === undefined) return [];
+  const field = "spec.loadBalancerIP";
+  const family = ipFamilyOfAddress(address);
+  if (family === undefined) {
+    return [
+      {
+        field,
+        severity: "error",
+        message: `${JSON.stringify(address)} is not an IP address; give one, or remove the field`,
+      },
+    ];
+  }
+  const families = buildableIpFamilies(spec, served);
+  if (families.includes(family)) return [];
+  return [
+    {
+      field,
+      severity: "error",
+      message: `${address} is an ${family} address, and the Service's load balancer serves ${families.join(" and ") || "no family"}; ask for an address of a family it serves`,
+    },
+  ];
+}
+
 /** The family of an address (read as strictly as `parseIpAddress`), or `undefined` when it is not one. */
 export function ipFamilyOfAddress(address: string): IPFamily | undefined {
   const kind = parseIpAddress(address)?.kind();

@@ -37,6 +37,8 @@ describeProviderConformance({
       remove: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
   },
+  // From the pool, for spec.loadBalancerIP.
+  loadBalancerIP: "127.102.250.1",
   skip: {
     "same-ref-after-restart":
       "the local provider's cloud is its own process, so a restart starts with none; the address comes back from spec.publishedStatus (data-plane.test.ts) and the controller re-ensures",

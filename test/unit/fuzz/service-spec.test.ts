@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import createFakeFromSettings, { validateFakeSpec } from "../../../providers/fake/index.ts";
+import { AddressPool } from "../../../providers/local/address-pool.ts";
 import { validateLocalSpec } from "../../../providers/local/validation.ts";
 import { canonicalCidr } from "../../../providers/rules/cidr.ts";
 import { buildLoadBalancerSpec, SOURCE_RANGES_ANNOTATION } from "../../../src/controller/load-balancer-spec.ts";
@@ -88,7 +89,10 @@ describe("the controller's reading of any Service (property)", { timeout: PROPER
         // Ranges reach providers in one canonical spelling.
         for (const range of built.spec.sourceRanges) expect(canonicalCidr(range)).toBe(range);
         // The fake provider judges what the controller lets through without throwing either.
-        for (const issue of [...validateFakeSpec(built.spec), ...validateLocalSpec(built.spec)])
+        for (const issue of [
+          ...validateFakeSpec(built.spec),
+          ...validateLocalSpec(built.spec, AddressPool.parse("127.100.0.0/16, fd00::/120")),
+        ])
           expect(namesAField(issue.field), issue.field).toBe(true);
       }),
       fuzzOptions(),

@@ -147,7 +147,7 @@ describe("ensureLoadBalancer on an invalid spec", () => {
         field: "spec.loadBalancerIP",
         severity: "error",
         message:
-          "2001:db8::10 is an IPv6 address, and the Service's load balancer serves IPv4; ask for an address of its family",
+          "2001:db8::10 is an IPv6 address, and the Service's load balancer serves IPv4; ask for an address of a family it serves",
       },
     ]);
     expect(validateFakeSpec(spec({ loadBalancerIP: "lb.example" }))[0]).toMatchObject({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { conformanceSpec, exampleNodes, listener } from "../../../../providers/conformance/index.ts";
 import { providerErrorKind } from "../../../../providers/errors.ts";
+import { AddressPool } from "../../../../providers/local/address-pool.ts";
 import { classifyBindError } from "../../../../providers/local/bind-errors.ts";
 import { afterProbe, type HealthState, INITIAL_HEALTH } from "../../../../providers/local/health-state.ts";
 import { sourceFilter } from "../../../../providers/local/source-ranges.ts";
@@ -12,6 +13,8 @@ import {
   targetsFor,
 } from "../../../../providers/local/targets.ts";
 import { validateLocalSpec } from "../../../../providers/local/validation.ts";
+
+const POOL = AddressPool.parse("127.100.0.0/16");
 
 const thresholds = { healthyThreshold: 2, unhealthyThreshold: 3 };
 
@@ -47,7 +50,7 @@ describe("targets", () => {
   const cluster = { kind: "traffic-port", protocol: "TCP" } as const;
 
   it("targets each node's address of the configured type on the nodePort, probing by the health check", () => {
-    const targets = targetsFor(nodes, 30008, cluster, "InternalIP");
+    const targets = targetsFor(nodes, 30008, cluster, "InternalIP", "IPv4");
     expect(targets.map((t) => [t.id, t.node, t.probe.key])).toEqual([
       ["192.168.1.2:30008", "node-1", "tcp://192.168.1.2:30008"],
       ["192.168.1.3:30008", "node-2", "tcp://192.168.1.3:30008"],
@@ -58,26 +61,35 @@ describe("targets", () => {
       30008,
       { kind: "http", protocol: "HTTP", port: 32000, path: "/healthz" },
       "InternalIP",
+      "IPv4",
     );
     expect(local[0]?.probe.key).toBe("http://192.168.1.2:32000/healthz");
     // exampleNodes have no ExternalIP: nobody to send to.
-    expect(targetsFor(nodes, 30008, cluster, "ExternalIP")).toEqual([]);
+    expect(targetsFor(nodes, 30008, cluster, "ExternalIP", "IPv4")).toEqual([]);
     const v6 = targetsFor(
       [{ name: "n", addresses: [{ type: "InternalIP", address: "fd00::1" }], labels: {} }],
       1,
       cluster,
       "InternalIP",
+      "IPv6",
     );
     expect(v6[0]?.id).toBe("[fd00::1]:1");
+    // Dual-stack nodes are targeted on the address of the Service's primary family.
+    expect(targetsFor(nodes, 30008, cluster, "InternalIP", "IPv6").map((t) => t.id)).toEqual([
+      "[fd00:1::2]:30008",
+      "[fd00:1::3]:30008",
+      "[fd00:1::4]:30008",
+    ]);
   });
 
   it("diffs by target and node, not by health check", () => {
-    const current = new Map(targetsFor(nodes.slice(0, 2), 30008, cluster, "InternalIP").map((t) => [t.id, t]));
+    const current = new Map(targetsFor(nodes.slice(0, 2), 30008, cluster, "InternalIP", "IPv4").map((t) => [t.id, t]));
     const wanted = targetsFor(
       nodes.slice(1, 3),
       30008,
       { kind: "http", protocol: "HTTP", port: 1, path: "/" },
       "InternalIP",
+      "IPv4",
     );
     const { register, deregister } = diffTargets(current, wanted);
     expect(register.map((t) => t.node)).toEqual(["node-3"]);
@@ -85,7 +97,7 @@ describe("targets", () => {
   });
 
   it("sends to healthy targets only, and to all of them when none is healthy (fail open)", () => {
-    const targets = targetsFor(nodes, 30008, cluster, "InternalIP");
+    const targets = targetsFor(nodes, 30008, cluster, "InternalIP", "IPv4");
     const healthOf = (status: Record<string, "healthy" | "unhealthy">) => (key: string) => status[key] ?? "initial";
     const names = (list: readonly TargetSpec[]) => list.map((t) => t.node);
     expect(names(eligibleTargets(targets, healthOf({ "tcp://192.168.1.3:30008": "healthy" })))).toEqual(["node-2"]);
@@ -105,19 +117,50 @@ describe("targets", () => {
 
 describe("validateLocalSpec", () => {
   const base = { clusterName: "c", name: "s", nodes: exampleNodes(1) };
+  const DUAL = AddressPool.parse("127.100.0.0/24, fd00:5::/120");
 
   it("accepts TCP and UDP on one port number", () => {
     expect(
-      validateLocalSpec(conformanceSpec({ ...base, listeners: [listener(53, 30053, "UDP"), listener(53, 30053)] })),
+      validateLocalSpec(
+        conformanceSpec({ ...base, listeners: [listener(53, 30053, "UDP"), listener(53, 30053)] }),
+        POOL,
+      ),
     ).toEqual([]);
   });
 
   it("rejects SCTP and a repeated port and protocol, naming the port", () => {
     const issues = validateLocalSpec(
       conformanceSpec({ ...base, listeners: [listener(9, 30009, "SCTP"), listener(80, 30008), listener(80, 30010)] }),
+      POOL,
     );
     expect(issues.map((i) => i.field)).toEqual(["spec.ports[0].protocol", "spec.ports[2].port"]);
     expect(issues.every((i) => i.severity === "error")).toBe(true);
+  });
+
+  it("serves the families its pool has addresses of", () => {
+    const ipv6 = conformanceSpec({ ...base, ipFamilies: ["IPv6"], ipFamilyPolicy: "SingleStack" });
+    expect(validateLocalSpec(ipv6, DUAL)).toEqual([]);
+    expect(validateLocalSpec(ipv6, POOL).map((i) => [i.field, i.severity])).toEqual([["spec.ipFamilies", "error"]]);
+    const prefer = conformanceSpec({ ...base, ipFamilies: ["IPv4", "IPv6"], ipFamilyPolicy: "PreferDualStack" });
+    expect(validateLocalSpec(prefer, POOL).map((i) => [i.field, i.severity])).toEqual([["spec.ipFamilies", "warning"]]);
+  });
+
+  it("takes a requested address from the pool, of a family the load balancer serves", () => {
+    const asking = (loadBalancerIP: string, ipFamilies: ("IPv4" | "IPv6")[] = ["IPv4"]) =>
+      validateLocalSpec(conformanceSpec({ ...base, loadBalancerIP, ipFamilies }), DUAL);
+    expect(asking("127.100.0.7")).toEqual([]);
+    expect(asking("fd00:5::7", ["IPv4", "IPv6"])).toEqual([]);
+    expect(asking("10.0.0.7")).toEqual([
+      {
+        field: "spec.loadBalancerIP",
+        severity: "error",
+        message:
+          "10.0.0.7 is not in the local provider's address pool (--provider-config addresses 127.100.0.0/24,fd00:5::/120); ask for an address of the pool, or remove the field",
+      },
+    ]);
+    expect(asking("fd00:5::7")[0]?.message).toBe(
+      "fd00:5::7 is an IPv6 address, and the Service's load balancer serves IPv4; ask for an address of a family it serves",
+    );
   });
 });
 
