@@ -44,6 +44,7 @@ export class Placement {
   readonly #configuredVpcId: string | undefined;
   readonly #clock: Clock;
   #nodesVpcId: string | undefined;
+  #probing: Promise<string> | undefined;
   readonly #networks = new Map<string, Promise<VpcNetwork>>();
 
   constructor(client: AwsClient, vpcId: string | undefined, clock: Clock) {
@@ -73,8 +74,10 @@ export class Placement {
   /** What subnet discovery needs of `vpcId`, read at most every {@link NETWORK_MAX_AGE_MS}. */
   async #network(vpcId: string, signal: AbortSignal | undefined): Promise<VpcNetwork> {
     const cached = this.#networks.get(vpcId);
-    const network = await cached?.catch(() => undefined);
-    if (network !== undefined && this.#clock.now() - network.readAt <= NETWORK_MAX_AGE_MS) return network;
+    if (cached !== undefined) {
+      const network = await cached.catch(() => undefined);
+      if (network !== undefined && this.#clock.now() - network.readAt <= NETWORK_MAX_AGE_MS) return network;
+    }
     // Callers arriving together share one read; a failed or stale one is replaced once.
     let reading = this.#networks.get(vpcId);
     if (reading === undefined || reading === cached) {
@@ -116,6 +119,21 @@ export class Placement {
   async vpcId(spec: LoadBalancerSpec, signal?: AbortSignal): Promise<string> {
     if (this.#configuredVpcId !== undefined) return this.#configuredVpcId;
     if (this.#nodesVpcId !== undefined) return this.#nodesVpcId;
+    // Services created together wait for one probe; one that found nothing leaves each to probe its own nodes.
+    if (this.#probing !== undefined) {
+      const shared = await this.#probing.catch(() => undefined);
+      if (shared !== undefined) return shared;
+    }
+    const probe = this.#probeNodes(spec, signal);
+    this.#probing = probe;
+    try {
+      return await probe;
+    } finally {
+      if (this.#probing === probe) this.#probing = undefined;
+    }
+  }
+
+  async #probeNodes(spec: LoadBalancerSpec, signal: AbortSignal | undefined): Promise<string> {
     const ids = spec.nodes
       .map((n) => instanceIdOf(n.providerID))
       .filter((id): id is string => id !== undefined)
