@@ -14,8 +14,8 @@
  *    for 3 s;
  * 2. node join: a Node for the last instance is created; until there is a RegisterTargets per target
  *    group and no call for 3 s (or 3 minutes pass: what was called is still reported);
- * 3. resync: lb-provisioner's first resync pass (period 90 s here, so that no pass falls into the
- *    phases before; successful reconciles grow by the Services); the legacy provider has no such
+ * 3. resync: lb-provisioner's first resync pass (period 90 s here, `--resync-ms` for more Services, so
+ *    that no pass falls into the phases before; successful reconciles grow by the Services); the legacy provider has no such
  *    resync, so its window is one of its informer's 30 s resyncs (35 s);
  * 4. delete: every Service is deleted; until they are gone and no call came for 3 s. Load balancers
  *    left in moto afterwards are reported.
@@ -53,7 +53,7 @@ import { AddressWatch } from "../lib/watch.ts";
 
 const NLB = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
 const QUIET_MS = 3_000;
-/** Long enough that no pass falls into the create and node-join phases, which come first. */
+/** Long enough that no pass falls into the create and node-join phases of 20 Services, which come first. */
 const LB_RESYNC_MS = 90_000;
 const LEGACY_RESYNC_WINDOW_MS = 35_000;
 const RESYNC_TARGET_PER_SERVICE = 200 / 1000;
@@ -91,9 +91,14 @@ async function runOne(
   aws: Awaited<ReturnType<typeof startAwsEndpoint>>,
   proxy: AwsCallCounter,
   contender: ContenderName,
-  parameters: { readonly services: number; readonly nodes: number; readonly workers: number },
+  parameters: {
+    readonly services: number;
+    readonly nodes: number;
+    readonly workers: number;
+    readonly resyncMs: number;
+  },
 ) {
-  const { services, nodes, workers } = parameters;
+  const { services, nodes, workers, resyncMs } = parameters;
   const ec2 = new EC2Client({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
   const elbv2 = new ElasticLoadBalancingV2Client({
     endpoint: aws.endpoint,
@@ -114,7 +119,7 @@ async function runOne(
       workers,
       clientRateLimit: UNLIMITED_CLIENT,
       costPerNewLoadBalancerMs: 0,
-      resyncPeriod: `${LB_RESYNC_MS}ms`,
+      resyncPeriod: `${resyncMs}ms`,
       aws: {
         endpoint: proxy.endpoint,
         region: aws.region,
@@ -154,7 +159,7 @@ async function runOne(
         contender === "lb-provisioner"
           ? (await controller.ensured()) - ensuredBefore >= services
           : new Promise((resolve) => setTimeout(() => resolve(true), LEGACY_RESYNC_WINDOW_MS)),
-      LB_RESYNC_MS + 120_000,
+      resyncMs + 120_000,
     );
     context.log(`${contender}: resync ${resync.calls} calls (${resync.mutating} mutating)`);
     const remove = await phase(
@@ -182,6 +187,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const services = intOption(context, "services", 20);
   const nodes = intOption(context, "nodes", 3);
   const workers = intOption(context, "workers", CLI_DEFAULT_WORKERS);
+  const resyncMs = intOption(context, "resync-ms", LB_RESYNC_MS);
   const common = commonOptions(context, 1);
   if (nodes + 1 > 250) throw new Error(`--nodes=${nodes}: at most 249 (the seeded subnet's addresses)`);
 
@@ -192,7 +198,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
       const cluster = await startBenchCluster(context.log);
       try {
         const runs = await eachContender(context, common, (contender) =>
-          runOne(context, common, cluster, aws, proxy, contender, { services, nodes, workers }),
+          runOne(context, common, cluster, aws, proxy, contender, { services, nodes, workers, resyncMs }),
         );
         const perService = (label: string, pick: (r: (typeof runs)[number]) => number) =>
           compareRuns(runs, label, "", (r) => pick(r) / services, 2);
@@ -239,7 +245,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
             },
           ],
           targets,
-          details: { parameters: { services, nodes, workers, lbResyncPeriodMs: LB_RESYNC_MS }, runs },
+          details: { parameters: { services, nodes, workers, lbResyncPeriodMs: resyncMs }, runs },
         };
       } finally {
         await cluster.stop();
@@ -259,6 +265,7 @@ export const awsCalls: Scenario = {
     services: "NLB Services (20)",
     nodes: "Nodes (instances) before one more joins (3)",
     workers: `workers of both controllers (lb-provisioner's default, ${CLI_DEFAULT_WORKERS})`,
+    "resync-ms": `lb-provisioner's resync period, longer than its create and node-join phases (${LB_RESYNC_MS})`,
     ...COMMON_OPTION_HELP,
     repetitions: "runs of each controller, alternating which goes first (1)",
   },
