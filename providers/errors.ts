@@ -44,7 +44,7 @@ export class InvalidConfigurationError extends ProviderError {
 
 /** A resource the load balancer needs exists but is not this Service's; it is never touched. */
 export class ConflictError extends ProviderError {
-  override readonly name = "ConflictError";
+  override readonly name: string = "ConflictError";
   readonly kind = "conflict";
   /** The cloud's identifier of the resource in the way (name or ARN). */
   readonly resource: string;

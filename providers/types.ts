@@ -198,6 +198,11 @@ export interface ObservedLoadBalancer {
   readonly ipFamilies?: readonly IPFamily[];
   /** Client-IP stickiness, when the load balancer has it. */
   readonly sessionAffinity?: SessionAffinitySpec;
+  /**
+   * The cloud refuses to delete it until an operator switches this off (an NLB's deletion protection):
+   * deleting its Service waits, with a Warning, until then.
+   */
+  readonly deletionProtection?: boolean;
   /** Provider identifiers worth showing an operator (e.g. ARNs), keyed by a short label. */
   readonly resources?: Readonly<Record<string, string>>;
   /**

@@ -45,6 +45,7 @@ export const ANNOTATION = {
   accessLogPrefix: `${P}aws-load-balancer-access-log-s3-bucket-prefix`,
   targetGroupAttributes: `${P}aws-load-balancer-target-group-attributes`,
   targetNodeLabels: `${P}aws-load-balancer-target-node-labels`,
+  attributes: `${P}aws-load-balancer-attributes`,
 } as const;
 
 /**
@@ -111,8 +112,11 @@ export interface AwsServiceConfig {
   readonly tls?: TlsConfig;
   readonly additionalTags: Readonly<Record<string, string>>;
   readonly healthCheck: HealthCheckOverrides;
-  readonly crossZone: boolean;
-  readonly accessLogs: { readonly enabled: boolean; readonly bucket?: string; readonly prefix?: string };
+  /**
+   * The load balancer attributes enforced: cross-zone and access logs always (off unless asked for, as
+   * cloud-provider-aws), the other keys of `aws-load-balancer-attributes` only when given.
+   */
+  readonly loadBalancerAttributes: Readonly<Record<string, string>>;
   /** Only the keys asked for. */
   readonly targetGroupAttributes: Readonly<Record<string, string>>;
   readonly targetNodeLabels: NodeLabelSelector;
@@ -157,8 +161,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
   const tls = parseTls(spec, issues);
   const additionalTags = parseAdditionalTags(a, spec.clusterName, issues);
   const healthCheck = parseHealthCheck(spec, issues);
-  const crossZone = parseBooleanAnnotation(a, ANNOTATION.crossZone, issues) ?? false;
-  const accessLogs = parseAccessLogs(a, issues);
+  const loadBalancerAttributes = parseLoadBalancerAttributes(a, issues);
   const targetGroupAttributes = parseTargetGroupAttributes(spec, issues);
   const targetNodeLabels = parseNodeLabels(a, issues);
 
@@ -171,8 +174,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
     ...(tls !== undefined && { tls }),
     additionalTags,
     healthCheck,
-    crossZone,
-    accessLogs,
+    loadBalancerAttributes,
     targetGroupAttributes,
     targetNodeLabels,
   };
@@ -403,22 +405,117 @@ function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOv
   };
 }
 
-function parseAccessLogs(a: Readonly<Record<string, string>>, issues: Issues): AwsServiceConfig["accessLogs"] {
-  const enabled = parseBooleanAnnotation(a, ANNOTATION.accessLogEnabled, issues) ?? false;
-  const bucket = a[ANNOTATION.accessLogBucket]?.trim();
-  const prefix = a[ANNOTATION.accessLogPrefix]?.trim();
-  if (enabled && (bucket === undefined || bucket === "")) {
+/** Load balancer attributes accepted in `aws-load-balancer-attributes`, with a check of each value. */
+const LOAD_BALANCER_ATTRIBUTES: Readonly<Record<string, (value: string) => string | undefined>> = {
+  "deletion_protection.enabled": expectBoolean,
+  "load_balancing.cross_zone.enabled": expectBoolean,
+  "access_logs.s3.enabled": expectBoolean,
+  "access_logs.s3.bucket": expectBucketName,
+  "access_logs.s3.prefix": expectLogPrefix,
+  "dns_record.client_routing_policy": (v) =>
+    CLIENT_ROUTING_POLICIES.includes(v) ? undefined : `must be one of ${CLIENT_ROUTING_POLICIES.join(", ")}`,
+};
+
+const CLIENT_ROUTING_POLICIES = [
+  "availability_zone_affinity",
+  "partial_availability_zone_affinity",
+  "any_availability_zone",
+];
+
+/**
+ * The attributes to enforce, from `aws-load-balancer-attributes` and the cloud-provider-aws annotations
+ * that set some of the same attributes (cross-zone, access logs). Each attribute has one value: given
+ * by both, the two must agree.
+ */
+function parseLoadBalancerAttributes(a: Readonly<Record<string, string>>, issues: Issues): Record<string, string> {
+  const given = parseAttributesAnnotation(a, issues);
+  const attributes: Record<string, string> = {};
+  for (const [key, value] of given)
+    if (!key.startsWith("access_logs.") && key !== "load_balancing.cross_zone.enabled") attributes[key] = value;
+
+  const legacyBoolean = (key: string) => {
+    const parsed = parseBooleanAnnotation(a, key, issues);
+    return parsed === undefined ? undefined : String(parsed);
+  };
+  const legacyText = (key: string, check: (value: string) => string | undefined) => {
+    const value = a[key]?.trim();
+    if (value === undefined) return undefined;
+    const problem = check(value);
+    if (problem !== undefined) issues.error(key, `"${value}" ${problem}`);
+    return problem === undefined ? value : undefined;
+  };
+  /** One value from the two sources (a disagreement is an error; the value then matters no more). */
+  const shared = (attribute: string, annotation: string, legacy: string | undefined) => {
+    const fromAttributes = given.get(attribute);
+    if (fromAttributes !== undefined && legacy !== undefined && fromAttributes !== legacy) {
+      issues.error(
+        ANNOTATION.attributes,
+        `${attribute}=${fromAttributes} contradicts ${annotation} ("${legacy}"); give the value in one of the two annotations`,
+      );
+    }
+    return fromAttributes ?? legacy;
+  };
+
+  attributes["load_balancing.cross_zone.enabled"] =
+    shared("load_balancing.cross_zone.enabled", ANNOTATION.crossZone, legacyBoolean(ANNOTATION.crossZone)) ?? "false";
+
+  const enabled = shared(
+    "access_logs.s3.enabled",
+    ANNOTATION.accessLogEnabled,
+    legacyBoolean(ANNOTATION.accessLogEnabled),
+  );
+  const bucket = shared(
+    "access_logs.s3.bucket",
+    ANNOTATION.accessLogBucket,
+    legacyText(ANNOTATION.accessLogBucket, expectBucketName),
+  );
+  const prefix = shared(
+    "access_logs.s3.prefix",
+    ANNOTATION.accessLogPrefix,
+    legacyText(ANNOTATION.accessLogPrefix, expectLogPrefix),
+  );
+  const enabledBy = given.has("access_logs.s3.enabled") ? ANNOTATION.attributes : ANNOTATION.accessLogEnabled;
+  if (enabled === "true" && (bucket === undefined || bucket === "")) {
     issues.error(
-      ANNOTATION.accessLogBucket,
-      `is required when ${ANNOTATION.accessLogEnabled} is true; name the bucket`,
+      given.has("access_logs.s3.enabled") ? ANNOTATION.attributes : ANNOTATION.accessLogBucket,
+      `a bucket is required when access logs are enabled (by ${enabledBy}); name it in ${ANNOTATION.accessLogBucket} or as access_logs.s3.bucket in ${ANNOTATION.attributes}`,
     );
-    return { enabled: false };
-  }
-  if (!enabled)
+    attributes["access_logs.s3.enabled"] = "false";
+  } else if (enabled === "true") {
+    attributes["access_logs.s3.enabled"] = "true";
+    attributes["access_logs.s3.bucket"] = bucket ?? "";
+    attributes["access_logs.s3.prefix"] = prefix ?? "";
+  } else {
+    attributes["access_logs.s3.enabled"] = "false";
     for (const key of [ANNOTATION.accessLogBucket, ANNOTATION.accessLogPrefix])
-      if (a[key] !== undefined) issues.warn(key, `has no effect unless ${ANNOTATION.accessLogEnabled} is "true"`);
-  if (!enabled) return { enabled };
-  return { enabled, ...(bucket !== undefined && { bucket }), ...(prefix !== undefined && prefix !== "" && { prefix }) };
+      if (a[key] !== undefined)
+        issues.warn(key, `has no effect unless access logs are enabled (${ANNOTATION.accessLogEnabled}: "true")`);
+    for (const key of ["access_logs.s3.bucket", "access_logs.s3.prefix"])
+      if (given.has(key)) issues.warn(ANNOTATION.attributes, `${key} has no effect unless access_logs.s3.enabled=true`);
+  }
+  return attributes;
+}
+
+/** The entries of `aws-load-balancer-attributes`, each checked; none when any is wrong. */
+function parseAttributesAnnotation(a: Readonly<Record<string, string>>, issues: Issues): ReadonlyMap<string, string> {
+  const value = a[ANNOTATION.attributes];
+  if (value === undefined) return new Map();
+  const { entries, problems } = parseKeyValueList(value);
+  if (entries.size === 0 && problems.length === 0) problems.push("lists no attribute");
+  for (const [key, attributeValue] of entries) {
+    const check = Object.hasOwn(LOAD_BALANCER_ATTRIBUTES, key) ? LOAD_BALANCER_ATTRIBUTES[key] : undefined;
+    const problem = check?.(attributeValue);
+    if (check === undefined)
+      problems.push(
+        `"${key}" is not a load balancer attribute this provider sets (${Object.keys(LOAD_BALANCER_ATTRIBUTES).join(", ")})`,
+      );
+    else if (problem !== undefined) problems.push(`${key}=${attributeValue}: ${problem}`);
+  }
+  if (problems.length > 0) {
+    issues.error(ANNOTATION.attributes, `${problems.join("; ")}; use "key1=value1,key2=value2"`);
+    return new Map();
+  }
+  return entries;
 }
 
 function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Readonly<Record<string, string>> {
@@ -561,6 +658,20 @@ function splitList(value: string): string[] {
 
 function expectBoolean(value: string): string | undefined {
   return value === "true" || value === "false" ? undefined : 'must be "true" or "false"';
+}
+
+/** S3's bucket naming rules: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit at each end. */
+function expectBucketName(value: string): string | undefined {
+  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(value)
+    ? undefined
+    : "is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)";
+}
+
+/** Elastic Load Balancing refuses a prefix that starts with "/" or holds "AWSLogs" (it adds that itself). */
+function expectLogPrefix(value: string): string | undefined {
+  return value.startsWith("/") || value.includes("AWSLogs")
+    ? 'is not a log prefix AWS accepts (no leading "/", no "AWSLogs")'
+    : undefined;
 }
 
 function expectIntegerIn(value: string, min: number, max: number): string | undefined {

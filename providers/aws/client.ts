@@ -352,10 +352,14 @@ export class AwsClient {
     );
   }
 
+  /** Resolves when the load balancer is gone; rejects with a `DeletionProtectedError` while its protection is on. */
   async deleteLoadBalancer(arn: string, { signal }: Signal = {}): Promise<void> {
     await ignoreNotFound(
-      this.#call("DeleteLoadBalancer", signal, (options) =>
-        this.#elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }), options),
+      this.#call(
+        "DeleteLoadBalancer",
+        signal,
+        (options) => this.#elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }), options),
+        arn,
       ),
     );
   }
@@ -475,10 +479,12 @@ export class AwsClient {
 
   // ---- the one call path -------------------------------------------------------------------------
 
+  /** `resource`: what the call is about (an ARN), for errors that name it. */
   async #call<O>(
     operation: OperationName,
     signal: AbortSignal | undefined,
     send: (options: SendOptions) => Promise<O>,
+    resource?: string,
   ): Promise<O> {
     try {
       return await pRetry(
@@ -494,7 +500,7 @@ export class AwsClient {
             this.#report(operation, outcome, started);
             if (outcome === "throttled") throw error;
             if (!signal?.aborted && !OPERATIONS[operation].mutating && isServerOrNetworkFailure(error)) throw error;
-            throw new AbortError(signal?.aborted ? signal.reason : toProviderError(error, operation));
+            throw new AbortError(signal?.aborted ? signal.reason : toProviderError(error, operation, resource));
           }
         },
         {
@@ -508,7 +514,7 @@ export class AwsClient {
       );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw toProviderError(error, operation);
+      throw toProviderError(error, operation, resource);
     }
   }
 

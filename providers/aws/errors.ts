@@ -26,6 +26,14 @@ export class NotFoundError extends TransientError {
   override readonly name = "NotFoundError";
 }
 
+/**
+ * AWS refuses to delete a load balancer whose deletion protection is on. A conflict: nothing the
+ * controller does can fix it, an operator switching protection off does, and the retry then succeeds.
+ */
+export class DeletionProtectedError extends ConflictError {
+  override readonly name = "DeletionProtectedError";
+}
+
 const THROTTLED = new Set([
   "Throttling",
   "ThrottlingException",
@@ -135,11 +143,14 @@ export function outcomeOf(error: unknown): AwsOutcome {
  * {@link ThrottledError}; access-denied, 5xx and network errors are {@link TransientError}s (an operator
  * can fix IAM without touching the Service, so backing off and retrying is right).
  */
-export function toProviderError(error: unknown, operation: string): ProviderError {
+export function toProviderError(error: unknown, operation: string, resource?: string): ProviderError {
   if (isProviderError(error)) return error;
   const code = awsErrorCode(error) ?? (error instanceof Error ? error.name : "UnknownError");
   const detail = error instanceof Error ? error.message : String(error);
   const message = `AWS ${operation} failed: ${code}: ${detail}`;
+  // The one refusal of DeleteLoadBalancer that is OperationNotPermitted: its deletion protection.
+  if (operation === "DeleteLoadBalancer" && code === "OperationNotPermitted")
+    return deletionProtected(resource ?? "the load balancer", message, error);
   switch (outcomeOf(error)) {
     case "throttled":
       return new ThrottledError(message, { cause: error });
@@ -152,6 +163,16 @@ export function toProviderError(error: unknown, operation: string): ProviderErro
     default:
       return new TransientError(message, { cause: error });
   }
+}
+
+function deletionProtected(arn: string, message: string, cause: unknown): DeletionProtectedError {
+  return new DeletionProtectedError(
+    arn,
+    `load balancer ${arn} has deletion protection on, so AWS refuses to delete it (${message}). ` +
+      "Switch it off and the deletion completes at the next retry: " +
+      `aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${arn} --attributes Key=deletion_protection.enabled,Value=false`,
+    { cause },
+  );
 }
 
 function isProviderError(error: unknown): error is ProviderError {

@@ -6,7 +6,7 @@
  * security group admitting `loadBalancerSourceRanges` (everyone when empty) on the listener ports.
  * Defaults follow cloud-provider-aws: TCP traffic-port health checks every 30 s (3/3) for
  * `externalTrafficPolicy: Cluster`, HTTP `/healthz` on the healthCheckNodePort every 10 s (2/2) for
- * `Local`, cross-zone off, access logs off.
+ * `Local`, cross-zone off, access logs off; other load balancer attributes as AWS has them unless asked for.
  *
  * @module
  */
@@ -39,6 +39,8 @@ import { ownershipTags } from "./tags.ts";
 
 /** Attribute values of a new NLB, so a fresh load balancer with default settings needs no modify call. */
 export const NLB_DEFAULT_ATTRIBUTES: Tags = {
+  "deletion_protection.enabled": "false",
+  "dns_record.client_routing_policy": "any_availability_zone",
   "load_balancing.cross_zone.enabled": "false",
   "access_logs.s3.enabled": "false",
   "access_logs.s3.bucket": "",
@@ -225,7 +227,7 @@ export function buildDesiredState(
       name: loadBalancerName(scope),
       scheme: config.scheme,
       tags,
-      attributes: loadBalancerAttributes(config),
+      attributes: config.loadBalancerAttributes,
     },
     securityGroup: {
       name: securityGroupName(scope),
@@ -242,18 +244,6 @@ export function buildDesiredState(
 function securityGroupDescription(spec: LoadBalancerSpec): string {
   const text = `lb-provisioner: load balancer of ${spec.service.namespace}/${spec.service.name} in cluster ${spec.clusterName}`;
   return text.length <= 255 ? text : `${text.slice(0, 252)}...`;
-}
-
-function loadBalancerAttributes(config: AwsServiceConfig): Tags {
-  const attributes: Record<string, string> = {
-    "load_balancing.cross_zone.enabled": String(config.crossZone),
-    "access_logs.s3.enabled": String(config.accessLogs.enabled),
-  };
-  if (config.accessLogs.enabled) {
-    attributes["access_logs.s3.bucket"] = config.accessLogs.bucket ?? "";
-    attributes["access_logs.s3.prefix"] = config.accessLogs.prefix ?? "";
-  }
-  return attributes;
 }
 
 /** A subnet as placement needs it. */

@@ -38,7 +38,8 @@ import { clusterTagKey, fromTagList, isOwnedBy, OWNED, SERVICE_NAME_TAG } from "
 /**
  * - `ensure`: a resource with our name that is not ours throws {@link ConflictError}; reads only what
  *   the diff needs for the desired state.
- * - `read`: a load balancer that is not ours reads as absent; target health of every listener is read.
+ * - `read`: a load balancer that is not ours reads as absent; target health of every listener and the
+ *   load balancer's attributes (deletion protection) are read.
  * - `delete`: like `read`, without listeners, target health or attributes; the target groups are those
  *   the caller knows of (`knownTargetGroups`).
  */
@@ -101,7 +102,7 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
   const ours = mine !== undefined && mine === candidate;
   const listeners = ours ? candidateListeners : [];
   const attributes =
-    mine !== undefined && mode === "ensure"
+    mine !== undefined && mode !== "delete"
       ? await client.describeLoadBalancerAttributes(mine.LoadBalancerArn ?? "", { signal })
       : {};
   const lb =

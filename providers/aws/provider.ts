@@ -328,6 +328,7 @@ export class AwsProvider implements LoadBalancerProvider {
       status: statusOf(loadBalancer.dnsName),
       listeners: observedListeners,
       scheme: loadBalancer.scheme,
+      ...(loadBalancer.attributes["deletion_protection.enabled"] === "true" && { deletionProtection: true }),
       // "Open to all" is what an empty spec.loadBalancerSourceRanges means, so it reads back as empty.
       sourceRanges: cidrs.length === 1 && cidrs[0] === OPEN_TO_ALL ? [] : cidrs,
       resources,

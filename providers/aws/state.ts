@@ -76,7 +76,7 @@ export interface DesiredState {
     readonly name: string;
     readonly scheme: Scheme;
     readonly tags: Tags;
-    /** Attributes this provider enforces (cross-zone, access logs). */
+    /** Attributes this provider enforces (cross-zone, access logs, and those `aws-load-balancer-attributes` gives). */
     readonly attributes: Tags;
   };
   readonly securityGroup: {

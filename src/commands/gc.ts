@@ -20,6 +20,6 @@ export function gcCommand(): Command {
   return command.action(async (flags: FlagValues & { yes: boolean }) => {
     const config = loadConfig(flags);
     const { gcMain } = await import("../plan/commands.ts");
-    await gcMain(config, { yes: flags.yes });
+    process.exitCode = await gcMain(config, { yes: flags.yes });
   });
 }

@@ -8,6 +8,7 @@
  */
 import { commandLogger, connect } from "../composition.ts";
 import type { Config } from "../config.ts";
+import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.ts";
 import { renderGc, runGc } from "./gc.ts";
 import { type OutputFormat, planExitCode, renderPlanJson, renderPlanText } from "./render.ts";
 import { type OperatorDeps, runPlan } from "./run-plan.ts";
@@ -69,9 +70,14 @@ export function statusMain(config: Config, output: OutputFormat): Promise<void> 
   });
 }
 
-/** `gc`: lists the orphaned load balancers and leftovers, and deletes them with `yes`. */
-export function gcMain(config: Config, options: { readonly yes: boolean }): Promise<void> {
+/**
+ * `gc`: lists the orphaned load balancers and leftovers, and deletes them with `yes`; resolves with the
+ * exit code (1 when one could not be deleted, e.g. its deletion protection is on).
+ */
+export function gcMain(config: Config, options: { readonly yes: boolean }): Promise<number> {
   return withOperator(config, async (deps) => {
-    process.stdout.write(renderGc(await runGc(deps, options), config.clusterName));
+    const result = await runGc(deps, options);
+    process.stdout.write(renderGc(result, config.clusterName));
+    return result.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
   });
 }

@@ -20,6 +20,8 @@ export interface GcResult {
   readonly orphans: readonly Orphan[];
   /** Whether the orphans were deleted (`--yes`). */
   readonly deleted: boolean;
+  /** Orphans `--yes` could not delete (e.g. deletion protection on), with why; the others are gone. */
+  readonly failed: readonly { readonly orphan: Orphan; readonly message: string }[];
 }
 
 /**
@@ -36,10 +38,16 @@ export async function runGc(deps: OperatorDeps, options: { readonly yes: boolean
   const owned = await provider.listLoadBalancers(deps.clusterName);
   const services = await listServices(deps.kubeConfig.makeApiClient(CoreV1Api));
   const orphans = findOrphans(owned, services, deps.selection);
-  if (options.yes) {
-    for (const orphan of orphans) await provider.ensureLoadBalancerDeleted(orphan.loadBalancer.ref);
-  }
-  return { orphans, deleted: options.yes };
+  const failed: { orphan: Orphan; message: string }[] = [];
+  // One orphan the cloud will not delete (deletion protection) does not keep gc from the others.
+  if (options.yes)
+    for (const orphan of orphans)
+      try {
+        await provider.ensureLoadBalancerDeleted(orphan.loadBalancer.ref);
+      } catch (error) {
+        failed.push({ orphan, message: error instanceof Error ? error.message : String(error) });
+      }
+  return { orphans, deleted: options.yes, failed };
 }
 
 /** Pure: what `gc` prints. */
@@ -50,14 +58,21 @@ export function renderGc(result: GcResult, clusterName: string): string {
     result.orphans.map(({ loadBalancer, reason }) => [
       `${loadBalancer.ref.service.namespace}/${loadBalancer.ref.service.name}`,
       formatIngress(loadBalancer.status.ingress) || "-",
-      reason,
+      loadBalancer.deletionProtection === true ? `${reason}; deletion protection on (switch it off to delete)` : reason,
       Object.entries(loadBalancer.resources ?? {})
         .map(([label, id]) => `${label}=${id}`)
         .join(" ") || "-",
     ]),
   );
   const count = describeCount(result.orphans);
-  return result.deleted ? `${table}Deleted ${count}.\n` : `${table}${count}; run again with --yes to delete.\n`;
+  if (!result.deleted) return `${table}${count}; run again with --yes to delete.\n`;
+  if (result.failed.length === 0) return `${table}Deleted ${count}.\n`;
+  const failures = result.failed.map(
+    ({ orphan, message }) =>
+      `Could not delete ${orphan.loadBalancer.ref.service.namespace}/${orphan.loadBalancer.ref.service.name}: ${message}\n`,
+  );
+  const done = describeCount(result.orphans.filter((orphan) => !result.failed.some((f) => f.orphan === orphan)));
+  return `${table}${failures.join("")}Deleted ${done || "nothing"}; the rest are left as they are.\n`;
 }
 
 /** "2 orphaned load balancers", "1 orphaned load balancer and the leftovers of 1 more Service", ... */

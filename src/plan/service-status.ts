@@ -24,6 +24,8 @@ export interface ServiceStatusRow {
   readonly listeners: string;
   /** Distinct targets across the load balancer's target groups; undefined when it does not exist. */
   readonly targets: number | undefined;
+  /** The provider says the load balancer cannot be deleted until its protection is switched off. */
+  readonly deletionProtection?: true;
   /** `Normal EnsuredLoadBalancer` or `Warning SyncLoadBalancerFailed: <message>`; "" when no Event yet. */
   readonly lastResult: string;
   /** When that Event last happened. */
@@ -86,6 +88,7 @@ export function statusRow(
     provider,
     listeners: listeners.join(", "),
     targets,
+    ...(observed?.deletionProtection === true && { deletionProtection: true }),
     lastResult: event === undefined ? "" : describeEvent(event),
     lastResultAt: event === undefined ? undefined : eventTime(event),
   };
@@ -150,7 +153,7 @@ export function renderStatusTable(rows: readonly ServiceStatusRow[], now: Date):
     HEADERS,
     rows.map((row) => [
       row.service,
-      row.address || "<pending>",
+      `${row.address || "<pending>"}${row.deletionProtection ? " (deletion protection on)" : ""}`,
       row.provider,
       row.listeners,
       row.targets === undefined ? "-" : String(row.targets),

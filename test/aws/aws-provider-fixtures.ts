@@ -144,3 +144,19 @@ export async function shareSubnets(
     }),
   );
 }
+
+/** A certificate from the endpoint's ACM (moto issues one on request; no ACM SDK client needed). */
+export async function requestCertificate(endpoint: AwsEndpoint, domain = "myapp.example.com"): Promise<string> {
+  const response = await fetch(endpoint.endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "CertificateManager.RequestCertificate",
+      authorization: `AWS4-HMAC-SHA256 Credential=${endpoint.credentials.accessKeyId}/20260101/${endpoint.region}/acm/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ DomainName: domain }),
+  });
+  const body = (await response.json()) as { CertificateArn?: string };
+  if (body.CertificateArn === undefined) throw new Error(`the endpoint issued no certificate: ${JSON.stringify(body)}`);
+  return body.CertificateArn;
+}

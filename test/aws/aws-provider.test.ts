@@ -30,7 +30,14 @@ import { conformanceSpec, listener, refOf, SEED_LISTENER } from "../../providers
 import { ConflictError } from "../../providers/errors.ts";
 import type { LoadBalancerRef, LoadBalancerSpec, NodeSpec } from "../../providers/types.ts";
 import { type SeededAwsNetwork, seedAwsNetwork, withAwsEndpoint } from "../harness/index.ts";
-import { type AwsClients, awsClients, awsProviderOn, CallRecorder, nodesOf } from "./aws-provider-fixtures.ts";
+import {
+  type AwsClients,
+  awsClients,
+  awsProviderOn,
+  CallRecorder,
+  nodesOf,
+  requestCertificate,
+} from "./aws-provider-fixtures.ts";
 
 const CLUSTER = "prod";
 const NAMESPACE = "default";
@@ -421,7 +428,7 @@ describe("more of what the NLB can be", () => {
   });
 
   it("terminates TLS with the ssl-cert annotation on the ssl-ports only", async () => {
-    const certificateArn = await requestCertificate();
+    const certificateArn = await requestCertificate(endpoint);
     const tls = spec("tls", {
       listeners: [SEED_LISTENER, listener(443, 30443, "TCP", "https")],
       annotations: {
@@ -526,20 +533,4 @@ async function ownedTargetGroups(serviceName: string): Promise<string[]> {
       owned.push(tg.TargetGroupName ?? "");
   }
   return owned;
-}
-
-/** A certificate from the endpoint's ACM (moto issues one on request; no ACM SDK client needed). */
-async function requestCertificate(): Promise<string> {
-  const response = await fetch(endpoint.endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": "CertificateManager.RequestCertificate",
-      authorization: `AWS4-HMAC-SHA256 Credential=${endpoint.credentials.accessKeyId}/20260101/${endpoint.region}/acm/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: JSON.stringify({ DomainName: "myapp.example.com" }),
-  });
-  const body = (await response.json()) as { CertificateArn?: string };
-  if (body.CertificateArn === undefined) throw new Error(`the endpoint issued no certificate: ${JSON.stringify(body)}`);
-  return body.CertificateArn;
 }

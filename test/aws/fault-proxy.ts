@@ -65,7 +65,8 @@ export interface FaultProxy {
 const ELBV2_VERSION = "Version=2015-12-01";
 const ELBV2_NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 
-function elbv2Error(code: string, message: string): string {
+/** An ELBv2 error answer, as AWS (Query protocol) sends it. */
+export function elbv2Error(code: string, message: string): string {
   return `<ErrorResponse xmlns="${ELBV2_NAMESPACE}"><Error><Type>${code === "Throttling" ? "Sender" : "Receiver"}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
 }
 

@@ -35,8 +35,7 @@ describe("parseAnnotations", () => {
       scheme: "internet-facing",
       additionalTags: {},
       healthCheck: {},
-      crossZone: false,
-      accessLogs: { enabled: false },
+      loadBalancerAttributes: { "load_balancing.cross_zone.enabled": "false", "access_logs.s3.enabled": "false" },
       targetGroupAttributes: {},
       targetNodeLabels: {},
     });
@@ -207,8 +206,12 @@ describe("parseAnnotations", () => {
         healthyThreshold: 2,
         unhealthyThreshold: 4,
       },
-      crossZone: true,
-      accessLogs: { enabled: true, bucket: "logs", prefix: "nlb/" },
+      loadBalancerAttributes: {
+        "load_balancing.cross_zone.enabled": "true",
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": "logs",
+        "access_logs.s3.prefix": "nlb/",
+      },
       targetGroupAttributes: { "proxy_protocol_v2.enabled": "true", "deregistration_delay.timeout_seconds": "30" },
       targetNodeLabels: { role: "edge", gpu: { exists: true } },
     });
@@ -218,7 +221,7 @@ describe("parseAnnotations", () => {
     [{ [ANNOTATION.sslPorts]: "443" }, ANNOTATION.sslPorts, /without/],
     [{ [ANNOTATION.backendProtocol]: "http" }, ANNOTATION.backendProtocol, /Classic Load Balancers only/],
     [{ [ANNOTATION.healthCheckPath]: "/x" }, ANNOTATION.healthCheckPath, /no effect with a TCP health check/],
-    [{ [ANNOTATION.accessLogBucket]: "b" }, ANNOTATION.accessLogBucket, /no effect unless/],
+    [{ [ANNOTATION.accessLogBucket]: "logs" }, ANNOTATION.accessLogBucket, /no effect unless/],
     [
       { [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:1:certificate/a", [ANNOTATION.sslPorts]: "8443" },
       ANNOTATION.sslPorts,
@@ -239,6 +242,87 @@ describe("parseAnnotations", () => {
 
   it("keeps a Local Service's HTTP health check path without warning", () => {
     expect(parse({ [ANNOTATION.healthCheckPath]: "/livez" }, withLocalTraffic()).issues).toEqual([]);
+  });
+});
+
+describe("aws-load-balancer-attributes", () => {
+  const attrs = (value: string, more: Record<string, string> = {}) =>
+    parse({ [ANNOTATION.attributes]: value, ...more });
+
+  it("enforces deletion protection and the DNS routing policy only when given, cross-zone and access logs always", () => {
+    const { config, issues } = attrs(
+      "deletion_protection.enabled=true, dns_record.client_routing_policy=availability_zone_affinity",
+    );
+    expect(issues).toEqual([]);
+    expect(config.loadBalancerAttributes).toEqual({
+      "deletion_protection.enabled": "true",
+      "dns_record.client_routing_policy": "availability_zone_affinity",
+      "load_balancing.cross_zone.enabled": "false",
+      "access_logs.s3.enabled": "false",
+    });
+    expect(parse({}).config.loadBalancerAttributes).not.toHaveProperty("deletion_protection.enabled");
+  });
+
+  it("takes cross-zone and access logs from either annotation, or both when they agree", () => {
+    const viaAttributes = attrs(
+      "load_balancing.cross_zone.enabled=true,access_logs.s3.enabled=true,access_logs.s3.bucket=logs,access_logs.s3.prefix=nlb",
+    );
+    const viaBoth = attrs("load_balancing.cross_zone.enabled=true,access_logs.s3.bucket=logs", {
+      [ANNOTATION.crossZone]: "true",
+      [ANNOTATION.accessLogEnabled]: "true",
+      [ANNOTATION.accessLogBucket]: "logs",
+      [ANNOTATION.accessLogPrefix]: "nlb",
+    });
+    for (const { config, issues } of [viaAttributes, viaBoth]) {
+      expect(issues).toEqual([]);
+      expect(config.loadBalancerAttributes).toEqual({
+        "load_balancing.cross_zone.enabled": "true",
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": "logs",
+        "access_logs.s3.prefix": "nlb",
+      });
+    }
+  });
+
+  it.each([
+    ["load_balancing.cross_zone.enabled=true", { [ANNOTATION.crossZone]: "false" }, /contradicts .*cross-zone/],
+    [
+      "access_logs.s3.enabled=false",
+      { [ANNOTATION.accessLogEnabled]: "true", [ANNOTATION.accessLogBucket]: "logs" },
+      /contradicts .*access-log-enabled/,
+    ],
+    [
+      "access_logs.s3.bucket=other",
+      { [ANNOTATION.accessLogEnabled]: "true", [ANNOTATION.accessLogBucket]: "logs" },
+      /contradicts .*bucket-name/,
+    ],
+    ["access_logs.s3.enabled=true", {}, /bucket is required/],
+    ["deletion_protection.enabled=yes", {}, /deletion_protection\.enabled=yes: must be "true" or "false"/],
+    ["dns_record.client_routing_policy=nearest", {}, /must be one of availability_zone_affinity/],
+    [
+      "idle_timeout.timeout_seconds=60",
+      {},
+      /"idle_timeout\.timeout_seconds" is not a load balancer attribute this provider sets/,
+    ],
+    ["access_logs.s3.bucket=Logs_Bucket", {}, /not an S3 bucket name/],
+    ["deletion_protection.enabled=true,deletion_protection.enabled=false", {}, /given twice/],
+    ["=true", {}, /has no key/],
+    [" , ", {}, /lists no attribute/],
+  ])("refuses %j (with %j), naming the annotation", (value, more, message) => {
+    const errors = attrs(value, more).issues.filter((i) => i.severity === "error");
+    expect(errors).toEqual([
+      { field: annotationField(ANNOTATION.attributes), message: expect.stringMatching(message), severity: "error" },
+    ]);
+  });
+
+  it("refuses a malformed bucket in the access-log annotation too", () => {
+    expect(errorsOf({ [ANNOTATION.accessLogEnabled]: "true", [ANNOTATION.accessLogBucket]: "s3://logs" })).toEqual([
+      expect.objectContaining({ field: annotationField(ANNOTATION.accessLogBucket) }),
+      expect.objectContaining({
+        field: annotationField(ANNOTATION.accessLogBucket),
+        message: expect.stringMatching(/bucket is required/),
+      }),
+    ]);
   });
 });
 

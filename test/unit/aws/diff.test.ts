@@ -338,6 +338,27 @@ describe("planActions", () => {
     ]);
   });
 
+  it("changes only the load balancer attributes the Service gives, against AWS's defaults", () => {
+    const protectedLb = desiredOf(
+      newSpec(withAnnotations({ [ANNOTATION.attributes]: "deletion_protection.enabled=true" })),
+    );
+    const plain = desiredOf(newSpec());
+    // A new load balancer has protection off: turned on; AWS not reporting the attribute counts as off.
+    expect(planActions(protectedLb, inSync(plain))).toEqual([
+      { kind: "modifyLoadBalancerAttributes", attributes: { "deletion_protection.enabled": "true" } },
+    ]);
+    // Protection switched on in the console, no annotation: left alone.
+    const console = inSync(plain);
+    const lb = console.loadBalancer;
+    if (lb === undefined) throw new Error("no load balancer");
+    expect(
+      planActions(plain, {
+        ...console,
+        loadBalancer: { ...lb, attributes: { "deletion_protection.enabled": "true" } },
+      }),
+    ).toEqual([]);
+  });
+
   it("sets non-default attributes right after creating the load balancer and target group", () => {
     const desired = desiredOf(
       newSpec(

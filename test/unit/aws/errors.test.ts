@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   awsErrorCode,
+  DeletionProtectedError,
   isDependencyViolation,
   isDuplicatePermission,
   isNotFound,
@@ -66,6 +67,21 @@ describe("AWS error boundary", () => {
     expect((toProviderError(awsError("DuplicateListenerException"), "CreateListener") as ConflictError).resource).toBe(
       "CreateListener",
     );
+  });
+
+  it("says a load balancer AWS will not delete has deletion protection on, and how to switch it off", () => {
+    const arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/k8s-default-web-0123456789/abc";
+    const refusal = awsError("OperationNotPermittedException", "deletion protection is enabled");
+    const mapped = toProviderError(refusal, "DeleteLoadBalancer", arn);
+    expect(mapped).toBeInstanceOf(DeletionProtectedError);
+    expect(providerErrorKind(mapped)).toBe("conflict");
+    expect((mapped as ConflictError).resource).toBe(arn);
+    expect(mapped.message).toContain(`load balancer ${arn} has deletion protection on`);
+    expect(mapped.message).toContain(
+      `modify-load-balancer-attributes --load-balancer-arn ${arn} --attributes Key=deletion_protection.enabled,Value=false`,
+    );
+    // Another operation's OperationNotPermitted is an ordinary conflict.
+    expect(toProviderError(refusal, "CreateListener")).not.toBeInstanceOf(DeletionProtectedError);
   });
 
   it("treats network errors and non-AWS errors as transient", () => {

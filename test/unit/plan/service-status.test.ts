@@ -138,11 +138,20 @@ describe("status", () => {
   });
 });
 
+describe("status of a load balancer with deletion protection", () => {
+  it("says so in the row and the table", () => {
+    const row = statusRow(service, { ...observed, deletionProtection: true }, "aws", undefined);
+    expect(row.deletionProtection).toBe(true);
+    expect(renderStatusTable([row], new Date())).toMatch(/lb\.example\.test \(deletion protection on\)/);
+    expect(statusRow(service, observed, "aws", undefined)).not.toHaveProperty("deletionProtection");
+  });
+});
+
 describe("gc output", () => {
   const orphan = { loadBalancer: { ...observed, resources: { loadBalancer: "abc" } }, reason: "Service not found" };
 
   it("lists and says how to delete", () => {
-    expect(renderGc({ orphans: [orphan], deleted: false }, "c")).toBe(
+    expect(renderGc({ orphans: [orphan], deleted: false, failed: [] }, "c")).toBe(
       [
         "SERVICE      ADDRESS          REASON             RESOURCES",
         "default/web  lb.example.test  Service not found  loadBalancer=abc",
@@ -153,10 +162,30 @@ describe("gc output", () => {
   });
 
   it("says what it deleted, or that there was nothing", () => {
-    expect(renderGc({ orphans: [orphan, orphan], deleted: true }, "c")).toMatch(
+    expect(renderGc({ orphans: [orphan, orphan], deleted: true, failed: [] }, "c")).toMatch(
       /Deleted 2 orphaned load balancers\.\n$/,
     );
-    expect(renderGc({ orphans: [], deleted: true }, "c")).toBe("No orphaned load balancers in cluster c.\n");
+    expect(renderGc({ orphans: [], deleted: true, failed: [] }, "c")).toBe(
+      "No orphaned load balancers in cluster c.\n",
+    );
+  });
+
+  it("says which orphan has deletion protection on, and which it could not delete", () => {
+    const protectedOrphan = {
+      loadBalancer: {
+        ...observed,
+        deletionProtection: true,
+        ref: { ...observed.ref, service: { namespace: "default", name: "kept" } },
+      },
+      reason: "Service not found",
+    };
+    expect(renderGc({ orphans: [protectedOrphan], deleted: false, failed: [] }, "c")).toMatch(
+      /Service not found; deletion protection on \(switch it off to delete\)/,
+    );
+    const failed = [{ orphan: protectedOrphan, message: "load balancer arn:x has deletion protection on" }];
+    expect(renderGc({ orphans: [orphan, protectedOrphan], deleted: true, failed }, "c")).toMatch(
+      /\nCould not delete default\/kept: load balancer arn:x has deletion protection on\nDeleted 1 orphaned load balancer; the rest are left as they are\.\n$/,
+    );
   });
 
   it("counts what a Service left without a load balancer apart from load balancers", () => {
@@ -170,10 +199,10 @@ describe("gc output", () => {
       },
       reason: "Service not found",
     };
-    expect(renderGc({ orphans: [orphan, leftovers], deleted: false }, "c")).toMatch(
+    expect(renderGc({ orphans: [orphan, leftovers], deleted: false, failed: [] }, "c")).toMatch(
       /\n1 orphaned load balancer and the leftovers \(target groups, security groups\) of 1 more Service; run again with --yes to delete\.\n$/,
     );
-    expect(renderGc({ orphans: [leftovers], deleted: true }, "c")).toMatch(
+    expect(renderGc({ orphans: [leftovers], deleted: true, failed: [] }, "c")).toMatch(
       /-\s+Service not found\s+securityGroup=sg-1\nDeleted the leftovers \(target groups, security groups\) of 1 Service\.\n$/,
     );
   });
