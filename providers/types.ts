@@ -206,6 +206,11 @@ export interface ObservedLoadBalancer {
   /** Provider identifiers worth showing an operator (e.g. ARNs), keyed by a short label. */
   readonly resources?: Readonly<Record<string, string>>;
   /**
+   * Set when this load balancer was built for the Service by another controller (named here, e.g. the
+   * legacy AWS cloud provider) and the next ensure takes it over in place, keeping its address.
+   */
+  readonly adoptFrom?: string;
+  /**
    * Resources the provider owns for this Service that the load balancer does not use — e.g. a target
    * group no listener forwards to, left by a change or delete that failed half-way — and that the next
    * ensure removes (or takes into use, when the spec needs it again) and a delete removes.

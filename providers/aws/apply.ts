@@ -142,6 +142,16 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
       case "modifyLoadBalancerAttributes":
         await client.modifyLoadBalancerAttributes(requireLb().arn, action.attributes, { signal });
         break;
+      case "adoptLoadBalancer": {
+        const current = requireLb();
+        await client.addTags(action.arn, action.tags, { signal });
+        lb = { ...current, tags: { ...current.tags, ...action.tags } };
+        ctx.logger.info(
+          { service: ctx.service, loadBalancer: action.arn, name: action.name },
+          "adopted the legacy cloud provider's load balancer",
+        );
+        break;
+      }
       case "tagLoadBalancer":
         await client.addTags(requireLb().arn, action.tags, { signal });
         break;

@@ -45,8 +45,21 @@ const MODIFIABLE_PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "TLS"]);
 export function planActions(desired: DesiredState, actual: ActualState): Action[] {
   const actions: Action[] = [];
   const sg = actual.securityGroup;
+  // Adopting is the first step: once the load balancer carries our tags it is ours (`adopt.ts`).
+  if (actual.adopt === true && actual.loadBalancer !== undefined)
+    actions.push({
+      kind: "adoptLoadBalancer",
+      arn: actual.loadBalancer.arn,
+      name: actual.loadBalancer.name,
+      tags: missingTags(desired.loadBalancer.tags, actual.loadBalancer.tags),
+    });
+  // AWS cannot give security groups to an NLB created without any (as the legacy provider makes them).
+  const kept = actual.loadBalancer?.scheme === desired.loadBalancer.scheme ? actual.loadBalancer : undefined;
+  const withoutGroups = kept !== undefined && kept.securityGroups.length === 0;
 
-  if (sg === undefined) {
+  if (withoutGroups) {
+    // Nothing to attach a security group to: source ranges stay with whatever admits the traffic now.
+  } else if (sg === undefined) {
     actions.push({ kind: "createSecurityGroup" });
     if (desired.securityGroup.ingress.length > 0)
       actions.push({ kind: "authorizeIngress", rules: desired.securityGroup.ingress });
@@ -71,10 +84,10 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
 
   if (lb === undefined) actions.push({ kind: "createLoadBalancer" });
   else {
-    if (sg === undefined || !lb.securityGroups.includes(sg.id))
+    if (!withoutGroups && (sg === undefined || !lb.securityGroups.includes(sg.id)))
       actions.push({ kind: "setSecurityGroups", securityGroups: "owned" });
     const tags = missingTags(desired.loadBalancer.tags, lb.tags);
-    if (Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
+    if (actual.adopt !== true && Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
   }
   const attributes = changedAttributes(desired.loadBalancer.attributes, lb?.attributes ?? {}, NLB_DEFAULT_ATTRIBUTES);
   if (Object.keys(attributes).length > 0) actions.push({ kind: "modifyLoadBalancerAttributes", attributes });

@@ -4,7 +4,8 @@
  *
  * Settings (`--provider-config key=value`): `region` (else `AWS_REGION` / `AWS_DEFAULT_REGION`),
  * `endpoint` (else `AWS_ENDPOINT_URL`; for emulators such as moto or LocalStack), `vpcId` (only needed
- * when nodes have no AWS providerID). Credentials come from the AWS SDK's default chain (environment,
+ * when nodes have no AWS providerID), `adoptLegacy` (`true` by default: take over the NLB the legacy
+ * cloud provider built for a Service; `false` reports it as a conflict instead). Credentials come from the AWS SDK's default chain (environment,
  * web identity / IRSA, profile, instance metadata) and are never logged.
  *
  * @module
@@ -21,7 +22,7 @@ import { CLUSTER_TAG_PREFIX } from "./tags.ts";
 export { AwsProvider } from "./provider.ts";
 
 /** The settings this provider accepts. */
-export const AWS_SETTINGS = ["region", "endpoint", "vpcId"] as const;
+export const AWS_SETTINGS = ["region", "endpoint", "vpcId", "adoptLegacy"] as const;
 
 /** Thrown by the factory for unusable settings; the message names the setting and the fix. */
 export class AwsSettingsError extends Error {
@@ -33,6 +34,8 @@ export interface AwsSettings {
   readonly region?: string;
   readonly endpoint?: string;
   readonly vpcId?: string;
+  /** Whether a Service's NLB built by the legacy cloud provider is adopted (see `adopt.ts`); default true. */
+  readonly adoptLegacy: boolean;
 }
 
 /** Settings from `--provider-config` and the environment; throws {@link AwsSettingsError}. */
@@ -51,10 +54,14 @@ export function readAwsSettings(
   const vpcId = nonEmpty(settings.vpcId);
   if (vpcId !== undefined && !/^vpc-[0-9a-f]+$/.test(vpcId))
     throw new AwsSettingsError(`vpcId "${vpcId}" is not a VPC id (vpc-...); fix the vpcId setting`);
+  const adopt = nonEmpty(settings.adoptLegacy) ?? "true";
+  if (adopt !== "true" && adopt !== "false")
+    throw new AwsSettingsError(`adoptLegacy "${adopt}" is neither true nor false; fix the adoptLegacy setting`);
   return {
     ...(region !== undefined && { region }),
     ...(endpoint !== undefined && { endpoint }),
     ...(vpcId !== undefined && { vpcId }),
+    adoptLegacy: adopt === "true",
   };
 }
 
@@ -69,7 +76,7 @@ function isHttpUrl(value: string): boolean {
  * The region to use: the setting or environment, else the AWS SDK's own resolution (the shared config
  * file's profile). Fails with a message naming both ways to set it.
  */
-export async function resolveRegion(settings: AwsSettings): Promise<string> {
+export async function resolveRegion(settings: Pick<AwsSettings, "region">): Promise<string> {
   if (settings.region !== undefined) return settings.region;
   const probe = new EC2Client({});
   try {
@@ -122,13 +129,20 @@ export async function newAwsProvider(
     ...(overrides.rateLimits !== undefined && { rateLimits: overrides.rateLimits }),
   });
   options.logger.info(
-    { provider: "aws", region, endpoint: settings.endpoint ?? "default", vpcId: settings.vpcId },
+    {
+      provider: "aws",
+      region,
+      endpoint: settings.endpoint ?? "default",
+      vpcId: settings.vpcId,
+      adoptLegacy: settings.adoptLegacy,
+    },
     "AWS provider ready",
   );
   return new AwsProvider({
     client,
     logger: options.logger,
     vpcId: settings.vpcId,
+    adoptLegacy: settings.adoptLegacy,
     ...(overrides.releaseRetry !== undefined && { releaseRetry: overrides.releaseRetry }),
     ...(overrides.clock !== undefined && { clock: overrides.clock }),
     close: () => {

@@ -1,6 +1,7 @@
 /**
  * What exists in the region with a name this provider could have given it: every load balancer and
- * target group named `k8s-*` and every security group named `k8s-*`, with the load balancers' and
+ * target group named `k8s-*` and every security group named `k8s-*`, plus the load balancers with the
+ * legacy cloud provider's names (`a` and 31 hex digits: to adopt, or adopted), with the load balancers' and
  * target groups' tags, read in a handful of listing calls (pages of 400 load balancers or target
  * groups; 20 ARNs a tag call, and only for ARNs whose tags are not known yet). One snapshot serves
  * every reconcile until it is older than the caller accepts; callers that need one at the same time
@@ -20,6 +21,7 @@
 import type { SecurityGroup } from "@aws-sdk/client-ec2";
 import type { LoadBalancer, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { LoadBalancerRef, ServiceRef } from "../types.ts";
+import { isLegacyLoadBalancerName, legacyLoadBalancerName } from "./adopt.ts";
 import type { AwsClient } from "./client.ts";
 import { loadBalancerName, NAME_PREFIX, namePrefix, securityGroupName } from "./names.ts";
 import type { Clock } from "./rate-limit.ts";
@@ -43,6 +45,8 @@ export interface InventorySnapshot {
   resourcesOf(ref: LoadBalancerRef): ServiceResources;
   /** Every Service of `clusterName` that owns anything, sorted by namespace/name. */
   servicesOf(clusterName: string): readonly ServiceResources[];
+  /** Whether a load balancer of that name was listed (names this provider or the legacy one gives). */
+  hasLoadBalancerNamed(name: string): boolean;
 }
 
 interface Listing {
@@ -125,7 +129,13 @@ export class Inventory {
     const shaped = <T>(items: readonly T[], name: (item: T) => string | undefined) =>
       items.filter((item) => name(item)?.startsWith(NAME_PREFIX) ?? false);
     const [loadBalancers, targetGroups, securityGroups] = await Promise.all([
-      this.#client.listLoadBalancers({ signal }).then((all) => shaped(all, (lb) => lb.LoadBalancerName)),
+      this.#client
+        .listLoadBalancers({ signal })
+        .then((all) =>
+          all.filter(
+            (lb) => lb.LoadBalancerName?.startsWith(NAME_PREFIX) || isLegacyLoadBalancerName(lb.LoadBalancerName ?? ""),
+          ),
+        ),
       this.#client.listTargetGroups({ signal }).then((all) => shaped(all, (tg) => tg.TargetGroupName)),
       this.#client.describeSecurityGroups([{ Name: "group-name", Values: [`${NAME_PREFIX}*`] }], { signal }),
     ]);
@@ -164,9 +174,14 @@ export class Inventory {
       }
       return services;
     };
+    let names: Set<string> | undefined;
     return {
       takenAt: listing.takenAt,
       tags: listing.tags,
+      hasLoadBalancerNamed: (name) => {
+        names ??= new Set(listing.loadBalancers.map((lb) => lb.LoadBalancerName ?? ""));
+        return names.has(name);
+      },
       resourcesOf: (ref) =>
         servicesIn(ref.clusterName).get(serviceKey(ref.service)) ?? { owner: ref.service, targetGroups: [] },
       servicesOf: (clusterName) =>
@@ -202,7 +217,8 @@ function groupByService(
     const arn = lb.LoadBalancerArn ?? "";
     const owner = ownerOf(listing.tags.get(arn) ?? {}, clusterName);
     if (owner === undefined || deleted.has(arn) || lb.Type !== "network") continue;
-    if (lb.LoadBalancerName === loadBalancerName(scope(owner))) entryFor(owner).loadBalancer = lb;
+    const adopted = owner.uid !== undefined && lb.LoadBalancerName === legacyLoadBalancerName(owner.uid);
+    if (lb.LoadBalancerName === loadBalancerName(scope(owner)) || adopted) entryFor(owner).loadBalancer = lb;
   }
   for (const tg of listing.targetGroups) {
     const arn = tg.TargetGroupArn ?? "";

@@ -107,7 +107,8 @@ export function convergedState(
   return {
     loadBalancer: {
       ...applied.loadBalancer,
-      name: desired.loadBalancer.name,
+      // An adopted load balancer keeps the name it was built with.
+      name: lbBefore?.name ?? desired.loadBalancer.name,
       scheme: desired.loadBalancer.scheme,
       securityGroups: applied.attachedSecurityGroups,
       tags: { ...lbBefore?.tags, ...desired.loadBalancer.tags },

@@ -20,6 +20,7 @@ import type {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ConflictError } from "../errors.ts";
 import type { LoadBalancerRef } from "../types.ts";
+import { judgeLegacyLoadBalancer, legacyLoadBalancerName } from "./adopt.ts";
 import type { AwsClient } from "./client.ts";
 import { loadBalancerName, securityGroupName } from "./names.ts";
 import type {
@@ -70,13 +71,27 @@ export interface ObserveOptions {
    * `inventory.ts`). Described with the others in the same calls; kept only if their tags agree.
    */
   readonly knownTargetGroups?: readonly string[];
+  /**
+   * When set (the provider sets it when an inventory listed a load balancer of that name), a Service
+   * with a uid and no load balancer of our name is also looked for under the legacy cloud provider's
+   * name, and judged by `adopt.ts`: adopted (or already ours) it is the Service's load
+   * balancer; otherwise a conflict (`ensure`) or absent (`read`, `delete`).
+   */
+  readonly legacy?: { readonly adopt: boolean };
   readonly signal?: AbortSignal | undefined;
 }
 
 export async function observe(client: AwsClient, ref: LoadBalancerRef, options: ObserveOptions): Promise<Observation> {
   const { mode, desired, signal } = options;
-  const lbName = loadBalancerName(scopeOf(ref));
-  const found = await client.findLoadBalancers(lbName, { signal });
+  let lbName = loadBalancerName(scopeOf(ref));
+  let found = await client.findLoadBalancers(lbName, { signal });
+  const uid = ref.service.uid;
+  let legacy = false;
+  if (options.legacy !== undefined && uid !== undefined && uid !== "" && !found.some((lb) => lb.Type === "network")) {
+    const legacyName = legacyLoadBalancerName(uid);
+    const legacyFound = (await client.findLoadBalancers(legacyName, { signal })).filter((lb) => lb.Type === "network");
+    if (legacyFound.length > 0) [lbName, found, legacy] = [legacyName, legacyFound, true];
+  }
   // AWS keeps names unique; of an emulator's duplicates, the first network load balancer is read.
   const candidate = found.find((lb) => lb.Type === "network");
   // A delete needs no listeners: AWS deletes them with the load balancer.
@@ -97,7 +112,19 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
     { signal },
   );
 
-  const mine = found.find((lb) => lb.Type === "network" && isOwnedBy(tags.get(lb.LoadBalancerArn ?? "") ?? {}, ref));
+  const verdict =
+    legacy && candidate !== undefined
+      ? judgeLegacyLoadBalancer(tags.get(candidate.LoadBalancerArn ?? "") ?? {}, ref, options.legacy?.adopt ?? false)
+      : undefined;
+  if (verdict?.kind === "conflict" && mode === "ensure")
+    throw new ConflictError(
+      lbName,
+      `the load balancer ${lbName} has this Service's legacy name, but ${verdict.reason}`,
+    );
+  const mine =
+    verdict?.kind === "conflict"
+      ? undefined
+      : found.find((lb) => lb.Type === "network" && isOwnedBy(tags.get(lb.LoadBalancerArn ?? "") ?? {}, ref));
   if (mine === undefined && found.length > 0 && mode === "ensure") throw conflict(lbName, "load balancer", ref);
   const ours = mine !== undefined && mine === candidate;
   const listeners = ours ? candidateListeners : [];
@@ -112,6 +139,8 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
   const owned = new Map<string, ActualTargetGroup>();
   const wantedNames = new Set(desired?.targetGroups.map((tg) => tg.name) ?? []);
   for (const raw of described) {
+    // What a load balancer that is not ours forwards to is not ours to clean up either.
+    if (verdict?.kind === "conflict" && forwardedTo.has(raw.TargetGroupArn ?? "")) continue;
     const tg = toTargetGroup(raw, tags.get(raw.TargetGroupArn ?? "") ?? {});
     if (tg === undefined) continue;
     if (ours && forwardedTo.has(tg.arn)) listenerTargetGroups.set(tg.arn, tg);
@@ -164,6 +193,7 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
     listeners,
     targetGroups,
     ...(securityGroup !== undefined && { securityGroup }),
+    ...(verdict?.kind === "adopt" && lb !== undefined && { adopt: true as const }),
   };
   return { state, listenerTargetGroups, detachedTargetGroups, health };
 }

@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { RetryAfterError } from "../errors.ts";
 import type {
   CallOptions,
   EnsureOptions,
@@ -22,6 +24,7 @@ import type {
   ProviderLogger,
   ValidationIssue,
 } from "../types.ts";
+import { holdUnreadyRepoints, legacyLoadBalancerName } from "./adopt.ts";
 import type { AwsServiceConfig } from "./annotations.ts";
 import { applyActions, deleteSecurityGroupWhenReleased, deleteTargetGroupWhenReleased } from "./apply.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
@@ -69,6 +72,12 @@ export const RESYNC_INVENTORY_MAX_AGE_MS = 30_000;
  */
 export const DETAIL_MAX_AGE_MS = 10 * 60 * 60_000;
 
+/**
+ * How soon an adoption looks again whether its new target groups passed their health checks (AWS
+ * takes a minute or more: interval times healthy threshold once the targets are registered).
+ */
+export const ADOPTION_HEALTH_POLL_MS = 15_000;
+
 /** One ensure: the spec and what was made of it. */
 interface EnsureRun {
   readonly spec: LoadBalancerSpec;
@@ -83,6 +92,11 @@ export interface AwsProviderOptions {
   readonly logger: ProviderLogger;
   /** The cluster's VPC, when it cannot be read from the nodes' instances. */
   readonly vpcId?: string | undefined;
+  /**
+   * Whether a Service's NLB that the legacy cloud provider built is taken over (`adopt.ts`); when false
+   * it is a conflict, as any load balancer in the way that is not this provider's. Default true.
+   */
+  readonly adoptLegacy?: boolean;
   readonly releaseRetry?: RetryOptions;
   /** Time source for the inventory's age; tests replace it. */
   readonly clock?: Clock;
@@ -91,6 +105,9 @@ export interface AwsProviderOptions {
 }
 
 const OPEN_TO_ALL = "0.0.0.0/0";
+
+/** Who built a load balancer the next ensure adopts, as `plan` shows it. */
+const LEGACY_CLOUD_PROVIDER = "the legacy AWS cloud provider";
 
 export class AwsProvider implements LoadBalancerProvider {
   readonly name = "aws";
@@ -102,6 +119,7 @@ export class AwsProvider implements LoadBalancerProvider {
   readonly #records: ServiceRecords;
   readonly #clock: Clock;
   readonly #releaseRetry: RetryOptions;
+  readonly #legacy: { readonly adopt: boolean };
   readonly #close: (() => void | Promise<void>) | undefined;
 
   constructor(options: AwsProviderOptions) {
@@ -112,6 +130,7 @@ export class AwsProvider implements LoadBalancerProvider {
     this.#inventory = new Inventory(options.client, this.#clock);
     this.#records = new ServiceRecords(this.#clock, DETAIL_MAX_AGE_MS);
     this.#releaseRetry = options.releaseRetry ?? DEFAULT_RELEASE_RETRY;
+    this.#legacy = { adopt: options.adoptLegacy ?? true };
     this.#close = options.close;
   }
 
@@ -172,11 +191,17 @@ export class AwsProvider implements LoadBalancerProvider {
   async #converge(run: EnsureRun): Promise<LoadBalancerStatus> {
     const { spec, desired, signal } = run;
     const readAt = this.#clock.now();
-    const knownTargetGroups = await this.#knownTargetGroups(spec, signal);
-    const { state } = await observe(this.#client, spec, { mode: "ensure", desired, knownTargetGroups, signal });
-    const actions = planActions(desired, state);
+    const lookups = await this.#lookups(spec, signal);
+    const { state, health } = await observe(this.#client, spec, { mode: "ensure", desired, ...lookups, signal });
+    const { actions, waiting } = holdUnreadyRepoints(planActions(desired, state), desired, state, health);
     const asIs = appliedAsIs(state);
     const applied = actions.length === 0 && asIs !== undefined ? asIs : await this.#apply(run, state, actions);
+    if (waiting.length > 0)
+      throw new RetryAfterError(
+        `adopting load balancer ${applied.loadBalancer.arn}: listener${waiting.length === 1 ? "" : "s"} ${waiting.join(", ")} ` +
+          "keep forwarding to the legacy target groups until the new ones' targets pass their health checks",
+        ADOPTION_HEALTH_POLL_MS,
+      );
     this.#record(run, state, applied, readAt);
     return statusOf(applied.loadBalancer.dnsName);
   }
@@ -221,8 +246,8 @@ export class AwsProvider implements LoadBalancerProvider {
   async getLoadBalancer(ref: LoadBalancerRef, options: GetOptions = {}): Promise<ObservedLoadBalancer | undefined> {
     options.signal?.throwIfAborted();
     if (options.nodes !== undefined) this.#nodes.learn(options.nodes);
-    const knownTargetGroups = await this.#knownTargetGroups(ref, options.signal);
-    const observation = await observe(this.#client, ref, { mode: "read", knownTargetGroups, signal: options.signal });
+    const lookups = await this.#lookups(ref, options.signal);
+    const observation = await observe(this.#client, ref, { mode: "read", ...lookups, signal: options.signal });
     return this.#toObserved(ref, observation, this.#nodes.resolver(options.nodes));
   }
 
@@ -231,8 +256,8 @@ export class AwsProvider implements LoadBalancerProvider {
     signal?.throwIfAborted();
     const service = `${ref.service.namespace}/${ref.service.name}`;
     this.#records.drop(ref);
-    const knownTargetGroups = await this.#knownTargetGroups(ref, signal);
-    const { state } = await observe(this.#client, ref, { mode: "delete", knownTargetGroups, signal });
+    const lookups = await this.#lookups(ref, signal);
+    const { state } = await observe(this.#client, ref, { mode: "delete", ...lookups, signal });
     const { loadBalancer, targetGroups, securityGroup } = state;
     if (loadBalancer === undefined && targetGroups.length === 0 && securityGroup === undefined) return;
 
@@ -271,10 +296,21 @@ export class AwsProvider implements LoadBalancerProvider {
     return observed;
   }
 
-  /** ARNs of the target groups `ref`'s Service is known to own, attached or not (see `inventory.ts`). */
-  async #knownTargetGroups(ref: LoadBalancerRef, signal: AbortSignal | undefined): Promise<string[]> {
+  /**
+   * What the inventory (see `inventory.ts`) tells a full read of `ref`'s Service: the ARNs of the target
+   * groups it is known to own, attached or not; and whether to look for a load balancer under the
+   * legacy cloud provider's name (only when one of that name was listed, so that no other Service pays
+   * a read for it).
+   */
+  async #lookups(
+    ref: LoadBalancerRef,
+    signal: AbortSignal | undefined,
+  ): Promise<{ knownTargetGroups: string[]; legacy?: { readonly adopt: boolean } }> {
     const snapshot = await this.#inventory.snapshot(DISCOVERY_MAX_AGE_MS, signal);
-    return this.#inventory.targetGroupArnsOf(snapshot, ref);
+    const knownTargetGroups = this.#inventory.targetGroupArnsOf(snapshot, ref);
+    const uid = ref.service.uid;
+    const listed = uid !== undefined && uid !== "" && snapshot.hasLoadBalancerNamed(legacyLoadBalancerName(uid));
+    return listed ? { knownTargetGroups, legacy: this.#legacy } : { knownTargetGroups };
   }
 
   async close(): Promise<void> {
@@ -332,6 +368,7 @@ export class AwsProvider implements LoadBalancerProvider {
       // "Open to all" is what an empty spec.loadBalancerSourceRanges means, so it reads back as empty.
       sourceRanges: cidrs.length === 1 && cidrs[0] === OPEN_TO_ALL ? [] : cidrs,
       resources,
+      ...(observation.state.adopt === true && { adoptFrom: LEGACY_CLOUD_PROVIDER }),
       ...(observation.detachedTargetGroups.length > 0 && {
         leftovers: observation.detachedTargetGroups.map(targetGroupLeftover),
       }),

@@ -161,6 +161,11 @@ export interface ActualState {
   readonly listeners: readonly ActualListener[];
   readonly targetGroups: readonly ActualTargetGroup[];
   readonly securityGroup?: ActualSecurityGroup;
+  /**
+   * The load balancer is the one the legacy cloud provider built for this Service, not adopted yet:
+   * the plan starts by adopting it (`adopt.ts`).
+   */
+  readonly adopt?: true;
 }
 
 /** A target group is named in actions by name; `apply.ts` resolves names to ARNs as they appear. */
@@ -171,6 +176,8 @@ export type Action =
   | { readonly kind: "deleteListener"; readonly arn: string; readonly port: number }
   | { readonly kind: "deleteLoadBalancer"; readonly arn: string; readonly reason: string }
   | { readonly kind: "createLoadBalancer" }
+  /** Adds this provider's tags to the legacy cloud provider's load balancer: from then on it is ours. */
+  | { readonly kind: "adoptLoadBalancer"; readonly arn: string; readonly name: string; readonly tags: Tags }
   | { readonly kind: "setSecurityGroups"; readonly securityGroups: "owned" }
   | { readonly kind: "modifyLoadBalancerAttributes"; readonly attributes: Tags }
   | { readonly kind: "tagLoadBalancer"; readonly tags: Tags }

@@ -41,6 +41,7 @@ export function planService(input: PlanInput): ServicePlan {
 function actionOf(input: PlanInput, changes: readonly PlannedChange[]): PlanAction {
   if (changes.length === 0) return "none";
   if (input.desired !== undefined && input.observed === undefined) return "create";
+  if (input.desired !== undefined && input.observed?.adoptFrom !== undefined) return "adopt";
   if (input.desired === undefined && input.observed !== undefined) return "delete";
   return "update";
 }
@@ -55,10 +56,26 @@ function changesFor({ desired, observed, publishedIngress, statusInSync }: PlanI
   }
   if (observed === undefined) return createAll(desired, publishedIngress);
   return [
+    ...adoptionChanges(desired, observed),
     ...listenerChanges(desired, observed),
     ...leftoverChanges(desired, observed),
     ...sourceRangeChanges(desired, observed),
     ...statusChanges(observed.status.ingress, publishedIngress, statusInSync),
+  ];
+}
+
+/** Taking over what another controller built for the Service: first, and kept at its address. */
+function adoptionChanges(desired: LoadBalancerSpec, observed: ObservedLoadBalancer): PlannedChange[] {
+  if (observed.adoptFrom === undefined) return [];
+  const address = formatIngress(observed.status.ingress);
+  return [
+    {
+      action: "adopt",
+      subject: "load-balancer",
+      name: serviceName(desired),
+      from: `built by ${observed.adoptFrom}`,
+      to: address === "" ? "kept" : `kept at ${address}`,
+    },
   ];
 }
 

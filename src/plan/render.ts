@@ -15,7 +15,7 @@ export function planExitCode(plans: readonly ServicePlan[]): number {
   return plans.some((plan) => plan.action !== "none") ? EXIT_CHANGES_PENDING : EXIT_OK;
 }
 
-const SYMBOL: Record<PlannedChange["action"], string> = { create: "+", update: "~", delete: "-" };
+const SYMBOL: Record<PlannedChange["action"], string> = { create: "+", update: "~", delete: "-", adopt: ">" };
 
 /** One line per change, grouped by Service, then a one-line summary. */
 export function renderPlanText(plans: readonly ServicePlan[]): string {
@@ -41,6 +41,8 @@ function describeAction(plan: ServicePlan): string {
       return "clean up load balancer";
     case "update":
       return "update load balancer";
+    case "adopt":
+      return "adopt load balancer";
   }
 }
 
@@ -57,8 +59,9 @@ function summarize(plans: readonly ServicePlan[]): string {
   const count = (action: ServicePlan["action"]) => plans.filter((plan) => plan.action === action).length;
   const pending = plans.length - count("none");
   if (pending === 0) return `No changes: ${plans.length} Service${plans.length === 1 ? "" : "s"} up to date.`;
+  const adopting = count("adopt") > 0 ? `${count("adopt")} to adopt, ` : "";
   return (
-    `Plan: ${count("create")} to create, ${count("update")} to update, ${count("delete")} to clean up, ` +
+    `Plan: ${count("create")} to create, ${adopting}${count("update")} to update, ${count("delete")} to clean up, ` +
     `${count("invalid")} invalid, ${count("none")} up to date.`
   );
 }

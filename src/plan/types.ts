@@ -12,8 +12,11 @@ export interface IngressAddress {
   readonly ip?: string | undefined;
 }
 
-/** What happens to one piece of a load balancer. */
-export type ChangeAction = "create" | "update" | "delete";
+/**
+ * What happens to one piece of a load balancer. `adopt`: a load balancer another controller built for
+ * the Service is taken over in place, keeping its address (the provider reports it as `adoptFrom`).
+ */
+export type ChangeAction = "create" | "update" | "delete" | "adopt";
 
 /**
  * The piece that changes. A listener forwards to exactly one target group (one per Service port), so
@@ -45,10 +48,12 @@ export interface PlannedChange {
  * The verdict for one Service:
  * - `none`: the load balancer and the Service's status already match;
  * - `create` / `update` / `delete`: the controller would make {@link ServicePlan.changes};
+ * - `adopt`: the controller would take over the load balancer another controller built for the
+ *   Service, keeping its address, and then make the other {@link ServicePlan.changes};
  * - `invalid`: the spec has `error` issues, so the controller would make no cloud call and report a
  *   Warning event instead.
  */
-export type PlanAction = "none" | "create" | "update" | "delete" | "invalid";
+export type PlanAction = "none" | "create" | "update" | "delete" | "adopt" | "invalid";
 
 /** Everything `plan` says about one Service. */
 export interface ServicePlan {

@@ -1,6 +1,7 @@
 import type { SecurityGroup } from "@aws-sdk/client-ec2";
 import type { LoadBalancer, TargetGroup } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { describe, expect, it } from "vitest";
+import { legacyLoadBalancerName } from "../../../providers/aws/adopt.ts";
 import type { AwsClient } from "../../../providers/aws/client.ts";
 import { Inventory } from "../../../providers/aws/inventory.ts";
 import { loadBalancerName, namePrefix, securityGroupName } from "../../../providers/aws/names.ts";
@@ -92,6 +93,30 @@ describe("Inventory", () => {
     expect(snapshot.servicesOf("prod").map((s) => s.owner.name)).toEqual(["web"]);
     expect(snapshot.servicesOf("elsewhere")).toEqual([]);
     expect(region.taggedArns).not.toContain("lb-foreign");
+  });
+
+  it("lists the legacy cloud provider's load balancers: an adopted one is its Service's, one to adopt is not yet", async () => {
+    const region = new Region();
+    const uid = "0b6f1c1e-8a0d-4f7c-9d1e-3c2b1a000001";
+    const other = { ...owned, "kubernetes.io/service-name": "default/api" };
+    region.loadBalancers = [
+      { LoadBalancerArn: "lb-adopted", LoadBalancerName: legacyLoadBalancerName(uid), Type: "network" },
+      {
+        LoadBalancerArn: "lb-to-adopt",
+        LoadBalancerName: legacyLoadBalancerName(`${uid.slice(0, -1)}2`),
+        Type: "network",
+      },
+      { LoadBalancerArn: "lb-not-legacy", LoadBalancerName: "a-load-balancer", Type: "network" },
+    ];
+    region.tags.set("lb-adopted", { ...owned, "lb-provisioner/service-uid": uid });
+    region.tags.set("lb-to-adopt", other);
+    const snapshot = await new Inventory(region.client(), fakeClock()).snapshot(60_000);
+    expect(snapshot.resourcesOf(ref).loadBalancer?.LoadBalancerArn).toBe("lb-adopted");
+    const api = { ...ref, service: { namespace: "default", name: "api" } };
+    expect(snapshot.resourcesOf(api).loadBalancer).toBeUndefined();
+    expect(snapshot.hasLoadBalancerNamed(legacyLoadBalancerName(`${uid.slice(0, -1)}2`))).toBe(true);
+    expect(snapshot.hasLoadBalancerNamed("a-load-balancer")).toBe(false);
+    expect(region.taggedArns).not.toContain("lb-not-legacy");
   });
 
   it("reuses a snapshot while it is young enough, and reads tags only of ARNs it has not seen", async () => {

@@ -19,19 +19,33 @@ describe("readAwsSettings", () => {
         { region: "eu-west-1", endpoint: "http://127.0.0.1:5000", vpcId: "vpc-0abc" },
         { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL: "http://elsewhere" },
       ),
-    ).toEqual({ region: "eu-west-1", endpoint: "http://127.0.0.1:5000", vpcId: "vpc-0abc" });
+    ).toEqual({ region: "eu-west-1", endpoint: "http://127.0.0.1:5000", vpcId: "vpc-0abc", adoptLegacy: true });
   });
 
   it("falls back to AWS_REGION, AWS_DEFAULT_REGION and AWS_ENDPOINT_URL", () => {
-    expect(readAwsSettings({}, { AWS_DEFAULT_REGION: "ap-southeast-2" })).toEqual({ region: "ap-southeast-2" });
+    expect(readAwsSettings({}, { AWS_DEFAULT_REGION: "ap-southeast-2" })).toEqual({
+      region: "ap-southeast-2",
+      adoptLegacy: true,
+    });
     expect(readAwsSettings({}, { AWS_REGION: "us-west-2", AWS_ENDPOINT_URL: "https://localhost:4566" })).toEqual({
       region: "us-west-2",
       endpoint: "https://localhost:4566",
+      adoptLegacy: true,
     });
   });
 
+  it("turns adoption of the legacy cloud provider's load balancers off with adoptLegacy=false", () => {
+    expect(readAwsSettings({ region: "us-east-1", adoptLegacy: "false" }, {}).adoptLegacy).toBe(false);
+    expect(readAwsSettings({ region: "us-east-1", adoptLegacy: "true" }, {}).adoptLegacy).toBe(true);
+  });
+
   it.each([
-    [{ regoin: "us-east-1" }, {}, /unknown AWS provider setting "regoin"; known settings: region, endpoint, vpcId/],
+    [
+      { regoin: "us-east-1" },
+      {},
+      /unknown AWS provider setting "regoin"; known settings: region, endpoint, vpcId, adoptLegacy/,
+    ],
+    [{ region: "us-east-1", adoptLegacy: "no" }, {}, /adoptLegacy "no" is neither true nor false/],
     [{ region: "useast1" }, {}, /not a region name/],
     [{ region: "us-east-1", endpoint: "localhost:4566" }, {}, /not an http\(s\) URL/],
     [{ region: "us-east-1", vpcId: "default" }, {}, /not a VPC id/],

@@ -68,6 +68,26 @@ describe("planService", () => {
   it.each<{ case: string; input: PlanInput; action: string; changes: string[] }>([
     { case: "converged", input: input(), action: "none", changes: [] },
     {
+      case: "built by another controller, to be adopted: its own kind of change, first, keeping the address",
+      input: input({ observed: observed({ adoptFrom: "the legacy AWS cloud provider" }) }),
+      action: "adopt",
+      changes: [
+        "adopt load-balancer default/myapp-service built by the legacy AWS cloud provider->kept at lb-1.example.test",
+      ],
+    },
+    {
+      case: "to be adopted, and the Service wants more than it has",
+      input: input({
+        desired: spec({ nodes: [...seedNodes, node(4)] }),
+        observed: observed({ adoptFrom: "the legacy AWS cloud provider" }),
+      }),
+      action: "adopt",
+      changes: [
+        "adopt load-balancer default/myapp-service built by the legacy AWS cloud provider->kept at lb-1.example.test",
+        "create target node-4:30008",
+      ],
+    },
+    {
       case: "converged, targets reported by instance id and mapped back to nodes",
       input: input({
         desired: spec({ nodes: [node(1, "aws:///us-east-1a/i-0aaa")] }),

@@ -47,6 +47,33 @@ describe("plan rendering", () => {
     );
   });
 
+  it("text: an adoption is its own verdict, change symbol and count", () => {
+    const adopts: ServicePlan = {
+      service: "default/d",
+      action: "adopt",
+      changes: [
+        {
+          action: "adopt",
+          subject: "load-balancer",
+          name: "default/d",
+          from: "built by the legacy AWS cloud provider",
+          to: "kept at a1.elb.amazonaws.com",
+        },
+      ],
+      issues: [],
+    };
+    expect(renderPlanText([adopts, upToDate])).toBe(
+      [
+        "default/d: adopt load balancer",
+        "  > load-balancer default/d  built by the legacy AWS cloud provider -> kept at a1.elb.amazonaws.com",
+        "default/a: up to date",
+        "Plan: 0 to create, 1 to adopt, 0 to update, 0 to clean up, 0 invalid, 1 up to date.",
+        "",
+      ].join("\n"),
+    );
+    expect(planExitCode([adopts])).toBe(2);
+  });
+
   it("text: a note replaces the verdict", () => {
     expect(renderPlanText([{ ...upToDate, note: "not managed: type NodePort" }])).toContain(
       "default/a: not managed: type NodePort\n",
