@@ -172,6 +172,7 @@ async function runController(config: Config, parts: RunParts): Promise<number> {
       loadBalancerClass: config.loadBalancerClass,
       workers: config.concurrentServiceSyncs,
       resyncPeriodMs: config.resyncPeriodMs,
+      events: config.events,
       logger,
       metrics,
       drainTimeoutMs: config.gracefulShutdownTimeoutMs,

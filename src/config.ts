@@ -54,6 +54,8 @@ export interface Config {
   /** Only Services with this `spec.loadBalancerClass` are handled; undefined means class-less ones. */
   readonly loadBalancerClass?: string;
   readonly resyncPeriodMs: number;
+  /** Event writes per second across all Services, and how many may go at once beyond that rate. */
+  readonly events: { readonly qps: number; readonly burst: number };
   /** Undefined when disabled (`0`). */
   readonly metricsBindAddress?: BindAddress;
   /** Undefined when disabled (`0`). */
@@ -88,6 +90,8 @@ type SettingKey =
   | "providerConfig"
   | "loadBalancerClass"
   | "resyncPeriod"
+  | "eventQps"
+  | "eventBurst"
   | "metricsBindAddress"
   | "healthProbeBindAddress"
   | "logLevel"
@@ -151,6 +155,24 @@ export const SETTINGS: readonly SettingDefinition[] = [
     env: ["LBP_RESYNC_PERIOD"],
     defaultValue: "10m",
     description: "how often every managed Service is re-ensured to repair drift",
+    group: GENERAL,
+  },
+  {
+    key: "eventQps",
+    flag: "--event-qps",
+    valueName: "<n>",
+    env: ["LBP_EVENT_QPS"],
+    defaultValue: "20",
+    description: "Event writes per second across all Services; more wait in a bounded queue, folded or dropped",
+    group: GENERAL,
+  },
+  {
+    key: "eventBurst",
+    flag: "--event-burst",
+    valueName: "<n>",
+    env: ["LBP_EVENT_BURST"],
+    defaultValue: "30",
+    description: "Event writes allowed at once before --event-qps applies",
     group: GENERAL,
   },
   {
@@ -622,6 +644,10 @@ export function resolveConfig(sources: ConfigSources): Config {
     providerSettings: resolveProviderSettings(sources, provider),
     ...(loadBalancerClassValue === undefined ? {} : { loadBalancerClass: loadBalancerClassValue }),
     resyncPeriodMs: required(sources, "resyncPeriod", positiveDuration),
+    events: {
+      qps: required(sources, "eventQps", integerInRange(1, 10_000)),
+      burst: required(sources, "eventBurst", integerInRange(1, 10_000)),
+    },
     ...(metrics === "disabled" ? {} : { metricsBindAddress: metrics }),
     ...(health === "disabled" ? {} : { healthProbeBindAddress: health }),
     logLevel: required(sources, "logLevel", logLevel),

@@ -74,6 +74,8 @@ export interface ServiceControllerOptions {
   readonly nodeSyncDelayMs?: number;
   /** `source.component` of recorded Events. Default `lb-provisioner`. */
   readonly eventComponent?: string;
+  /** `--event-qps`, `--event-burst`: the Event write rate. Default 20 a second, 30 at once. */
+  readonly events?: { readonly qps: number; readonly burst: number };
 }
 
 export interface ServiceController {
@@ -180,6 +182,8 @@ class Run {
       core,
       component: options.eventComponent ?? "lb-provisioner",
       logger: this.#log,
+      ...(options.events ? { qps: options.events.qps, writeBurst: options.events.burst } : {}),
+      onOutcome: (outcome) => metrics.events.inc({ outcome }),
     });
     this.#ctx = {
       selection: this.#selection,
@@ -259,7 +263,7 @@ class Run {
       await Promise.all(loops);
     }
     await this.#stopInformers();
-    await Promise.race([this.#recorder.flush(), sleep(2_000)]);
+    await Promise.race([this.#recorder.flush({ queued: true }), sleep(2_000)]);
     this.#options.metrics.managedLoadBalancers.set(0);
     this.#options.metrics.unsyncedServices.set(0);
     this.#log.info("stopped");

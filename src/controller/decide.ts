@@ -14,7 +14,8 @@
  *   already rejected exactly this input; announced as a Warning once per input;
  * - `unchanged`: the spec, the nodes and the status are what was last ensured: no cloud call;
  * - `ensure`: call the provider, with why (the Service changed, only its nodes did, or a resync that
- *   finds no drift), which also says what to announce.
+ *   finds no drift), which also says what to announce — nothing for a load balancer a restart finds
+ *   already ensured (our finalizer and an address, nothing remembered yet).
  *
  * @module
  */
@@ -37,7 +38,7 @@ import {
   splitKey,
   wantsLoadBalancer,
 } from "./service-filters.ts";
-import { loadBalancerStatusEqual } from "./status.ts";
+import { hasLoadBalancerStatus, loadBalancerStatusEqual } from "./status.ts";
 
 /** The eligible nodes at one moment, shared by every Service's spec, with a digest of them. */
 export interface NodeSnapshot {
@@ -121,6 +122,12 @@ export type Decision =
        * changed: Updated once done), `resync` (nothing to say).
        */
       readonly reason: EnsureReason;
+      /**
+       * Whether Events announce this ensure (Ensuring/Ensured, Updated). False for a resync, and for a
+       * Service this process knows nothing of yet that already holds our finalizer and a published
+       * address: a restart finding its load balancer already ensured is quiet unless the address changes.
+       */
+      readonly announce: boolean;
       /** Warn UnAvailableLoadBalancer: there is no eligible node (said when announcing, not on a resync). */
       readonly noNodes: boolean;
       /** Our finalizer is missing: add it before the first cloud call. */
@@ -206,6 +213,7 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
   const wanted = { specFingerprint: specFingerprint(spec), nodesFingerprint: input.nodes.fingerprint };
   const previous = memory?.ensured;
   const hasOurFinalizer = hasFinalizer(service, cleanupFinalizer(input.selection));
+  const published = hasLoadBalancerStatus(service.status?.loadBalancer);
   if (
     !input.force &&
     previous?.specFingerprint === wanted.specFingerprint &&
@@ -227,6 +235,9 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
     warnings,
     allWarnings,
     reason,
+    // Memory exists from this process's first look at the Service on, so a retry after a failure, or a
+    // change after a restart, is still announced.
+    announce: reason !== "resync" && !(memory === undefined && hasOurFinalizer && published),
     noNodes: reason !== "resync" && spec.nodes.length === 0,
     addFinalizer: !hasOurFinalizer,
     ...(checked.validateError === undefined ? {} : { validateError: checked.validateError }),

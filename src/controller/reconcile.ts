@@ -15,8 +15,10 @@
  *   unless forced (the periodic resync forces one, to repair drift behind our back);
  * - a spec found invalid is not tried again, and not warned about again, until the Service or the node
  *   set changes;
- * - events: Ensuring/Ensured only when the spec changed (or on the first ensure since start), Updated
- *   when only the nodes changed, nothing on a no-drift resync.
+ * - events: Ensuring/Ensured only when the spec changed (or on the first ensure since start, unless
+ *   the Service already holds our finalizer and an address: a restart re-ensuring thousands of
+ *   provisioned Services writes no Event for them unless an address changes), Updated when only the
+ *   nodes changed, nothing on a no-drift resync.
  *
  * Returns an outcome; the caller (controller.ts) turns it into a queue action. Never throws.
  *
@@ -195,7 +197,8 @@ class Reconcile {
       this.#log.warn({ err: decision.validateError }, "provider validate threw; relying on ensureLoadBalancer");
     }
     this.#warn(cached, memo, decision);
-    if (reason === "changed") events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
+    if (reason === "changed" && decision.announce)
+      events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
     if (decision.noNodes) events.record(subject, "Warning", EventReason.UnAvailableLoadBalancer, EventMessage.noNodes);
     memo.ensured = undefined;
 
@@ -217,7 +220,8 @@ class Reconcile {
       return this.#providerFailed(subject, memo, decision.fingerprints.input, error);
     }
 
-    if (!loadBalancerStatusEqual(service.status?.loadBalancer, status)) {
+    const statusChanged = !loadBalancerStatusEqual(service.status?.loadBalancer, status);
+    if (statusChanged) {
       try {
         await this.#ctx.writer.patchLoadBalancerIngress(
           service.metadata?.namespace ?? "",
@@ -230,18 +234,22 @@ class Reconcile {
       }
     }
     memo.ensured = { specFingerprint: decision.specFingerprint, nodesFingerprint: decision.fingerprints.nodes, status };
-    this.#announceEnsured(subject, decision, status);
+    this.#announceEnsured(subject, decision, status, statusChanged);
     return { kind: "ensured" };
   }
 
+  /** A quiet decision (a restart finding the load balancer ensured) still announces a new address. */
   #announceEnsured(
     subject: EventSubject,
     decision: Extract<Decision, { kind: "ensure" }>,
     status: LoadBalancerStatus,
+    statusChanged: boolean,
   ): void {
     const { spec, reason } = decision;
     const summary = { nodes: spec.nodes.length, listeners: spec.listeners.length, ingress: status.ingress };
-    if (reason === "changed") {
+    if (reason === "changed" && !decision.announce && !statusChanged) {
+      this.#log.debug(summary, "load balancer already ensured");
+    } else if (reason === "changed") {
       this.#ctx.events.record(subject, "Normal", EventReason.EnsuredLoadBalancer, EventMessage.ensured);
       this.#log.info(summary, "ensured load balancer");
     } else if (reason === "nodes") {

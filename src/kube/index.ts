@@ -13,6 +13,7 @@
 export { apiStatusCode, describeApiError, isConflict, isNotFound } from "./api-errors.ts";
 export { KubeConfigError, type LoadKubeConfigOptions, loadKubeConfig } from "./config.ts";
 export {
+  type EventOutcome,
   EventRecorder,
   type EventRecorderOptions,
   type EventSink,

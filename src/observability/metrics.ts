@@ -48,6 +48,13 @@ export class ControllerMetrics {
     registers: [this.registry],
   });
 
+  readonly events = new Counter({
+    name: "lbp_events_total",
+    help: "Events recorded on Services, by outcome: written, aggregated (folded into one still waiting for the write rate), dropped-spam (per-Service filter), dropped-rate (write queue full), failed.",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
   readonly providerCalls = new Counter({
     name: "lbp_provider_calls_total",
     help: "Cloud API calls made by the provider, by operation and outcome.",

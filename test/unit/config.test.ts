@@ -47,6 +47,7 @@ describe("resolveConfig defaults", () => {
       provider: "fake",
       providerSettings: {},
       resyncPeriodMs: 600_000,
+      events: { qps: 20, burst: 30 },
       metricsBindAddress: { port: 8080 },
       healthProbeBindAddress: { port: 8081 },
       logLevel: "info",
@@ -199,6 +200,8 @@ describe("resolveConfig rejects bad values with one line naming the flag and its
     },
     { flags: { resyncPeriod: "10" }, env: {}, flag: "--resync-period", mentions: ["duration such as 15s"] },
     { flags: { resyncPeriod: "0s" }, env: {}, flag: "--resync-period", mentions: ["greater than zero"] },
+    { flags: { eventQps: "0" }, env: {}, flag: "--event-qps", mentions: ["from 1 to 10000"] },
+    { flags: {}, env: { LBP_EVENT_BURST: "many" }, flag: "--event-burst", mentions: ["(from LBP_EVENT_BURST)"] },
     {
       flags: { leaderElectLeaseDuration: "fifteen" },
       env: {},

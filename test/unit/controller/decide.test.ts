@@ -196,17 +196,27 @@ const cases: Case[] = [
   {
     what: "a new Service: ensure because it changed (announced as a build), add the finalizer",
     input: { service: newService("myapp") },
-    expected: { kind: "ensure", reason: "changed", addFinalizer: true, noNodes: false, warnings: [] },
+    expected: { kind: "ensure", reason: "changed", announce: true, addFinalizer: true, noNodes: false, warnings: [] },
+  },
+  {
+    what: "our finalizer and an address, nothing remembered (a restart): ensure as changed, quietly",
+    input: { service: converged },
+    expected: { kind: "ensure", reason: "changed", announce: false, addFinalizer: false },
+  },
+  {
+    what: "our finalizer and an address, remembered from a failed attempt: ensure as changed, announced",
+    input: { service: converged, memory: { uid: "uid-myapp" } },
+    expected: { kind: "ensure", reason: "changed", announce: true },
   },
   {
     what: "nothing changed but forced (resync): ensure as a resync (quietly)",
     input: { service: converged, memory: convergedMemory, force: true },
-    expected: { kind: "ensure", reason: "resync", addFinalizer: false, noNodes: false },
+    expected: { kind: "ensure", reason: "resync", announce: false, addFinalizer: false, noNodes: false },
   },
   {
     what: "only the node set changed: ensure for the nodes (announced as an update)",
     input: { service: converged, memory: convergedMemory, nodes: FOUR_NODES },
-    expected: { kind: "ensure", reason: "nodes" },
+    expected: { kind: "ensure", reason: "nodes", announce: true },
   },
   {
     what: "the Service's port changed: ensure because it changed (a rebuild)",

@@ -141,6 +141,27 @@ describe("reconcileService", () => {
     expect(events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
   });
 
+  it("a restart finding the load balancer already ensured re-ensures it quietly; a changed address is announced", async () => {
+    services.put(newService("myapp"));
+    await reconcileService(key, ctx);
+    const provisioned = services.objects.get(key);
+    events.clear();
+    services.writes.length = 0;
+    // A new process: nothing remembered, the same cloud.
+    memory.clear();
+
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+    expect(services.writes).toEqual([]);
+    expect(events.recorded).toEqual([]);
+
+    // The address published before the restart is not the one the cloud has now.
+    memory.clear();
+    services.put({ ...provisioned, status: { loadBalancer: { ingress: [{ hostname: "old.example" }] } } });
+    expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+    expect(services.writes).toEqual(["patch-status"]);
+    expect(events.reasons()).toEqual(["EnsuredLoadBalancer"]);
+  });
+
   it("makes no cloud call and records nothing when nothing changed since the last ensure", async () => {
     services.put(newService("myapp"));
     await reconcileService(key, ctx);
