@@ -24,12 +24,13 @@ import { CoreV1Api, type KubeConfig, type V1Node, type V1Service } from "@kubern
 import type { LoadBalancerProvider } from "../../providers/index.ts";
 import { withConnectionPool } from "../kube/connection-pool.ts";
 import { EventRecorder } from "../kube/event-recorder.ts";
-import { ResilientInformer } from "../kube/informer.ts";
+import { listInPages, ResilientInformer } from "../kube/informer.ts";
 import { LeadershipLostError } from "../kube/leader-election.ts";
 import { ServiceWriter } from "../kube/service-writer.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ControllerMetrics } from "../observability/metrics.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import { trimNode, trimService } from "./cached-objects.ts";
 import { deepEqual } from "./deep-equal.ts";
 import { errorMessage } from "./events.ts";
 import { fingerprint } from "./fingerprint.ts";
@@ -163,14 +164,16 @@ class Run {
       name: "services",
       kubeConfig,
       path: "/api/v1/services",
-      list: () => core.listServiceForAllNamespaces(),
+      list: () => listInPages((page) => core.listServiceForAllNamespaces(page), trimService),
+      trim: trimService,
       logger: this.#log,
     });
     this.#nodes = new ResilientInformer<V1Node>({
       name: "nodes",
       kubeConfig,
       path: "/api/v1/nodes",
-      list: () => core.listNode(),
+      list: () => listInPages((page) => core.listNode(page), trimNode),
+      trim: trimNode,
       logger: this.#log,
     });
     const metrics = options.metrics;

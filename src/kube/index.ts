@@ -3,7 +3,8 @@
  *
  * - `loadKubeConfig({ kubeconfig? })` — `--kubeconfig`, else in-cluster, else `$KUBECONFIG`, else
  *   `~/.kube/config`; a {@link KubeConfigError} that says what to pass otherwise.
- * - {@link ResilientInformer} — a list-watch cache that restarts after errors and reports `hasSynced()`.
+ * - {@link ResilientInformer} — a list-watch cache that restarts after errors, reports `hasSynced()`, and
+ *   keeps one trimmed copy of each object ({@link listInPages} reads a collection a page at a time).
  * - {@link EventRecorder} — core/v1 Events with aggregation and a per-object spam filter.
  * - {@link runWithLeaderElection} — work that runs only while this process holds a Lease.
  * - {@link ServiceWriter} — the controller's only Service writes (finalizer, `status.loadBalancer`).
@@ -20,7 +21,15 @@ export {
   type EventSubject,
   type EventType,
 } from "./event-recorder.ts";
-export { cacheKey, type InformerHandlers, ResilientInformer, type ResilientInformerOptions } from "./informer.ts";
+export {
+  cacheKey,
+  type InformerHandlers,
+  LIST_PAGE_SIZE,
+  type ListPage,
+  listInPages,
+  ResilientInformer,
+  type ResilientInformerOptions,
+} from "./informer.ts";
 export {
   defaultLeaderIdentity,
   type LeaderElectionOptions,

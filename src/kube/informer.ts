@@ -5,7 +5,9 @@
  * server says that is too old), and tells a stop we asked for apart from a failure.
  *
  * It also keeps its own view of the objects so update handlers get the previous version too, which is
- * what lets the controller ignore updates that change nothing it cares about.
+ * what lets the controller ignore updates that change nothing it cares about. Both views hold the same
+ * objects, trimmed in place by `trim` as they arrive, so each object is held once and small; lists are
+ * read in pages ({@link listInPages}) so a large collection is never decoded all at once.
  *
  * @module
  */
@@ -31,13 +33,49 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   readonly kubeConfig: KubeConfig;
   /** The collection's API path, e.g. `/api/v1/services`. */
   readonly path: string;
-  /** Lists the collection (the initial list and every relist). */
+  /** Lists the collection (the initial list and every relist); see {@link listInPages}. */
   readonly list: () => Promise<KubernetesListObject<T>>;
+  /**
+   * Strips an arriving object, in place, of what no handler or reader of the cache needs, and returns
+   * it. In place, because the client's own list-watch cache holds the same object. It must keep
+   * `metadata.name`, `namespace` and `resourceVersion`.
+   */
+  readonly trim?: (object: T) => T;
   readonly logger: Logger;
   /** First restart delay after a failure; doubles per consecutive failure. Default 1 s. */
   readonly restartBaseMs?: number;
   /** Longest restart delay. Default 30 s. */
   readonly restartMaxMs?: number;
+}
+
+/** Objects per list page, as client-go's reflector pages. */
+export const LIST_PAGE_SIZE = 500;
+
+/** One page of a list call: `limit` objects from `continueToken` on. */
+export type ListPage<T extends KubernetesObject> = (page: {
+  limit: number;
+  _continue?: string;
+}) => Promise<KubernetesListObject<T>>;
+
+/**
+ * The whole collection, read {@link LIST_PAGE_SIZE} objects at a time and each page trimmed before the
+ * next is read, so a list of thousands of objects never holds them all decoded and untrimmed at once.
+ * The pages are one consistent snapshot (the continue token pins it); its resourceVersion is the list's.
+ */
+export async function listInPages<T extends KubernetesObject>(
+  listPage: ListPage<T>,
+  trim: (object: T) => T = (object) => object,
+): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let resourceVersion: string | undefined;
+  let next: string | undefined;
+  do {
+    const page = await listPage({ limit: LIST_PAGE_SIZE, ...(next ? { _continue: next } : {}) });
+    for (const item of page.items) items.push(trim(item));
+    resourceVersion ??= page.metadata?.resourceVersion;
+    next = page.metadata?._continue || undefined;
+  } while (next);
+  return { apiVersion: "v1", kind: "List", metadata: { ...(resourceVersion ? { resourceVersion } : {}) }, items };
 }
 
 /** The cache key of an object: `namespace/name`, or `/name` for cluster-scoped objects. */
@@ -179,6 +217,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 
   #added(object: T): void {
+    this.#options.trim?.(object);
     const key = cacheKey(object);
     const previous = this.#objects.get(key);
     this.#objects.set(key, object);
