@@ -43,7 +43,7 @@ export interface LegacyNlbOptions {
 export async function buildLegacyNlb(
   clients: { readonly elbv2: ElasticLoadBalancingV2Client; readonly ec2: EC2Client },
   network: SeededAwsNetwork,
-  spec: LoadBalancerSpec,
+  spec: Pick<LoadBalancerSpec, "clusterName" | "service" | "listeners">,
   options: LegacyNlbOptions,
 ): Promise<LegacyNlb> {
   const uid = spec.service.uid;
