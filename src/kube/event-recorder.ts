@@ -8,7 +8,8 @@
  *   events beyond it are dropped.
  * - Write rate: every write (create or count patch) takes a token from one bucket for the whole
  *   recorder (`qps`, `writeBurst`). Events beyond it wait in a bounded queue, where an identical event
- *   joins the one already waiting (its count grows, no second write); a full queue drops the event.
+ *   joins the one already waiting (its count grows, no second write); a full queue drops the event, or
+ *   for a Warning, the oldest waiting Normal one (a failure is what a user must not miss).
  *   So a burst of thousands of Services never puts thousands of writes, and their memory, in flight.
  *
  * Each event's fate is reported to `onOutcome` (the controller counts them in a metric).
@@ -167,7 +168,7 @@ export class EventRecorder implements EventSink {
       this.#onOutcome("aggregated");
       return;
     }
-    if (this.#queued.size >= this.#maxQueued) {
+    if (this.#queued.size >= this.#maxQueued && !(type === "Warning" && this.#evictNormal())) {
       this.#logger.debug({ object: objectKey, reason }, "event dropped: too many waiting for the write rate");
       this.#onOutcome("dropped-rate");
       return;
@@ -191,6 +192,17 @@ export class EventRecorder implements EventSink {
       else if (options.queued && this.#queued.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
       else return;
     }
+  }
+
+  /** Drops the oldest waiting Normal event to make room for a Warning; false when all are Warnings. */
+  #evictNormal(): boolean {
+    for (const queued of this.#queued.values()) {
+      if (queued.type !== "Normal") continue;
+      this.#queued.delete(queued.key);
+      this.#onOutcome("dropped-rate");
+      return true;
+    }
+    return false;
   }
 
   /** Starts the queued writes the write rate allows now; sets a timer for the rest. */

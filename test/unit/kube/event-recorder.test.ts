@@ -71,6 +71,25 @@ describe("EventRecorder write rate", () => {
     expect(writes.map((w) => w.verb)).toEqual(["create", "create", "create"]);
   });
 
+  it("makes room for a Warning in a full queue by dropping the oldest waiting Normal event", async () => {
+    const { recorder, writes, outcomes, subject, advance } = setUp({ qps: 1, writeBurst: 1, maxQueued: 2 });
+    recorder.record(subject("a"), "Normal", "EnsuredLoadBalancer", "Ensured");
+    recorder.record(subject("b"), "Normal", "EnsuredLoadBalancer", "Ensured");
+    recorder.record(subject("c"), "Normal", "EnsuredLoadBalancer", "Ensured");
+    recorder.record(subject("d"), "Warning", "SyncLoadBalancerFailed", "x");
+    recorder.record(subject("e"), "Warning", "SyncLoadBalancerFailed", "x");
+    recorder.record(subject("f"), "Warning", "SyncLoadBalancerFailed", "x");
+    await recorder.flush();
+    await advance(1_000);
+    await advance(1_000);
+    expect(writes.map((w) => w.reason)).toEqual([
+      "EnsuredLoadBalancer",
+      "SyncLoadBalancerFailed",
+      "SyncLoadBalancerFailed",
+    ]);
+    expect(outcomes.filter((o) => o === "dropped-rate")).toHaveLength(3);
+  });
+
   it("counts what the per-object spam filter drops apart from the write rate", async () => {
     const { recorder, outcomes, subject } = setUp({ qps: 100, writeBurst: 100, burst: 2 });
     for (let i = 0; i < 4; i++) recorder.record(subject("svc"), "Normal", "Flood", `message ${i}`);
