@@ -46,6 +46,9 @@ export const ANNOTATION = {
   targetGroupAttributes: `${P}aws-load-balancer-target-group-attributes`,
   targetNodeLabels: `${P}aws-load-balancer-target-node-labels`,
   attributes: `${P}aws-load-balancer-attributes`,
+  proxyProtocol: `${P}aws-load-balancer-proxy-protocol`,
+  alpnPolicy: `${P}aws-load-balancer-alpn-policy`,
+  healthCheckSuccessCodes: `${P}aws-load-balancer-healthcheck-success-codes`,
 } as const;
 
 /**
@@ -53,8 +56,6 @@ export const ANNOTATION = {
  * instead. Setting one yields a `warning` issue carrying this text.
  */
 export const UNSUPPORTED_ANNOTATIONS: Readonly<Record<string, string>> = {
-  [`${P}aws-load-balancer-proxy-protocol`]:
-    "applies to Classic Load Balancers only; for an NLB set proxy_protocol_v2.enabled=true in aws-load-balancer-target-group-attributes",
   [`${P}aws-load-balancer-connection-draining-enabled`]:
     "applies to Classic Load Balancers only; for an NLB set deregistration_delay.timeout_seconds in aws-load-balancer-target-group-attributes",
   [`${P}aws-load-balancer-connection-draining-timeout`]:
@@ -78,9 +79,15 @@ export interface TlsConfig {
   readonly certificateArn: string;
   readonly ports: TlsPorts;
   readonly sslPolicy?: string;
+  /** `alpn-policy`: the ALPN policy of the TLS listeners; absent, whatever AWS has is accepted. */
+  readonly alpnPolicy?: AlpnPolicy;
   /** `backend-protocol: ssl`: the target group speaks TLS to the nodes too. */
   readonly backendTls: boolean;
 }
+
+/** The ALPN policies of a TLS listener. */
+export const ALPN_POLICIES = ["HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Preferred", "None"] as const;
+export type AlpnPolicy = (typeof ALPN_POLICIES)[number];
 
 /** Annotation overrides of the health check; absent fields keep the Service's defaults. */
 export interface HealthCheckOverrides {
@@ -92,6 +99,8 @@ export interface HealthCheckOverrides {
   readonly timeoutSeconds?: number;
   readonly healthyThreshold?: number;
   readonly unhealthyThreshold?: number;
+  /** HTTP codes a healthy target answers an HTTP(S) check with: `200`, `200-399`, `200,202`. */
+  readonly successCodes?: string;
 }
 
 /**
@@ -162,7 +171,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
   const additionalTags = parseAdditionalTags(a, spec.clusterName, issues);
   const healthCheck = parseHealthCheck(spec, issues);
   const loadBalancerAttributes = parseLoadBalancerAttributes(a, issues);
-  const targetGroupAttributes = parseTargetGroupAttributes(spec, issues);
+  const targetGroupAttributes = withProxyProtocol(a, parseTargetGroupAttributes(spec, issues), issues);
   const targetNodeLabels = parseNodeLabels(a, issues);
 
   const config: AwsServiceConfig = {
@@ -278,8 +287,9 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
       `"${backend}" applies to Classic Load Balancers only; an NLB forwards TCP (or TLS with "ssl"), so it has no effect`,
     );
 
+  const alpnPolicy = parseAlpnPolicy(a, issues);
   if (cert === undefined || cert === "") {
-    for (const key of [ANNOTATION.sslPorts, ANNOTATION.sslNegotiationPolicy])
+    for (const key of [ANNOTATION.sslPorts, ANNOTATION.sslNegotiationPolicy, ANNOTATION.alpnPolicy])
       if (a[key] !== undefined) issues.warn(key, `has no effect without ${ANNOTATION.sslCert}`);
     if (backend === "ssl") issues.warn(ANNOTATION.backendProtocol, `"ssl" has no effect without ${ANNOTATION.sslCert}`);
     return undefined;
@@ -314,8 +324,18 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
     certificateArn: cert,
     ports,
     ...(policy !== undefined && policy !== "" && { sslPolicy: policy }),
+    ...(alpnPolicy !== undefined && { alpnPolicy }),
     backendTls: backend === "ssl",
   };
+}
+
+/** `alpn-policy`, spelled as the AWS Load Balancer Controller and ELB spell it (case as given by AWS). */
+function parseAlpnPolicy(a: Readonly<Record<string, string>>, issues: Issues): AlpnPolicy | undefined {
+  const raw = a[ANNOTATION.alpnPolicy];
+  if (raw === undefined) return undefined;
+  const policy = ALPN_POLICIES.find((p) => p.toLowerCase() === raw.trim().toLowerCase());
+  if (policy === undefined) issues.error(ANNOTATION.alpnPolicy, `"${raw}" is not one of ${ALPN_POLICIES.join(", ")}`);
+  return policy;
 }
 
 /** Whether the TLS configuration selects a listener's port (by number or by Service port name). */
@@ -390,6 +410,7 @@ function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOv
       issues.warn(ANNOTATION.healthCheckPath, "has no effect with a TCP health check; set healthcheck-protocol: http");
   }
 
+  const successCodes = parseSuccessCodes(spec, protocol, issues);
   const intervalSeconds = parseIntegerAnnotation(a, ANNOTATION.healthCheckInterval, 5, 300, issues);
   const timeoutSeconds = parseIntegerAnnotation(a, ANNOTATION.healthCheckTimeout, 2, 120, issues);
   const healthyThreshold = parseIntegerAnnotation(a, ANNOTATION.healthyThreshold, 2, 10, issues);
@@ -402,7 +423,42 @@ function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOv
     ...(timeoutSeconds !== undefined && { timeoutSeconds }),
     ...(healthyThreshold !== undefined && { healthyThreshold }),
     ...(unhealthyThreshold !== undefined && { unhealthyThreshold }),
+    ...(successCodes !== undefined && { successCodes }),
   };
+}
+
+/**
+ * `healthcheck-success-codes`: what a Network Load Balancer accepts — codes from 200 to 599, one, a
+ * range `200-399`, or a list `200,202`.
+ */
+function parseSuccessCodes(
+  spec: LoadBalancerSpec,
+  protocol: HealthCheckProtocol | undefined,
+  issues: Issues,
+): string | undefined {
+  const raw = spec.annotations[ANNOTATION.healthCheckSuccessCodes];
+  if (raw === undefined) return undefined;
+  const value = raw.replace(/\s+/g, "");
+  const code = (text: string) => /^\d{3}$/.test(text) && Number(text) >= 200 && Number(text) <= 599;
+  const range = /^(\d+)-(\d+)$/.exec(value);
+  const valid =
+    range !== null
+      ? code(range[1] ?? "") && code(range[2] ?? "") && Number(range[1]) < Number(range[2])
+      : value.split(",").every(code);
+  if (!valid) {
+    issues.error(
+      ANNOTATION.healthCheckSuccessCodes,
+      `"${raw}" is not a code, a range or a list of HTTP codes from 200 to 599 (e.g. "200", "200-399", "200,202")`,
+    );
+    return undefined;
+  }
+  const effective = protocol ?? (spec.healthCheck.kind === "http" ? "HTTP" : "TCP");
+  if (effective === "TCP")
+    issues.warn(
+      ANNOTATION.healthCheckSuccessCodes,
+      "has no effect with a TCP health check; set healthcheck-protocol: http or https",
+    );
+  return value;
 }
 
 /** Load balancer attributes accepted in `aws-load-balancer-attributes`, with a check of each value. */
@@ -543,6 +599,34 @@ function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Rea
     return {};
   }
   return Object.fromEntries(attributes);
+}
+
+/**
+ * `proxy-protocol: "*"`, as the AWS Load Balancer Controller reads it for an NLB: proxy protocol v2 on
+ * every target group, the same attribute `target-group-attributes` can set (the two must agree).
+ */
+function withProxyProtocol(
+  a: Readonly<Record<string, string>>,
+  attributes: Readonly<Record<string, string>>,
+  issues: Issues,
+): Readonly<Record<string, string>> {
+  const raw = a[ANNOTATION.proxyProtocol];
+  if (raw === undefined) return attributes;
+  if (raw.trim() !== "*") {
+    issues.error(
+      ANNOTATION.proxyProtocol,
+      `"${raw}" is not supported: "*" turns proxy protocol v2 on for every port (per port is not supported)`,
+    );
+    return attributes;
+  }
+  if (attributes["proxy_protocol_v2.enabled"] === "false") {
+    issues.error(
+      ANNOTATION.proxyProtocol,
+      `"*" contradicts proxy_protocol_v2.enabled=false in ${ANNOTATION.targetGroupAttributes}; remove one of the two`,
+    );
+    return attributes;
+  }
+  return { ...attributes, "proxy_protocol_v2.enabled": "true" };
 }
 
 function parseNodeLabels(a: Readonly<Record<string, string>>, issues: Issues): NodeLabelSelector {

@@ -361,6 +361,7 @@ function healthCheckInput(tg: DesiredTargetGroup) {
     ...(hc.timeoutSeconds !== undefined && { HealthCheckTimeoutSeconds: hc.timeoutSeconds }),
     HealthyThresholdCount: hc.healthyThreshold,
     UnhealthyThresholdCount: hc.unhealthyThreshold,
+    ...(hc.successCodes !== undefined && { Matcher: { HttpCode: hc.successCodes } }),
   };
 }
 
@@ -369,6 +370,7 @@ function tlsSettings(listener: DesiredListener) {
   return {
     Certificates: [{ CertificateArn: listener.certificateArn }],
     ...(listener.sslPolicy !== undefined && { SslPolicy: listener.sslPolicy }),
+    ...(listener.alpnPolicy !== undefined && { AlpnPolicy: [listener.alpnPolicy] }),
   };
 }
 

@@ -180,6 +180,7 @@ export function diffTargets(
 export function healthCheckDiffers(desired: HealthCheck, actual: ActualHealthCheck): boolean {
   if (actual.protocol !== desired.protocol || actual.port !== String(desired.port)) return true;
   if (desired.protocol !== "TCP" && (actual.path ?? "/") !== (desired.path ?? "/")) return true;
+  if (desired.successCodes !== undefined && actual.successCodes !== desired.successCodes) return true;
   const differs = (want: number | undefined, have: number | undefined) =>
     want !== undefined && have !== undefined && want !== have;
   return (
@@ -202,6 +203,7 @@ function listenerChanges(
     if (actual.certificateArn !== desired.certificateArn) changes.push("certificate");
     // Without a policy annotation, whatever policy AWS applied by default is accepted.
     if (desired.sslPolicy !== undefined && actual.sslPolicy !== desired.sslPolicy) changes.push("sslPolicy");
+    if (desired.alpnPolicy !== undefined && actual.alpnPolicy !== desired.alpnPolicy) changes.push("alpnPolicy");
   }
   return changes;
 }

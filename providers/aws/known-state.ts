@@ -93,6 +93,7 @@ export function convergedState(
   const listeners = desired.listeners.map((l): ActualListener => {
     const arn = applied.listenerArns.get(l.port) ?? "";
     const sslPolicy = l.sslPolicy ?? listenersBefore.get(arn)?.sslPolicy;
+    const alpnPolicy = l.alpnPolicy ?? listenersBefore.get(arn)?.alpnPolicy;
     const targetGroupArn = applied.targetGroupArns.get(l.targetGroupName);
     return {
       arn,
@@ -101,6 +102,7 @@ export function convergedState(
       ...(targetGroupArn !== undefined && { targetGroupArn }),
       ...(l.certificateArn !== undefined && { certificateArn: l.certificateArn }),
       ...(sslPolicy !== undefined && { sslPolicy }),
+      ...(alpnPolicy !== undefined && { alpnPolicy }),
     };
   });
   const { securityGroupId } = applied;
@@ -196,5 +198,6 @@ function recordedHealthCheck(hc: HealthCheck): ActualHealthCheck {
     ...(hc.timeoutSeconds !== undefined && { timeoutSeconds: hc.timeoutSeconds }),
     healthyThreshold: hc.healthyThreshold,
     unhealthyThreshold: hc.unhealthyThreshold,
+    ...(hc.successCodes !== undefined && { successCodes: hc.successCodes }),
   };
 }

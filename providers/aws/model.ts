@@ -130,6 +130,7 @@ export function buildHealthCheck(spec: LoadBalancerSpec, config: AwsServiceConfi
     port = spec.listeners.find((l) => l.name === named)?.nodePort ?? base.port;
   }
   const path = protocol === "TCP" ? undefined : (o.path ?? (local ? base.path : undefined) ?? "/");
+  const successCodes = protocol === "TCP" ? undefined : o.successCodes;
   return {
     protocol,
     port,
@@ -138,6 +139,7 @@ export function buildHealthCheck(spec: LoadBalancerSpec, config: AwsServiceConfi
     ...(o.timeoutSeconds !== undefined && { timeoutSeconds: o.timeoutSeconds }),
     healthyThreshold: o.healthyThreshold ?? base.healthyThreshold,
     unhealthyThreshold: o.unhealthyThreshold ?? base.unhealthyThreshold,
+    ...(successCodes !== undefined && { successCodes }),
   };
 }
 
@@ -211,6 +213,7 @@ export function buildDesiredState(
       targetGroupName: name,
       ...(tls !== undefined && { certificateArn: tls.certificateArn }),
       ...(tls?.sslPolicy !== undefined && { sslPolicy: tls.sslPolicy }),
+      ...(tls?.alpnPolicy !== undefined && { alpnPolicy: tls.alpnPolicy }),
       tags,
     });
     const ipProtocols: ("tcp" | "udp")[] =

@@ -269,6 +269,7 @@ function toListener(listener: Listener): ActualListener | undefined {
       ? undefined
       : (forward.TargetGroupArn ?? (forwardGroups.length === 1 ? forwardGroups[0]?.TargetGroupArn : undefined));
   const certificateArn = listener.Certificates?.[0]?.CertificateArn;
+  const alpnPolicy = listener.AlpnPolicy?.[0];
   return {
     arn: listener.ListenerArn,
     port: listener.Port,
@@ -276,6 +277,7 @@ function toListener(listener: Listener): ActualListener | undefined {
     ...(targetGroupArn !== undefined && { targetGroupArn }),
     ...(certificateArn !== undefined && { certificateArn }),
     ...(listener.SslPolicy !== undefined && { sslPolicy: listener.SslPolicy }),
+    ...(alpnPolicy !== undefined && { alpnPolicy }),
   };
 }
 
@@ -295,6 +297,7 @@ export function toTargetGroup(tg: TargetGroup, tags: Tags): ActualTargetGroup | 
       ...(tg.HealthCheckTimeoutSeconds !== undefined && { timeoutSeconds: tg.HealthCheckTimeoutSeconds }),
       ...(tg.HealthyThresholdCount !== undefined && { healthyThreshold: tg.HealthyThresholdCount }),
       ...(tg.UnhealthyThresholdCount !== undefined && { unhealthyThreshold: tg.UnhealthyThresholdCount }),
+      ...(tg.Matcher?.HttpCode !== undefined && { successCodes: tg.Matcher.HttpCode }),
     },
     tags,
     targets: [],

@@ -26,6 +26,8 @@ export interface HealthCheck {
   readonly timeoutSeconds?: number;
   readonly healthyThreshold: number;
   readonly unhealthyThreshold: number;
+  /** HTTP(S) only, and only when asked for by annotation (AWS's default is `200-399`). */
+  readonly successCodes?: string;
 }
 
 /** One registration: an instance id (instance targets) or an IPv4 address (ip targets), and a port. */
@@ -59,6 +61,8 @@ export interface DesiredListener {
   readonly certificateArn?: string;
   /** TLS only; when absent, whatever AWS chose is accepted. */
   readonly sslPolicy?: string;
+  /** TLS only; when absent, whatever AWS has is accepted. */
+  readonly alpnPolicy?: string;
   readonly tags: Tags;
 }
 
@@ -118,6 +122,7 @@ export interface ActualListener {
   readonly targetGroupArn?: string;
   readonly certificateArn?: string;
   readonly sslPolicy?: string;
+  readonly alpnPolicy?: string;
 }
 
 /** Health check as AWS reports it; absent numbers mean AWS did not say. */
@@ -129,6 +134,7 @@ export interface ActualHealthCheck {
   readonly timeoutSeconds?: number;
   readonly healthyThreshold?: number;
   readonly unhealthyThreshold?: number;
+  readonly successCodes?: string;
 }
 
 /** A target group this Service owns (proven by tags). Target groups of others never appear here. */
@@ -199,7 +205,7 @@ export type Action =
 export type ActionKind = Action["kind"];
 
 /** What about a listener differs from the desired state. */
-export type ListenerChange = "protocol" | "targetGroup" | "certificate" | "sslPolicy";
+export type ListenerChange = "protocol" | "targetGroup" | "certificate" | "sslPolicy" | "alpnPolicy";
 
 /** Stable identity of an ingress rule, for sorting and set comparison. */
 export function ingressRuleKey(rule: IngressRule): string {

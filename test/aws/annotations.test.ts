@@ -4,16 +4,28 @@
  * plain SDK calls, and a second ensure with nothing changed makes no mutating call.
  */
 import {
+  DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  type Listener,
+  type TargetGroup,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AwsProvider } from "../../providers/aws/index.ts";
 import { loadBalancerName } from "../../providers/aws/names.ts";
-import { conformanceSpec, refOf } from "../../providers/conformance/index.ts";
+import { conformanceSpec, listener, refOf } from "../../providers/conformance/index.ts";
 import type { LoadBalancerRef, LoadBalancerSpec, NodeSpec } from "../../providers/types.ts";
 import { seedAwsNetwork, withAwsEndpoint } from "../harness/index.ts";
-import { type AwsClients, awsClients, awsProviderOn, CallRecorder, nodesOf } from "./aws-provider-fixtures.ts";
+import {
+  type AwsClients,
+  awsClients,
+  awsProviderOn,
+  CallRecorder,
+  nodesOf,
+  requestCertificate,
+} from "./aws-provider-fixtures.ts";
 
 const CLUSTER = "charts";
 const NAMESPACE = "default";
@@ -70,6 +82,73 @@ async function attributesInAws(of: LoadBalancerSpec): Promise<Record<string, str
   );
   return Object.fromEntries((out.Attributes ?? []).map((a) => [a.Key ?? "", a.Value ?? ""]));
 }
+
+/** The load balancer's listeners, and the target group each forwards to, by listener port. */
+async function listenersInAws(of: LoadBalancerSpec): Promise<Map<number, { listener: Listener; group: TargetGroup }>> {
+  const out = await clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: await loadBalancerArn(of) }));
+  const byPort = new Map<number, { listener: Listener; group: TargetGroup }>();
+  for (const l of out.Listeners ?? []) {
+    const arn = l.DefaultActions?.[0]?.TargetGroupArn ?? "";
+    const [group] =
+      (await clients.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups ?? [];
+    if (group !== undefined) byPort.set(l.Port ?? 0, { listener: l, group });
+  }
+  return byPort;
+}
+
+async function targetGroupAttributes(group: TargetGroup): Promise<Record<string, string>> {
+  const out = await clients.elbv2.send(
+    new DescribeTargetGroupAttributesCommand({ TargetGroupArn: group.TargetGroupArn }),
+  );
+  return Object.fromEntries((out.Attributes ?? []).map((a) => [a.Key ?? "", a.Value ?? ""]));
+}
+
+describe("the AWS Load Balancer Controller annotations charts ship", () => {
+  it('proxy-protocol: "*" turns proxy protocol v2 on for every target group', async () => {
+    const proxied = spec("proxied", {
+      listeners: [listener(80, 30080), listener(443, 30443)],
+      annotations: { [`${A}proxy-protocol`]: "*" },
+    });
+    await ensureTwice(proxied);
+    const groups = [...(await listenersInAws(proxied)).values()].map((l) => l.group);
+    expect(groups).toHaveLength(2);
+    for (const group of groups)
+      expect(await targetGroupAttributes(group)).toMatchObject({ "proxy_protocol_v2.enabled": "true" });
+  });
+
+  it("healthcheck-success-codes sets the HTTP health check's matcher, and a change is modified in place", async () => {
+    const annotations = { [`${A}healthcheck-protocol`]: "http", [`${A}healthcheck-success-codes`]: "200,204" };
+    const checked = spec("checked", { annotations });
+    await ensureTwice(checked);
+    const [before] = [...(await listenersInAws(checked)).values()];
+    expect(before?.group.Matcher?.HttpCode).toBe("200,204");
+
+    // moto (5.2) applies a modified matcher to HTTP/HTTPS target groups only, where AWS applies it to an
+    // NLB's TCP target group too: what was sent is checked, not what moto then reports.
+    const changed = spec("checked", { annotations: { ...annotations, [`${A}healthcheck-success-codes`]: "200-299" } });
+    await provider.ensureLoadBalancer(changed);
+    expect(recorder.mutating().map((c) => [c.operation, c.input.TargetGroupArn, c.input.Matcher])).toEqual([
+      ["ModifyTargetGroup", before?.group.TargetGroupArn, { HttpCode: "200-299" }],
+    ]);
+  });
+
+  it("alpn-policy sets the ALPN policy of the TLS listeners only", async () => {
+    const certificateArn = await requestCertificate(endpoint);
+    const alpn = spec("alpn", {
+      listeners: [listener(80, 30080, "TCP", "http"), listener(443, 30443, "TCP", "https")],
+      annotations: {
+        [`${A}ssl-cert`]: certificateArn,
+        [`${A}ssl-ports`]: "https",
+        [`${A}alpn-policy`]: "HTTP2Preferred",
+      },
+    });
+    await ensureTwice(alpn);
+    const listeners = await listenersInAws(alpn);
+    expect(listeners.get(443)?.listener.AlpnPolicy).toEqual(["HTTP2Preferred"]);
+    expect(listeners.get(443)?.listener.Protocol).toBe("TLS");
+    expect(listeners.get(80)?.listener.AlpnPolicy ?? []).toEqual([]);
+  });
+});
 
 describe("aws-load-balancer-attributes", () => {
   it("sets each attribute given, with cross-zone and access logs from either annotation", async () => {

@@ -213,6 +213,42 @@ const ROWS: readonly Row[] = [
     annotations: { [`${A}target-node-labels`]: "=worker" },
     field: annotation(`${A}target-node-labels`),
   },
+  {
+    name: "attributes-unknown-key",
+    annotations: { [`${A}attributes`]: "idle_timeout.timeout_seconds=60" },
+    field: annotation(`${A}attributes`),
+  },
+  {
+    name: "attributes-bad-value",
+    annotations: { [`${A}attributes`]: "deletion_protection.enabled=yes" },
+    field: annotation(`${A}attributes`),
+  },
+  {
+    name: "attributes-contradict-cross-zone",
+    annotations: {
+      [`${A}attributes`]: "load_balancing.cross_zone.enabled=true",
+      [`${A}cross-zone-load-balancing-enabled`]: "false",
+    },
+    field: annotation(`${A}attributes`),
+  },
+  {
+    name: "proxy-protocol-per-port",
+    annotations: { [`${A}proxy-protocol`]: "80" },
+    field: annotation(`${A}proxy-protocol`),
+  },
+  {
+    name: "alpn-policy-unknown",
+    annotations: {
+      [`${A}ssl-cert`]: "arn:aws:acm:us-east-1:123456789012:certificate/a",
+      [`${A}alpn-policy`]: "h2",
+    },
+    field: annotation(`${A}alpn-policy`),
+  },
+  {
+    name: "success-codes-out-of-range",
+    annotations: { [`${A}healthcheck-protocol`]: "http", [`${A}healthcheck-success-codes`]: "200-600" },
+    field: annotation(`${A}healthcheck-success-codes`),
+  },
   { name: "protocol-sctp", ports: [{ port: 9000, protocol: "SCTP" }], field: "spec.ports[0].protocol" },
   {
     name: "tcp-udp-split-node-ports",

@@ -245,6 +245,65 @@ describe("parseAnnotations", () => {
   });
 });
 
+describe("the annotations charts ship for the AWS Load Balancer Controller", () => {
+  it('turns proxy protocol v2 on for every target group with proxy-protocol: "*"', () => {
+    const { config, issues } = parse({
+      [ANNOTATION.proxyProtocol]: " * ",
+      [ANNOTATION.targetGroupAttributes]: "deregistration_delay.timeout_seconds=30",
+    });
+    expect(issues).toEqual([]);
+    expect(config.targetGroupAttributes).toEqual({
+      "deregistration_delay.timeout_seconds": "30",
+      "proxy_protocol_v2.enabled": "true",
+    });
+  });
+
+  it("reads the ALPN policy for TLS listeners, and the health check's success codes", () => {
+    const { config, issues } = parse({
+      [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+      [ANNOTATION.alpnPolicy]: "http2preferred",
+      [ANNOTATION.healthCheckProtocol]: "https",
+      [ANNOTATION.healthCheckSuccessCodes]: "200-399",
+    });
+    expect(issues).toEqual([]);
+    expect(config.tls?.alpnPolicy).toBe("HTTP2Preferred");
+    expect(config.healthCheck.successCodes).toBe("200-399");
+  });
+
+  it.each([
+    [ANNOTATION.proxyProtocol, "80,443", {}, /only|per port is not supported/],
+    [
+      ANNOTATION.proxyProtocol,
+      "*",
+      { [ANNOTATION.targetGroupAttributes]: "proxy_protocol_v2.enabled=false" },
+      /contradicts/,
+    ],
+    [
+      ANNOTATION.alpnPolicy,
+      "h2",
+      { [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:1:certificate/a" },
+      /not one of HTTP1Only/,
+    ],
+    [ANNOTATION.healthCheckSuccessCodes, "200-", {}, /not a code, a range or a list/],
+    [ANNOTATION.healthCheckSuccessCodes, "399-200", {}, /not a code, a range or a list/],
+    [ANNOTATION.healthCheckSuccessCodes, "100,200", {}, /from 200 to 599/],
+    [ANNOTATION.healthCheckSuccessCodes, "200,,201", {}, /not a code/],
+  ])("refuses %s=%j (with %j), naming it", (key, value, more, message) => {
+    expect(errorsOf({ [key]: value, ...more })).toEqual([
+      { field: annotationField(key), message: expect.stringMatching(message), severity: "error" },
+    ]);
+  });
+
+  it.each([
+    [{ [ANNOTATION.alpnPolicy]: "HTTP2Only" }, ANNOTATION.alpnPolicy, /without/],
+    [{ [ANNOTATION.healthCheckSuccessCodes]: "200" }, ANNOTATION.healthCheckSuccessCodes, /no effect with a TCP/],
+  ])("warns that %j has no effect", (annotations, key, message) => {
+    expect(parse(annotations).issues).toEqual([
+      { field: annotationField(key), message: expect.stringMatching(message), severity: "warning" },
+    ]);
+  });
+});
+
 describe("aws-load-balancer-attributes", () => {
   const attrs = (value: string, more: Record<string, string> = {}) =>
     parse({ [ANNOTATION.attributes]: value, ...more });

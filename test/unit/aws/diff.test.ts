@@ -48,6 +48,7 @@ function inSync(desired: DesiredState): ActualState {
       ...(l.certificateArn !== undefined && { certificateArn: l.certificateArn }),
       // AWS reports a policy even on TCP listeners (moto does too): it must not cause a modify.
       sslPolicy: l.sslPolicy ?? "ELBSecurityPolicy-2016-08",
+      alpnPolicy: l.alpnPolicy ?? "None",
     })),
     targetGroups: desired.targetGroups.map(
       (tg): ActualTargetGroup => ({
@@ -64,6 +65,8 @@ function inSync(desired: DesiredState): ActualState {
           timeoutSeconds: 10,
           healthyThreshold: tg.healthCheck.healthyThreshold,
           unhealthyThreshold: tg.healthCheck.unhealthyThreshold,
+          // AWS reports a matcher for HTTP checks whether or not one was asked for.
+          successCodes: tg.healthCheck.successCodes ?? "200-399",
         },
         tags: { ...tg.tags, extra: "kept" },
         ...(Object.keys(tg.attributes).length > 0 && {
@@ -114,6 +117,20 @@ describe("planActions", () => {
           [ANNOTATION.crossZone]: "true",
           [ANNOTATION.targetGroupAttributes]: "deregistration_delay.timeout_seconds=30",
           [ANNOTATION.additionalTags]: "team=web",
+        }),
+      ),
+    ],
+    [
+      "the annotations charts ship",
+      newSpec(
+        withListeners({ name: "https", port: 443, protocol: "TCP", nodePort: 30443 }),
+        withAnnotations({
+          [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:1:certificate/x",
+          [ANNOTATION.alpnPolicy]: "HTTP2Preferred",
+          [ANNOTATION.proxyProtocol]: "*",
+          [ANNOTATION.healthCheckProtocol]: "http",
+          [ANNOTATION.healthCheckSuccessCodes]: "200,204",
+          [ANNOTATION.attributes]: "deletion_protection.enabled=false",
         }),
       ),
     ],
@@ -335,6 +352,31 @@ describe("planActions", () => {
       { kind: "modifyLoadBalancerAttributes", attributes: { "load_balancing.cross_zone.enabled": "true" } },
       { kind: "modifyTargetGroupAttributes", name, attributes: { "stickiness.enabled": "true" } },
       { kind: "tagTargetGroup", name, tags: { team: "web" } },
+    ]);
+  });
+
+  it("modifies the health check for other success codes, and the TLS listener for another ALPN policy", () => {
+    const tls = withListeners({ name: "https", port: 443, protocol: "TCP", nodePort: 30443 });
+    const base = {
+      [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:1:certificate/x",
+      [ANNOTATION.healthCheckProtocol]: "http",
+    };
+    const before = desiredOf(newSpec(tls, withAnnotations(base)));
+    const after = desiredOf(
+      newSpec(
+        tls,
+        withAnnotations({
+          ...base,
+          [ANNOTATION.healthCheckSuccessCodes]: "200",
+          [ANNOTATION.alpnPolicy]: "http2only",
+        }),
+      ),
+    );
+    expect(after.targetGroups[0]?.healthCheck.successCodes).toBe("200");
+    expect(after.listeners[0]?.alpnPolicy).toBe("HTTP2Only");
+    expect(planActions(after, inSync(before))).toEqual([
+      { kind: "modifyTargetGroup", name: after.targetGroups[0]?.name },
+      { kind: "modifyListener", arn: "arn:listener/0", port: 443, changes: ["alpnPolicy"] },
     ]);
   });
 
