@@ -139,8 +139,8 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
   const owned = new Map<string, ActualTargetGroup>();
   const wantedNames = new Set(desired?.targetGroups.map((tg) => tg.name) ?? []);
   for (const raw of described) {
-    // What a load balancer that is not ours forwards to is not ours to clean up either.
-    if (verdict?.kind === "conflict" && forwardedTo.has(raw.TargetGroupArn ?? "")) continue;
+    // What a load balancer that is not ours uses is not ours to clean up either, tags or not.
+    if (verdict?.kind === "conflict" && (forwardedTo.has(raw.TargetGroupArn ?? "") || usedBy(raw, candidate))) continue;
     const tg = toTargetGroup(raw, tags.get(raw.TargetGroupArn ?? "") ?? {});
     if (tg === undefined) continue;
     if (ours && forwardedTo.has(tg.arn)) listenerTargetGroups.set(tg.arn, tg);
@@ -196,6 +196,11 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
     ...(verdict?.kind === "adopt" && lb !== undefined && { adopt: true as const }),
   };
   return { state, listenerTargetGroups, detachedTargetGroups, health };
+}
+
+/** Whether AWS reports `tg` in use by `lb` (a listener of it forwards there). */
+function usedBy(tg: TargetGroup, lb: LoadBalancer | undefined): boolean {
+  return lb?.LoadBalancerArn !== undefined && (tg.LoadBalancerArns ?? []).includes(lb.LoadBalancerArn);
 }
 
 function scopeOf(ref: LoadBalancerRef) {

@@ -265,5 +265,10 @@ describe("what is not adopted is a conflict, and untouched", () => {
       }),
     );
     expect(groups.SecurityGroups ?? []).toEqual([]);
+
+    // Deleting the Service leaves the legacy NLB and its target group (tagged as the Service's) alone.
+    await provider.ensureLoadBalancerDeleted(refOf(seed));
+    expect((await nlbsOf(seed)).map((lb) => lb.LoadBalancerArn)).toEqual([legacy.arn]);
+    expect(await targetGroupExists(legacy.targetGroupArns.get(80) ?? "")).toBe(true);
   });
 });
