@@ -3,9 +3,11 @@
  *
  * A specifier is a built-in name (`aws`, `fake`, `local`), a path (absolute, or relative to the working directory
  * and then starting with `./` or `../`), a `file:` URL, or an installed package name. The module's
- * default export must be a {@link ProviderFactory}. Every way this can go wrong is one
- * {@link ProviderLoadError} whose message is a single line naming the specifier and what was expected,
- * because it is what an operator sees when the controller refuses to start.
+ * default export must be a {@link ProviderFactory}; it may declare its settings as `providerSettings`
+ * (see `settings.ts`), which are then checked here, before the factory runs. Every way loading can go
+ * wrong is one {@link ProviderLoadError} whose message is a single line naming the specifier and what was
+ * expected, because it is what an operator sees when the controller refuses to start; settings that
+ * break the declaration are an {@link InvalidConfigurationError} naming `--provider-config <key>`.
  *
  * @module
  */
@@ -15,6 +17,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { apiVersionProblem } from "./api-version.ts";
 import { describeValue } from "./describe.ts";
+import { InvalidConfigurationError } from "./errors.ts";
+import { type ProviderSettingsDeclaration, providerSettingsProblem, readProviderSettings } from "./settings.ts";
 import type { LoadBalancerProvider, ProviderFactory, ProviderOptions } from "./types.ts";
 
 export type { ProviderFactory };
@@ -59,16 +63,21 @@ export class ProviderLoadError extends Error {
  * interface.
  *
  * @throws {ProviderLoadError} when the module is missing or fails to import, has no default-export
- *   function, declares another API version, or its factory throws or returns something that is not a
- *   provider.
+ *   function, declares another API version or a malformed `providerSettings`, or its factory throws or
+ *   returns something that is not a provider.
+ * @throws {InvalidConfigurationError} when `options.settings` break the module's `providerSettings` (an
+ *   unknown key, a value of the wrong kind), or the factory refuses one, named as `--provider-config <key>`.
  */
 export async function loadProvider(specifier: string, options: ProviderOptions): Promise<LoadBalancerProvider> {
   const moduleNamespace = await importProviderModule(specifier);
   const factory = factoryOf(specifier, moduleNamespace);
+  checkSettings(specifier, moduleNamespace, options.settings);
   let provider: unknown;
   try {
     provider = await factory(options);
   } catch (error) {
+    // A setting the factory refuses beyond its declaration is the operator's to fix, named as such.
+    if (isSettingError(error)) throw error;
     throw new ProviderLoadError(specifier, `its provider factory failed: ${describeError(error)}`, { cause: error });
   }
   assertIsProvider(specifier, provider);
@@ -168,6 +177,20 @@ function factoryOf(specifier: string, moduleNamespace: unknown): ProviderFactory
       ? `it has no default export (exports: ${Object.keys(exports).join(", ") || "none"})`
       : `its default export is ${describeValue(candidate)}`;
   throw new ProviderLoadError(specifier, `${found}; ${EXPECTED_FACTORY}`);
+}
+
+/** Whether `error` refuses a `--provider-config` setting, by name. */
+export function isSettingError(error: unknown): error is InvalidConfigurationError {
+  return error instanceof InvalidConfigurationError && error.field.startsWith("--provider-config ");
+}
+
+/** Checks `settings` against the module's `providerSettings` declaration, when it has one. */
+function checkSettings(specifier: string, moduleNamespace: unknown, settings: Readonly<Record<string, string>>): void {
+  const declaration = (moduleNamespace as Record<string, unknown>).providerSettings;
+  if (declaration === undefined) return;
+  const problem = providerSettingsProblem(declaration);
+  if (problem !== undefined) throw new ProviderLoadError(specifier, `its ${problem}`);
+  readProviderSettings(specifier, declaration as ProviderSettingsDeclaration, settings);
 }
 
 function assertIsProvider(specifier: string, value: unknown): asserts value is LoadBalancerProvider {

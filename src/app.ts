@@ -16,7 +16,7 @@
  */
 import type { DestinationStream } from "pino";
 import { commandLogger, connect } from "./composition.ts";
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError } from "./config/index.ts";
 import { createServiceController } from "./controller/controller.ts";
 import { EXIT_FAILURE, EXIT_OK } from "./exit-codes.ts";
 import { defaultLeaderIdentity, LeadershipLostError, runWithLeaderElection } from "./kube/leader-election.ts";

@@ -10,8 +10,14 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { DestinationStream } from "pino";
-import { type LoadBalancerProvider, loadProvider, type ProviderCall, ProviderLoadError } from "../providers/index.ts";
-import { type Config, ConfigError } from "./config.ts";
+import {
+  isSettingError,
+  type LoadBalancerProvider,
+  loadProvider,
+  type ProviderCall,
+  ProviderLoadError,
+} from "../providers/index.ts";
+import { type Config, ConfigError } from "./config/index.ts";
 import { KubeConfigError, loadKubeConfig } from "./kube/config.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import type { ControllerMetrics } from "./observability/metrics.ts";
@@ -42,7 +48,7 @@ export interface ConnectOptions {
 /**
  * Loads the Kubernetes client configuration and the configured provider.
  *
- * @throws {ConfigError} naming `--kubeconfig` or `--provider` when either cannot be used.
+ * @throws {ConfigError} naming `--kubeconfig`, `--provider` or `--provider-config` when one cannot be used.
  */
 export async function connect(config: Config, options: ConnectOptions): Promise<Connection> {
   let kubeConfig: KubeConfig;
@@ -72,9 +78,18 @@ export async function connect(config: Config, options: ConnectOptions): Promise<
     providerLabel = provider.name;
     return { kubeConfig, provider };
   } catch (error) {
-    if (error instanceof ProviderLoadError) throw flagError("--provider", error);
-    throw error;
+    throw providerConfigError(error);
   }
+}
+
+/**
+ * What loading a provider threw, as the operator fixes it: a {@link ConfigError} naming `--provider`
+ * (the module cannot be loaded) or `--provider-config` (a setting it refuses); anything else as it is.
+ */
+export function providerConfigError(error: unknown): unknown {
+  if (error instanceof ProviderLoadError) return flagError("--provider", error);
+  if (isSettingError(error)) return new ConfigError("--provider-config", `invalid ${error.message}`);
+  return error;
 }
 
 /** The operator fixes `error` through `flag`: a {@link ConfigError} whose one line names it. */

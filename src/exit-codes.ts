@@ -6,7 +6,7 @@
  * @module
  */
 import { CommanderError } from "commander";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "./config/index.ts";
 
 /** Success, `--help`, and `run` stopped on request. */
 export const EXIT_OK = 0;

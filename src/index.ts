@@ -28,7 +28,7 @@ export {
   resolveConfig,
   SETTINGS,
   type SettingDefinition,
-} from "./config.ts";
+} from "./config/index.ts";
 export {
   createServiceController,
   EventMessage,

@@ -23,7 +23,7 @@ import { conformanceSpec, exampleNodes } from "../../providers/conformance/specs
 import { createFakeProvider } from "../../providers/fake/index.ts";
 import { launchProcess, type ManagedProcess } from "../../sandbox/child-process.ts";
 import { freeLoopbackPort } from "../../sandbox/ports.ts";
-import { SETTINGS } from "../../src/config.ts";
+import { SETTINGS } from "../../src/config/index.ts";
 import { pollUntil } from "./concurrency.ts";
 import { type ProcessUsage, readProcessUsage } from "./process-usage.ts";
 import { parsePrometheusText, type Sample, sumByLabel, sumSamples } from "./prometheus-text.ts";
@@ -38,7 +38,7 @@ export const CLI_DEFAULT_WORKERS = Number(
   SETTINGS.find((setting) => setting.key === "concurrentServiceSyncs")?.defaultValue ?? Number.NaN,
 );
 if (!Number.isInteger(CLI_DEFAULT_WORKERS))
-  throw new Error("no default for --concurrent-service-syncs in src/config.ts");
+  throw new Error("no default for --concurrent-service-syncs in src/config/settings.ts");
 
 /** The reference's flag defaults (the cloud-controller-manager's): `--concurrent-service-syncs`, QPS, burst. */
 export const UPSTREAM_DEFAULTS = { workers: 1, qps: 20, burst: 30 } as const;

@@ -2,16 +2,15 @@
  * The AWS provider's entry point: `--provider aws`. Its default export is the {@link ProviderFactory}
  * the controller loads.
  *
- * Settings (`--provider-config key=value`): `region` (else `AWS_REGION` / `AWS_DEFAULT_REGION`),
- * `endpoint` (else `AWS_ENDPOINT_URL`; for emulators such as moto or LocalStack), `vpcId` (only needed
- * when nodes have no AWS providerID), `adoptLegacy` (`true` by default: take over the NLB the legacy
- * cloud provider built for a Service; `false` reports it as a conflict instead). Credentials come from the AWS SDK's default chain (environment,
+ * Settings (`--provider-config key=value`): {@link providerSettings}. Credentials come from the AWS SDK's default chain (environment,
  * web identity / IRSA, profile, instance metadata) and are never logged.
  *
  * @module
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { AWS_REGION_PATTERN, isAwsRegionName } from "../rules/aws-region.ts";
+import { type ProviderSettingsDeclaration, readProviderSettings } from "../settings.ts";
 import type { LoadBalancerProvider, ProviderFactory, ProviderOptions } from "../types.ts";
 import { AwsClient, type RetryOptions } from "./client.ts";
 import type { RateClass, RateLimit } from "./operations.ts";
@@ -21,10 +20,43 @@ import { CLUSTER_TAG_PREFIX } from "./tags.ts";
 
 export { AwsProvider } from "./provider.ts";
 
-/** The settings this provider accepts. */
-export const AWS_SETTINGS = ["region", "endpoint", "vpcId", "adoptLegacy"] as const;
+/** The AWS provider's settings, checked by the loader and read by {@link readAwsSettings}. */
+export const providerSettings = [
+  {
+    name: "region",
+    type: "string",
+    pattern: AWS_REGION_PATTERN,
+    example: "a region name like us-east-1",
+    env: ["AWS_REGION", "AWS_DEFAULT_REGION"],
+    defaultText: "the AWS config file",
+    help: "Region of the load balancers. Required one way or another; the controller's `--aws-region` sets it too.",
+  },
+  {
+    name: "endpoint",
+    type: "url",
+    env: ["AWS_ENDPOINT_URL"],
+    defaultText: "AWS itself",
+    help: "API endpoint, for emulators (moto, LocalStack); the controller's `--aws-endpoint-url` sets it too.",
+  },
+  {
+    name: "vpcId",
+    type: "string",
+    pattern: /^vpc-[0-9a-f]+$/,
+    example: "a VPC id such as vpc-0abc123",
+    help: "The cluster's VPC. Only needed when no node has an AWS providerID and the Service names no subnets.",
+  },
+  {
+    name: "adoptLegacy",
+    type: "boolean",
+    default: true,
+    help: "`true`: take over, in place, the NLB the legacy cloud provider built for a Service (see [Coming from the legacy cloud provider](#coming-from-the-legacy-cloud-provider)); `false`: such an NLB is a conflict, left untouched.",
+  },
+] as const satisfies ProviderSettingsDeclaration;
 
-/** Thrown by the factory for unusable settings; the message names the setting and the fix. */
+/** The settings this provider accepts. */
+export const AWS_SETTINGS: readonly string[] = providerSettings.map((setting) => setting.name);
+
+/** Thrown for an unusable cluster name or region; the message names the setting and the fix. */
 export class AwsSettingsError extends Error {
   override readonly name = "AwsSettingsError";
 }
@@ -38,38 +70,22 @@ export interface AwsSettings {
   readonly adoptLegacy: boolean;
 }
 
-/** Settings from `--provider-config` and the environment; throws {@link AwsSettingsError}. */
+/**
+ * Settings from `--provider-config` and the environment.
+ *
+ * @throws {InvalidConfigurationError} naming `--provider-config <key>` for an unknown key or a bad value.
+ */
 export function readAwsSettings(
   settings: Readonly<Record<string, string>>,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): AwsSettings {
-  for (const key of Object.keys(settings))
-    if (!(AWS_SETTINGS as readonly string[]).includes(key))
-      throw new AwsSettingsError(`unknown AWS provider setting "${key}"; known settings: ${AWS_SETTINGS.join(", ")}`);
-  const region = nonEmpty(settings.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-  if (region !== undefined) checkRegion(region);
-  const endpoint = nonEmpty(settings.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL);
-  if (endpoint !== undefined && !isHttpUrl(endpoint))
-    throw new AwsSettingsError(`AWS endpoint "${endpoint}" is not an http(s) URL; fix the endpoint setting`);
-  const vpcId = nonEmpty(settings.vpcId);
-  if (vpcId !== undefined && !/^vpc-[0-9a-f]+$/.test(vpcId))
-    throw new AwsSettingsError(`vpcId "${vpcId}" is not a VPC id (vpc-...); fix the vpcId setting`);
-  const adopt = nonEmpty(settings.adoptLegacy) ?? "true";
-  if (adopt !== "true" && adopt !== "false")
-    throw new AwsSettingsError(`adoptLegacy "${adopt}" is neither true nor false; fix the adoptLegacy setting`);
+  const { region, endpoint, vpcId, adoptLegacy } = readProviderSettings("aws", providerSettings, settings, env);
   return {
     ...(region !== undefined && { region }),
     ...(endpoint !== undefined && { endpoint }),
     ...(vpcId !== undefined && { vpcId }),
-    adoptLegacy: adopt === "true",
+    adoptLegacy,
   };
-}
-
-/** Whether the SDK can use `value` as an endpoint: a URL that parses, with an http(s) scheme and a host. */
-function isHttpUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
 }
 
 /**
@@ -157,7 +173,7 @@ const createAwsProvider: ProviderFactory = (options: ProviderOptions): Promise<L
 export default createAwsProvider;
 
 function checkRegion(region: string): void {
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
+  if (!isAwsRegionName(region))
     throw new AwsSettingsError(`AWS region "${region}" is not a region name like us-east-1; fix the region setting`);
 }
 
@@ -168,9 +184,4 @@ function checkClusterName(clusterName: string): void {
     throw new AwsSettingsError(
       `cluster name "${clusterName}" cannot be used in the AWS tag ${CLUSTER_TAG_PREFIX}<cluster>: use 1-${maxLength} letters, digits or _.:/=+@-`,
     );
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
 }

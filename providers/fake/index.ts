@@ -2,12 +2,11 @@
  * The in-memory fake provider (`--provider fake`): a complete provider for tests, the demo and
  * benchmarks, with a call log and fault injection.
  *
- * Settings (`--provider-config key=value`): `latencyMs` (delay of every call), `failureRate` (0 to 1,
- * chance that a call fails with a transient error) and `seed` (of the failure generator, default 1).
+ * Settings (`--provider-config key=value`): {@link providerSettings}.
  *
  * @module
  */
-import { InvalidConfigurationError } from "../errors.ts";
+import { type ProviderSettingsDeclaration, readProviderSettings } from "../settings.ts";
 import type { ProviderFactory, ProviderOptions } from "../types.ts";
 import { createFakeProvider, type FakeProvider } from "./fake-provider.ts";
 
@@ -40,48 +39,36 @@ export {
   validateFakeSpec,
 } from "./validation.ts";
 
-const SETTINGS = ["latencyMs", "failureRate", "seed"] as const;
+/** The fake's settings, checked by the loader and read by the factory. */
+export const providerSettings = [
+  { name: "latencyMs", type: "number", min: 0, default: 0, help: "delay of every call, in milliseconds." },
+  {
+    name: "failureRate",
+    type: "number",
+    min: 0,
+    max: 1,
+    default: 0,
+    help: "chance that a call fails with a transient error.",
+  },
+  {
+    name: "seed",
+    type: "integer",
+    min: 0,
+    max: 2 ** 32 - 1,
+    default: 1,
+    help: "seed of the failure generator, so a run replays.",
+  },
+] as const satisfies ProviderSettingsDeclaration;
 
 /** The factory `--provider fake` uses: a fresh fake cloud configured from `options.settings`. */
 const createFromOptions: ProviderFactory = (options: ProviderOptions): FakeProvider => {
-  const { settings } = options;
-  for (const key of Object.keys(settings)) {
-    if (!(SETTINGS as readonly string[]).includes(key)) {
-      throw new InvalidConfigurationError(
-        `--provider-config ${key}`,
-        `unknown setting for the fake provider; it accepts ${SETTINGS.join(", ")}`,
-      );
-    }
-  }
-  const latencyMs = numberSetting(settings, "latencyMs", 0, Number.POSITIVE_INFINITY);
-  const failureRate = numberSetting(settings, "failureRate", 0, 1);
-  const seed = numberSetting(settings, "seed", 0, 2 ** 32 - 1);
+  const { latencyMs, failureRate, seed } = readProviderSettings("fake", providerSettings, options.settings);
   const provider = createFakeProvider({
     ...(options.onCall === undefined ? {} : { onCall: options.onCall }),
-    ...(latencyMs === undefined ? {} : { latencyMs }),
+    latencyMs,
   });
-  if (failureRate !== undefined && failureRate > 0) {
-    provider.failRandomly({ probability: failureRate, ...(seed === undefined ? {} : { seed }) });
-  }
+  if (failureRate > 0) provider.failRandomly({ probability: failureRate, seed });
   return provider;
 };
 
 export default createFromOptions;
-
-function numberSetting(
-  settings: Readonly<Record<string, string>>,
-  key: (typeof SETTINGS)[number],
-  min: number,
-  max: number,
-): number | undefined {
-  const raw = settings[key];
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidConfigurationError(
-      `--provider-config ${key}`,
-      `${JSON.stringify(raw)} is not a number from ${min} to ${max === Number.POSITIVE_INFINITY ? "any" : max}`,
-    );
-  }
-  return value;
-}

@@ -4,10 +4,7 @@
  * there that forwards to every eligible node's nodePort, round robin over the healthy ones. For dev
  * clusters (kind, k3d, minikube, kubeadm VMs), CI and the demo; see docs/local.md.
  *
- * Settings (`--provider-config key=value`): `addresses` (the pool: CIDRs, first-last ranges or single
- * addresses; default 127.100.0.0/16 on Linux, required elsewhere), `nodeAddressType` (InternalIP or
- * ExternalIP), `healthCheckIntervalSeconds`, `healthCheckTimeoutSeconds`, `healthyThreshold`,
- * `unhealthyThreshold`, `deregistrationDelaySeconds`, `udpIdleTimeoutSeconds`.
+ * Settings (`--provider-config key=value`): declared as `providerSettings` in `settings.ts`.
  *
  * @module
  */
@@ -18,7 +15,13 @@ import { parseLocalSettings } from "./settings.ts";
 
 export { AddressPool, chooseAddress, preferredIndex } from "./address-pool.ts";
 export { LocalProvider, type LocalProviderOptions } from "./local-provider.ts";
-export { DEFAULT_LINUX_ADDRESSES, LOCAL_SETTING_KEYS, type LocalSettings, parseLocalSettings } from "./settings.ts";
+export {
+  DEFAULT_LINUX_ADDRESSES,
+  LOCAL_SETTING_KEYS,
+  type LocalSettings,
+  parseLocalSettings,
+  providerSettings,
+} from "./settings.ts";
 
 /** The factory `--provider local` uses. */
 const createFromOptions: ProviderFactory = (options: ProviderOptions): LocalProvider => {

@@ -1,11 +1,13 @@
 /**
- * The local provider's settings (`--provider-config key=value`), parsed once at start-up into one frozen
- * object. Every bad value is an {@link InvalidConfigurationError} naming `--provider-config <key>` and
- * what it takes, so the controller refuses to start with one line.
+ * The local provider's settings (`--provider-config key=value`): declared in {@link providerSettings}, and
+ * parsed once at start-up into one frozen object. Every bad value is an {@link InvalidConfigurationError}
+ * naming `--provider-config <key>` and what it takes, so the controller refuses to start with one line.
+ * Beyond the declaration: the pool's own grammar, its default on Linux only, and the timeout's bound.
  *
  * @module
  */
 import { InvalidConfigurationError } from "../errors.ts";
+import { type ProviderSettingsDeclaration, providerSettingField, readProviderSettings } from "../settings.ts";
 import { AddressPool, AddressPoolSyntaxError } from "./address-pool.ts";
 
 /** The pool used on Linux when `addresses` is not set: loopback, so it works with no setup. */
@@ -29,56 +31,80 @@ export interface LocalSettings {
   readonly udpIdleTimeoutMs: number;
 }
 
-interface NumberSetting {
-  readonly key: string;
-  readonly min: number;
-  readonly max: number;
-  readonly defaultValue: number;
-  readonly integer?: boolean;
-}
-
-const INTERVAL: NumberSetting = { key: "healthCheckIntervalSeconds", min: 0.05, max: 300, defaultValue: 5 };
-const TIMEOUT: NumberSetting = { key: "healthCheckTimeoutSeconds", min: 0.01, max: 120, defaultValue: 2 };
-const HEALTHY: NumberSetting = { key: "healthyThreshold", min: 1, max: 10, defaultValue: 2, integer: true };
-const UNHEALTHY: NumberSetting = { key: "unhealthyThreshold", min: 1, max: 10, defaultValue: 2, integer: true };
-const DEREGISTRATION: NumberSetting = { key: "deregistrationDelaySeconds", min: 0, max: 3600, defaultValue: 15 };
-const UDP_IDLE: NumberSetting = { key: "udpIdleTimeoutSeconds", min: 1, max: 3600, defaultValue: 120 };
-const NUMBER_SETTINGS = [INTERVAL, TIMEOUT, HEALTHY, UNHEALTHY, DEREGISTRATION, UDP_IDLE] as const;
+/** The local provider's settings, checked by the loader and read by {@link parseLocalSettings}. */
+export const providerSettings = [
+  {
+    name: "addresses",
+    type: "string",
+    defaultText: `\`${DEFAULT_LINUX_ADDRESSES}\` on Linux; required elsewhere`,
+    example: "CIDRs, first-last ranges or single addresses, comma-separated",
+    help: "the pool: CIDRs (without their network and broadcast addresses), `first-last` ranges and single addresses, IPv4 or IPv6, separated by commas or spaces, e.g. `192.168.49.100-192.168.49.120, fd00:49::/120`. Every address must be one this machine can listen on (on Linux all of 127.0.0.0/8 is, and `::1`). The families it holds are the families Services can have (see below).",
+  },
+  {
+    name: "nodeAddressType",
+    type: "string",
+    oneOf: ["InternalIP", "ExternalIP"],
+    default: "InternalIP",
+    help: "which node address to forward to. Nodes without one get no traffic (logged).",
+  },
+  {
+    name: "healthCheckIntervalSeconds",
+    type: "number",
+    min: 0.05,
+    max: 300,
+    default: 5,
+    help: "time between two probes of a target.",
+  },
+  {
+    name: "healthCheckTimeoutSeconds",
+    type: "number",
+    min: 0.01,
+    max: 120,
+    default: 2,
+    help: "a probe that takes longer fails (at most the interval).",
+  },
+  {
+    name: "healthyThreshold",
+    type: "integer",
+    min: 1,
+    max: 10,
+    default: 2,
+    help: "passed probes in a row that make a target healthy.",
+  },
+  {
+    name: "unhealthyThreshold",
+    type: "integer",
+    min: 1,
+    max: 10,
+    default: 2,
+    help: "failed probes in a row that make a target unhealthy.",
+  },
+  {
+    name: "deregistrationDelaySeconds",
+    type: "number",
+    min: 0,
+    max: 3600,
+    default: 15,
+    help: "how long connections to a removed node may finish before they are cut.",
+  },
+  {
+    name: "udpIdleTimeoutSeconds",
+    type: "number",
+    min: 1,
+    max: 3600,
+    default: 120,
+    help: "a UDP flow with no datagram either way for this long is forgotten.",
+  },
+] as const satisfies ProviderSettingsDeclaration;
 
 /** Every key the local provider accepts. */
-export const LOCAL_SETTING_KEYS: readonly string[] = [
-  "addresses",
-  "nodeAddressType",
-  ...NUMBER_SETTINGS.map((setting) => setting.key),
-];
+export const LOCAL_SETTING_KEYS: readonly string[] = providerSettings.map((setting) => setting.name);
 
-const NODE_ADDRESS_TYPES: readonly NodeAddressType[] = ["InternalIP", "ExternalIP"];
-
-function field(key: string): string {
-  return `--provider-config ${key}`;
-}
-
-function numberOf(settings: Readonly<Record<string, string>>, setting: NumberSetting): number {
-  const raw = settings[setting.key];
-  if (raw === undefined) return setting.defaultValue;
-  const value = Number(raw);
-  const wrongKind = setting.integer === true && !Number.isInteger(value);
-  if (raw.trim() === "" || !Number.isFinite(value) || wrongKind || value < setting.min || value > setting.max) {
-    const kind = setting.integer === true ? "a whole number" : "a number";
-    throw new InvalidConfigurationError(
-      field(setting.key),
-      `${JSON.stringify(raw)} is not ${kind} from ${setting.min} to ${setting.max} (default ${setting.defaultValue})`,
-    );
-  }
-  return value;
-}
-
-function poolOf(settings: Readonly<Record<string, string>>, platform: NodeJS.Platform): AddressPool {
-  const raw = settings.addresses;
+function poolOf(raw: string | undefined, platform: NodeJS.Platform): AddressPool {
   if (raw === undefined) {
     if (platform === "linux") return AddressPool.parse(DEFAULT_LINUX_ADDRESSES);
     throw new InvalidConfigurationError(
-      field("addresses"),
+      providerSettingField("addresses"),
       `is required on ${platform}, where only 127.0.0.1 answers on loopback by default; give addresses this machine owns, e.g. --provider-config addresses=127.0.0.1 or an alias you added (CIDRs, first-last ranges or single addresses, comma-separated)`,
     );
   }
@@ -87,7 +113,7 @@ function poolOf(settings: Readonly<Record<string, string>>, platform: NodeJS.Pla
   } catch (error) {
     if (!(error instanceof AddressPoolSyntaxError)) throw error;
     throw new InvalidConfigurationError(
-      field("addresses"),
+      providerSettingField("addresses"),
       `${error.message}; give CIDRs, first-last ranges or single addresses, comma-separated, e.g. 127.100.0.0/16 or 192.168.49.100-192.168.49.120`,
       { cause: error },
     );
@@ -104,38 +130,24 @@ export function parseLocalSettings(
   settings: Readonly<Record<string, string>>,
   platform: NodeJS.Platform = process.platform,
 ): LocalSettings {
-  for (const key of Object.keys(settings)) {
-    if (!LOCAL_SETTING_KEYS.includes(key)) {
-      throw new InvalidConfigurationError(
-        field(key),
-        `unknown setting for the local provider; it accepts ${LOCAL_SETTING_KEYS.join(", ")}`,
-      );
-    }
-  }
-  const nodeAddressType = settings.nodeAddressType ?? "InternalIP";
-  if (!(NODE_ADDRESS_TYPES as readonly string[]).includes(nodeAddressType)) {
+  const values = readProviderSettings("local", providerSettings, settings);
+  const healthCheckIntervalMs = values.healthCheckIntervalSeconds * 1000;
+  const healthCheckTimeoutMs = values.healthCheckTimeoutSeconds * 1000;
+  if (settings.healthCheckTimeoutSeconds !== undefined && healthCheckTimeoutMs > healthCheckIntervalMs) {
     throw new InvalidConfigurationError(
-      field("nodeAddressType"),
-      `${JSON.stringify(nodeAddressType)} is not a node address type; use InternalIP (default) or ExternalIP`,
-    );
-  }
-  const healthCheckIntervalMs = numberOf(settings, INTERVAL) * 1000;
-  const healthCheckTimeoutMs = numberOf(settings, TIMEOUT) * 1000;
-  if (settings[TIMEOUT.key] !== undefined && healthCheckTimeoutMs > healthCheckIntervalMs) {
-    throw new InvalidConfigurationError(
-      field(TIMEOUT.key),
-      `must not exceed ${INTERVAL.key} (${healthCheckIntervalMs / 1000}); a probe has to finish before the next one starts`,
+      providerSettingField("healthCheckTimeoutSeconds"),
+      `must not exceed healthCheckIntervalSeconds (${values.healthCheckIntervalSeconds}); a probe has to finish before the next one starts`,
     );
   }
   return Object.freeze({
-    addresses: poolOf(settings, platform),
-    nodeAddressType: nodeAddressType as NodeAddressType,
+    addresses: poolOf(values.addresses, platform),
+    nodeAddressType: values.nodeAddressType as NodeAddressType,
     healthCheckIntervalMs,
     // An interval shorter than the default timeout shortens the timeout with it.
     healthCheckTimeoutMs: Math.min(healthCheckTimeoutMs, healthCheckIntervalMs),
-    healthyThreshold: numberOf(settings, HEALTHY),
-    unhealthyThreshold: numberOf(settings, UNHEALTHY),
-    deregistrationDelayMs: numberOf(settings, DEREGISTRATION) * 1000,
-    udpIdleTimeoutMs: numberOf(settings, UDP_IDLE) * 1000,
+    healthyThreshold: values.healthyThreshold,
+    unhealthyThreshold: values.unhealthyThreshold,
+    deregistrationDelayMs: values.deregistrationDelaySeconds * 1000,
+    udpIdleTimeoutMs: values.udpIdleTimeoutSeconds * 1000,
   });
 }

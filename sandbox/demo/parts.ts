@@ -23,7 +23,7 @@ export type { DemoProvider };
 /** Nodes the demo ends up with: the seed's three and the one it adds. */
 const DEMO_INSTANCES = 4;
 
-/** Controller settings that make the story quick to watch; production defaults are in `config.ts`. */
+/** Controller settings that make the story quick to watch; production defaults are in `src/config/settings.ts`. */
 const DEMO_CONTROLLER = { workers: 2, resyncPeriodMs: 0, nodeSyncDelayMs: 200, drainTimeoutMs: 5_000 } as const;
 
 /**

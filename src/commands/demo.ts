@@ -12,7 +12,7 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { ConfigError, loadConfig } from "../config.ts";
+import { ConfigError, loadConfig } from "../config/index.ts";
 import { LOG_LEVELS } from "../observability/log-levels.ts";
 import { addSettingOptions } from "./setting-options.ts";
 
@@ -74,16 +74,15 @@ function demoProviderSettings(flags: DemoFlags): Readonly<Record<string, string>
  */
 async function checkProvider(flags: DemoFlags, settings: Readonly<Record<string, string>>): Promise<void> {
   if (flags.provider === "aws") return;
-  const { loadProvider, ProviderLoadError } = await import("../../providers/index.ts");
-  const { flagError } = await import("../composition.ts");
+  const { loadProvider } = await import("../../providers/index.ts");
+  const { providerConfigError } = await import("../composition.ts");
   const { createLogger } = await import("../observability/logger.ts");
   const logger = createLogger("silent", process.stderr);
   try {
     const provider = await loadProvider(flags.provider, { clusterName: flags.clusterName, logger, settings });
     await provider.close?.();
   } catch (error) {
-    if (error instanceof ProviderLoadError) throw flagError("--provider", error);
-    throw error;
+    throw providerConfigError(error);
   }
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { Command } from "commander";
-import { type FlagValues, loadConfig } from "../config.ts";
+import { type FlagValues, loadConfig } from "../config/index.ts";
 import { OPERATOR_FLAGS } from "./operator-flags.ts";
 import { addSettingOptions } from "./setting-options.ts";
 

@@ -1,11 +1,11 @@
 /**
  * `lb-provisioner run`: the controller itself. Every flag is also an environment variable (see
- * `SETTINGS` in `config.ts` and docs/operations.md).
+ * `SETTINGS` in `config/settings.ts` and docs/operations.md).
  *
  * @module
  */
 import { Command } from "commander";
-import { type FlagValues, loadConfig } from "../config.ts";
+import { type FlagValues, loadConfig } from "../config/index.ts";
 import { addSettingOptions } from "./setting-options.ts";
 
 export function runCommand(): Command {

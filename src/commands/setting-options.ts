@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { SETTINGS, type SettingDefinition } from "../config.ts";
+import { SETTINGS, type SettingDefinition } from "../config/index.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

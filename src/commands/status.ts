@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { type FlagValues, loadConfig } from "../config.ts";
+import { type FlagValues, loadConfig } from "../config/index.ts";
 import type { OutputFormat } from "../plan/render.ts";
 import { OPERATOR_FLAGS } from "./operator-flags.ts";
 import { addSettingOptions } from "./setting-options.ts";

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import type { BindAddress } from "../config.ts";
+import type { BindAddress } from "../config/index.ts";
 import { liveness, type ProbeAnswer, type ProbeState, readiness } from "./health.ts";
 
 type Route = (request: IncomingMessage) => Promise<{ status: number; contentType: string; body: string }>;

@@ -7,7 +7,7 @@
  * @module
  */
 import { commandLogger, connect } from "../composition.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { EXIT_FAILURE, EXIT_OK } from "../exit-codes.ts";
 import { renderGc, runGc } from "./gc.ts";
 import { type OutputFormat, planExitCode, renderPlanJson, renderPlanText } from "./render.ts";
@@ -32,9 +32,10 @@ const IN_PROCESS_NOTES: Readonly<Record<string, string>> = { fake: FAKE_PROVIDER
 
 /** Connects through the composition root, runs `work`, and closes the provider whatever happened. */
 async function withOperator<T>(config: Config, work: (deps: OperatorDeps) => Promise<T>): Promise<T> {
+  const { kubeConfig, provider } = await connect(config, { logger: commandLogger(config, "operator") });
+  // Once connected: a command refused for its flags says that, in its one line, and nothing else.
   const note = IN_PROCESS_NOTES[config.provider];
   if (note !== undefined) process.stderr.write(`${note}\n`);
-  const { kubeConfig, provider } = await connect(config, { logger: commandLogger(config, "operator") });
   try {
     return await work({
       kubeConfig,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, type ConfigSources, parseBindAddress, parseDuration, resolveConfig } from "../../src/config.ts";
+import {
+  ConfigError,
+  type ConfigSources,
+  parseBindAddress,
+  parseDuration,
+  resolveConfig,
+} from "../../src/config/index.ts";
 
 /** Sources with `--provider fake` (it has no default) unless `flags` names another. */
 function sources(

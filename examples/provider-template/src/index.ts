@@ -24,6 +24,8 @@ import {
   type ProviderCall,
   type ProviderCapabilities,
   type ProviderFactory,
+  type ProviderSettingsDeclaration,
+  readProviderSettings,
   ThrottledError,
   TransientError,
   type ValidationIssue,
@@ -258,11 +260,15 @@ class TemplateProvider implements LoadBalancerProvider {
   }
 }
 
-/** The plugin's default export. This template takes no `--provider-config` settings; yours may. */
+/**
+ * The `--provider-config` settings this plugin takes: none. Declare yours here (name, type, default,
+ * help); the controller checks the operator's settings against it before the factory runs.
+ */
+export const providerSettings = [] as const satisfies ProviderSettingsDeclaration;
+
+/** The plugin's default export. */
 const createProvider: ProviderFactory = ({ settings, onCall }) => {
-  for (const key of Object.keys(settings)) {
-    throw new InvalidConfigurationError(`--provider-config ${key}`, "unknown setting; this provider takes none");
-  }
+  readProviderSettings("template", providerSettings, settings);
   return new TemplateProvider(exampleCloud, onCall);
 };
 

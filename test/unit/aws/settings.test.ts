@@ -2,12 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import createAwsProvider, {
-  AwsSettingsError,
-  newAwsProvider,
-  readAwsSettings,
-  resolveRegion,
-} from "../../../providers/aws/index.ts";
+import createAwsProvider, { newAwsProvider, readAwsSettings, resolveRegion } from "../../../providers/aws/index.ts";
+import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import type { ProviderLogger } from "../../../providers/types.ts";
 
 const silent: ProviderLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -43,15 +39,36 @@ describe("readAwsSettings", () => {
     [
       { regoin: "us-east-1" },
       {},
-      /unknown AWS provider setting "regoin"; known settings: region, endpoint, vpcId, adoptLegacy/,
+      "--provider-config regoin: unknown setting for the aws provider; it accepts region, endpoint, vpcId, adoptLegacy",
     ],
-    [{ region: "us-east-1", adoptLegacy: "no" }, {}, /adoptLegacy "no" is neither true nor false/],
-    [{ region: "useast1" }, {}, /not a region name/],
-    [{ region: "us-east-1", endpoint: "localhost:4566" }, {}, /not an http\(s\) URL/],
-    [{ region: "us-east-1", vpcId: "default" }, {}, /not a VPC id/],
-  ])("rejects %j with a message naming the fix", (settings, env, message) => {
-    expect(() => readAwsSettings(settings, env)).toThrow(AwsSettingsError);
+    [
+      { region: "us-east-1", adoptLegacy: "no" },
+      {},
+      '--provider-config adoptLegacy: "no" is not true or false (default true)',
+    ],
+    [{ region: "useast1" }, {}, '--provider-config region: "useast1" is not a region name like us-east-1'],
+    [
+      {},
+      { AWS_REGION: "useast1" },
+      '--provider-config region: "useast1" (from AWS_REGION) is not a region name like us-east-1',
+    ],
+    [
+      { region: "us-east-1", endpoint: "localhost:4566" },
+      {},
+      '--provider-config endpoint: "localhost:4566" is not an http(s) URL',
+    ],
+    [
+      { region: "us-east-1", vpcId: "default" },
+      {},
+      '--provider-config vpcId: "default" is not a VPC id such as vpc-0abc123',
+    ],
+  ])("rejects %j %j with a message naming the setting", (settings, env, message) => {
+    expect(() => readAwsSettings(settings, env)).toThrow(InvalidConfigurationError);
     expect(() => readAwsSettings(settings, env)).toThrow(message);
+  });
+
+  it.each(["us-east-1", "us-gov-west-1", "cn-north-1", "eusc-de-east-1"])("accepts the region name %s", (region) => {
+    expect(readAwsSettings({ region }, {})).toEqual({ region, adoptLegacy: true });
   });
 });
 

@@ -9,7 +9,7 @@ import {
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../../../src/commands/run.ts";
-import { resolveConfig } from "../../../src/config.ts";
+import { resolveConfig } from "../../../src/config/index.ts";
 
 const DEPLOY = fileURLToPath(new URL("../../../deploy/", import.meta.url));
 

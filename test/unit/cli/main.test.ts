@@ -113,6 +113,18 @@ describe("main: the same bad configuration exits 64 from run, plan, status and g
       env: {},
       names: ["--provider", 'cannot load provider "./no-such-provider.js"'],
     },
+    {
+      what: "a setting the provider does not declare",
+      args: ["--provider=local", "--provider-config=speed=9", `--kubeconfig=${kubeconfig}`],
+      env: {},
+      names: ["invalid --provider-config speed: unknown setting for the local provider; it accepts addresses"],
+    },
+    {
+      what: "a provider setting of the wrong form",
+      args: ["--provider=fake", "--provider-config=failureRate=often", `--kubeconfig=${kubeconfig}`],
+      env: {},
+      names: ['invalid --provider-config failureRate: "often" is not a number from 0 to 1'],
+    },
   ];
   const commands = [
     // The controller's log is silenced and its endpoints disabled: only the error line is of interest.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../../../src/commands/run.ts";
-import { resolveConfig } from "../../../src/config.ts";
+import { resolveConfig } from "../../../src/config/index.ts";
 
 /** What `run --provider fake` makes of a command line, without running anything. */
 function configFrom(args: readonly string[], env: Record<string, string> = {}) {

@@ -1,16 +1,17 @@
 /**
  * Property tests of every setting an operator types: `run`'s command line as commander parses it, the
- * environment, `resolveConfig` (`src/config.ts`), the AWS provider's settings, and `plan`'s Service
+ * environment, `resolveConfig` (`src/config/`), the AWS provider's settings, and `plan`'s Service
  * argument. Each input is accepted or rejected with an error naming the flag or setting; never another
  * exception.
  */
 import { CommanderError, InvalidArgumentError } from "commander";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AWS_SETTINGS, AwsSettingsError, readAwsSettings } from "../../../providers/aws/index.ts";
+import { AWS_SETTINGS, readAwsSettings } from "../../../providers/aws/index.ts";
+import { InvalidConfigurationError } from "../../../providers/errors.ts";
 import { parseServiceArgument } from "../../../src/commands/plan.ts";
 import { runCommand } from "../../../src/commands/run.ts";
-import { ConfigError, resolveConfig, SETTINGS } from "../../../src/config.ts";
+import { ConfigError, resolveConfig, SETTINGS } from "../../../src/config/index.ts";
 import {
   annotationValue,
   bindAddressLike,
@@ -118,12 +119,9 @@ describe("every operator setting (property)", { timeout: PROPERTY_TIMEOUT_MS }, 
         try {
           read = readAwsSettings(settings, environment);
         } catch (error) {
-          if (!(error instanceof AwsSettingsError)) throw error;
-          const named = [...Object.keys(settings), ...AWS_SETTINGS];
-          expect(
-            named.some((name) => error.message.includes(name)),
-            error.message,
-          ).toBe(true);
+          if (!(error instanceof InvalidConfigurationError)) throw error;
+          const named = [...Object.keys(settings), ...AWS_SETTINGS].map((name) => `--provider-config ${name}`);
+          expect(named, error.message).toContain(error.field);
           return;
         }
         // What is accepted must be usable by the AWS SDK: an endpoint it can parse as a URL.

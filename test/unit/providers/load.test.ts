@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { builtinProviders, isBuiltinProvider, loadProvider, ProviderLoadError } from "../../../providers/load.ts";
+import {
+  builtinProviders,
+  isBuiltinProvider,
+  isSettingError,
+  loadProvider,
+  ProviderLoadError,
+} from "../../../providers/load.ts";
 import type { ProviderCall, ProviderLogger, ProviderOptions } from "../../../providers/types.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -52,16 +58,39 @@ describe("loadProvider: built-in providers", () => {
     expect(calls.map((call) => call.operation)).toEqual(["DescribeLoadBalancer"]);
   });
 
-  it("rejects a fake setting it does not know, naming it", async () => {
-    const error = await loadError("fake", options({ latency: "20" }));
-    expect(error.message).toMatch(
-      /--provider-config latency: unknown setting for the fake provider; it accepts latencyMs/,
+  it.each([
+    [
+      "fake",
+      { latency: "20" },
+      "--provider-config latency: unknown setting for the fake provider; it accepts latencyMs, failureRate, seed",
+    ],
+    [
+      "fake",
+      { failureRate: "often" },
+      '--provider-config failureRate: "often" is not a number from 0 to 1 (default 0)',
+    ],
+    [
+      "local",
+      { nodeAddressType: "Hostname" },
+      '--provider-config nodeAddressType: "Hostname" is not accepted; use InternalIP (default) or ExternalIP',
+    ],
+    ["aws", { vpcId: "default" }, '--provider-config vpcId: "default" is not a VPC id such as vpc-0abc123'],
+  ])("checks %s's settings against its declaration before its factory runs: %j", async (name, settings, message) => {
+    const error = await loadProvider(name, options(settings)).then(
+      () => undefined,
+      (e: unknown) => e,
     );
+    expect(isSettingError(error)).toBe(true);
+    expect((error as Error).message).toBe(message);
   });
 
-  it("rejects a malformed fake setting, naming it", async () => {
-    const error = await loadError("fake", options({ failureRate: "often" }));
-    expect(error.message).toMatch(/--provider-config failureRate: "often" is not a number from 0 to 1/);
+  it("passes on a setting the factory refuses beyond its declaration, naming it", async () => {
+    const error = await loadProvider("local", options({ addresses: "10.0.0.0/33" })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isSettingError(error)).toBe(true);
+    expect((error as Error).message).toContain('--provider-config addresses: "10.0.0.0/33" is not a CIDR');
   });
 });
 
