@@ -4,7 +4,7 @@
  * leader election -> the Service controller.
  *
  * Lifecycle:
- * - Everything that can be wrong in the configuration (kubeconfig, provider module, ports) fails before
+ * - Everything that can be wrong in the configuration (kubeconfig, provider module and settings, ports) fails before
  *   leader election, on every replica, as a {@link ConfigError}: one line, exit 64.
  * - SIGTERM / SIGINT: readiness turns 503, the controller stops taking keys and drains in-flight
  *   reconciles within `--graceful-shutdown-timeout`, the Lease is released, exit 0. A second signal
