@@ -38,6 +38,18 @@ export const DEFAULT_SERVICE_RANGES: ServiceRanges = Object.freeze({
   clusterIPs: SERVICE_CLUSTER_IP_RANGE,
 });
 
+/** ClusterIPs of the second family of a dual-stack control plane (a unique local /108). */
+export const SERVICE_CLUSTER_IPV6_RANGE = "fd00:10::/108";
+
+/**
+ * A dual-stack cluster's Service ranges: IPv4 first (the default family), then IPv6, so a Service may
+ * ask for either family or both. Starts as fast as the default; opt in where a test needs IPv6.
+ */
+export const DUAL_STACK_SERVICE_RANGES: ServiceRanges = Object.freeze({
+  nodePorts: SERVICE_NODE_PORT_RANGE,
+  clusterIPs: `${SERVICE_CLUSTER_IP_RANGE},${SERVICE_CLUSTER_IPV6_RANGE}`,
+});
+
 const IDENTITY_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 // The token file is CSV with the groups in one quoted field: these characters cannot be represented.
 const CSV_UNSAFE = /[",\r\n]/;

@@ -36,7 +36,7 @@ import { reapOrphanedProcesses } from "./process-registry.ts";
 import { type LineLogger, runProjectScript, stderrLogger } from "./project-scripts.ts";
 
 export type { Identity, ServiceRanges } from "./control-plane-config.ts";
-export { BUILT_IN_IDENTITIES, SERVICE_NODE_PORT_RANGE } from "./control-plane-config.ts";
+export { BUILT_IN_IDENTITIES, DUAL_STACK_SERVICE_RANGES, SERVICE_NODE_PORT_RANGE } from "./control-plane-config.ts";
 
 /** A running control plane. */
 export interface ControlPlane {

@@ -24,6 +24,7 @@ export {
 export {
   BUILT_IN_IDENTITIES,
   type ControlPlane,
+  DUAL_STACK_SERVICE_RANGES,
   ensureControlPlaneAssets,
   type Identity,
   SERVICE_NODE_PORT_RANGE,

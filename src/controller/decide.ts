@@ -22,6 +22,7 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type {
   EnsureReason,
+  LoadBalancerProvider,
   LoadBalancerRef,
   LoadBalancerSpec,
   LoadBalancerStatus,
@@ -29,7 +30,7 @@ import type {
   ValidationIssue,
 } from "../../providers/index.ts";
 import { fingerprint } from "./fingerprint.ts";
-import { buildLoadBalancerSpec, describeIssues, loadBalancerRefOf } from "./load-balancer-spec.ts";
+import { buildLoadBalancerSpec, describeIssues, loadBalancerRefOf, serviceApiIssues } from "./load-balancer-spec.ts";
 import {
   cleanupFinalizer,
   hasFinalizer,
@@ -69,6 +70,11 @@ export interface DecisionInput {
   readonly nodes: NodeSnapshot;
   /** What is remembered about this Service (same UID), if anything; `plan` remembers nothing. */
   readonly memory?: Readonly<ServiceMemory> | undefined;
+  /**
+   * The provider's name and declared capabilities: a Service API field it does not declare is warned
+   * about (see `serviceApiIssues`). Absent: no such warning.
+   */
+  readonly provider?: Pick<LoadBalancerProvider, "name" | "capabilities"> | undefined;
   /** The provider's `validate`, when it has one. */
   readonly validate?: ((spec: LoadBalancerSpec) => readonly ValidationIssue[]) | undefined;
   /** Call the provider even if nothing seems to have changed (periodic resync: drift repair). */
@@ -195,7 +201,12 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
     input: `${serviceFingerprint}:${input.nodes.fingerprint}`,
   };
   const built = buildLoadBalancerSpec(service, input.nodes.nodes, input.clusterName);
-  const checked: Validated = built.ok ? validated(input, built.spec, built.warnings) : { issues: built.issues };
+  const checked: Validated = built.ok
+    ? validated(input, built.spec, [
+        ...built.warnings,
+        ...(input.provider === undefined ? [] : serviceApiIssues(built.spec, input.provider)),
+      ])
+    : { issues: built.issues };
   const errors = checked.issues.filter((issue) => issue.severity === "error");
   const newlyInvalid = memory?.invalidFingerprint !== fingerprints.input;
   if (!built.ok || errors.length > 0) {

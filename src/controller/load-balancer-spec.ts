@@ -10,7 +10,10 @@
  *   the `service.beta.kubernetes.io/load-balancer-source-ranges` annotation it supersedes.
  *
  * The source ranges are decided here, once, for every provider: the field, else the annotation, in
- * canonical form in `spec.sourceRanges`; a provider reads only that. An annotation set beside the field
+ * canonical form in `spec.sourceRanges`; a provider reads only that. The Service's IP families,
+ * `sessionAffinity: ClientIP` and `loadBalancerIP` are handed on as they are: what a provider does with
+ * them is its own declaration (`capabilities`), and {@link serviceApiIssues} warns where it declares
+ * nothing. An annotation set beside the field
  * is ignored with a warning, which the controller records as a Warning event.
  * Listener and CIDR rules are the shared ones of `providers/rules/`.
  *
@@ -19,14 +22,18 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type {
   HealthCheckSpec,
+  IPFamily,
+  IPFamilyPolicy,
   ListenerSpec,
+  LoadBalancerProvider,
   LoadBalancerRef,
   LoadBalancerSpec,
   NodeSpec,
   Protocol,
+  SessionAffinitySpec,
   ValidationIssue,
 } from "../../providers/index.ts";
-import { canonicalCidr, listenerIssues } from "../../providers/rules/index.ts";
+import { canonicalCidr, listenerIssues, undeclaredFieldIssues } from "../../providers/rules/index.ts";
 import { publishedStatusOf } from "./status.ts";
 
 /** The pre-`spec.loadBalancerSourceRanges` way to restrict clients; still honoured when the field is empty. */
@@ -138,6 +145,47 @@ export function resolveSourceRanges(
   );
 }
 
+/** Kubernetes' default `sessionAffinityConfig.clientIP.timeoutSeconds` (three hours). */
+export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10_800;
+
+/**
+ * The fields of the Service API added to the spec within version 1, as the API server stored them:
+ * families, ClientIP affinity with its timeout, and a non-empty `loadBalancerIP`. Absent when unset.
+ */
+function serviceApiFields(
+  service: V1Service,
+): Pick<LoadBalancerSpec, "ipFamilies" | "ipFamilyPolicy" | "sessionAffinity" | "loadBalancerIP"> {
+  const spec = service.spec;
+  const ipFamilies = (spec?.ipFamilies ?? []) as IPFamily[];
+  const ipFamilyPolicy = spec?.ipFamilyPolicy as IPFamilyPolicy | undefined;
+  const sessionAffinity: SessionAffinitySpec | undefined =
+    spec?.sessionAffinity === "ClientIP"
+      ? {
+          type: "ClientIP",
+          timeoutSeconds: spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT_SECONDS,
+        }
+      : undefined;
+  const loadBalancerIP = spec?.loadBalancerIP?.trim();
+  return {
+    ...(ipFamilies.length > 0 ? { ipFamilies: [...ipFamilies] } : {}),
+    ...(ipFamilyPolicy ? { ipFamilyPolicy } : {}),
+    ...(sessionAffinity === undefined ? {} : { sessionAffinity }),
+    ...(loadBalancerIP ? { loadBalancerIP } : {}),
+  };
+}
+
+/**
+ * The controller's warnings for the Service API fields `spec` sets that `provider` does not declare it
+ * reads (the shared rule `undeclaredFieldIssues`); nothing for a field it declares, whose answer is its
+ * own `validate`.
+ */
+export function serviceApiIssues(
+  spec: LoadBalancerSpec,
+  provider: Pick<LoadBalancerProvider, "name" | "capabilities">,
+): ValidationIssue[] {
+  return undeclaredFieldIssues(spec, provider.capabilities, provider.name);
+}
+
 /** The provider's name for `service`'s load balancer: cluster, namespace, name and (when known) uid. */
 export function loadBalancerRefOf(service: V1Service, clusterName: string): LoadBalancerRef {
   const uid = service.metadata?.uid;
@@ -174,6 +222,7 @@ export function buildLoadBalancerSpec(service: V1Service, nodes: readonly NodeSp
       externalTrafficPolicy: service.spec?.externalTrafficPolicy === "Local" ? "Local" : "Cluster",
       sourceRanges,
       annotations: { ...(service.metadata?.annotations ?? {}) },
+      ...serviceApiFields(service),
       ...(publishedStatus === undefined ? {} : { publishedStatus }),
     },
     warnings,

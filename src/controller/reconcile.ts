@@ -4,9 +4,14 @@
  *
  * Ensure (the Service wants our load balancer):
  *   record the decision's warnings -> add the finalizer (before any cloud call, so a load balancer never
- *   exists without one) -> `ensureLoadBalancer` -> patch `status.loadBalancer` if it differs.
+ *   exists without one) -> `ensureLoadBalancer` -> patch `status.loadBalancer` and the condition
+ *   (`condition.ts`) together, where either differs. A failure sets the condition `False` with its
+ *   reason and the Warning's message; a change to a Service whose condition is `True` sets it `False`
+ *   (`Ensuring`) before the cloud call, so a waiter does not take the old load balancer for the new.
  * Clean up (our finalizer, but deleted / no longer `LoadBalancer` / no longer our class):
- *   `ensureLoadBalancerDeleted` -> clear `status.loadBalancer` -> remove the finalizer.
+ *   `ensureLoadBalancerDeleted` -> clear `status.loadBalancer` and the condition -> remove the finalizer.
+ *   A Service that leaves `LoadBalancer` before it ever got the finalizer (it was invalid) loses the
+ *   condition too.
  * Forget (gone): delete the load balancer of a Service that vanished without our finalizer, if one was
  *   ensured for it; drop what is remembered.
  *
@@ -33,8 +38,16 @@ import {
 } from "../../providers/index.ts";
 import { describeApiError, isConflict, isNotFound } from "../kube/api-errors.ts";
 import type { EventSink, EventSubject } from "../kube/event-recorder.ts";
-import type { ServiceWrites } from "../kube/service-writer.ts";
+import type { ServiceWrites, StatusChange } from "../kube/service-writer.ts";
 import type { Logger } from "../observability/logger.ts";
+import {
+  ConditionReason,
+  type ConditionState,
+  conditionOf,
+  failureReason,
+  LOAD_BALANCER_CONDITION,
+  nextCondition,
+} from "./condition.ts";
 import { type Decision, decide, type NodeSnapshot, type ServiceMemory } from "./decide.ts";
 import { EventMessage, EventReason, errorMessage } from "./events.ts";
 import { cleanupFinalizer, type ServiceSelection } from "./service-filters.ts";
@@ -55,6 +68,8 @@ export interface ReconcileContext {
   /** Aborted when the controller stops; passed to every provider call. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /** The clock of the condition's `lastTransitionTime`; default the system's. */
+  readonly now?: () => Date;
 }
 
 export type ReconcileOutcome =
@@ -115,6 +130,7 @@ class Reconcile {
       clusterName: this.#ctx.clusterName,
       nodes: this.#ctx.getNodes(),
       memory: memo,
+      provider: this.#ctx.provider,
       validate: this.#ctx.provider.validate?.bind(this.#ctx.provider),
       force: this.#force,
     });
@@ -131,12 +147,12 @@ class Reconcile {
     // Only `forget` is ever decided for a Service that is gone.
     if (decision.kind === "forget" || decision.kind === "ignore" || service === undefined) {
       this.#ctx.memory.delete(this.#key);
-      return { kind: "ignored" };
+      return decision.kind === "ignore" && service !== undefined ? this.#dropCondition(service) : { kind: "ignored" };
     }
     if (decision.kind === "clean-up") return this.#cleanup(service, decision.ref);
     const current = this.#remember(service, memo);
     if (decision.kind === "invalid") {
-      return this.#invalid(subjectOf(service), current, decision.fingerprints.input, decision.message);
+      return this.#invalid(service, current, decision.fingerprints.input, decision.message);
     }
     if (decision.kind === "unchanged") {
       this.#warn(service, current, decision);
@@ -200,6 +216,7 @@ class Reconcile {
     if (reason === "changed" && decision.announce)
       events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
     if (decision.noNodes) events.record(subject, "Warning", EventReason.UnAvailableLoadBalancer, EventMessage.noNodes);
+    const ensuredOtherSpec = memo.ensured !== undefined && memo.ensured.specFingerprint !== decision.specFingerprint;
     memo.ensured = undefined;
 
     let service = cached;
@@ -211,31 +228,98 @@ class Reconcile {
         return this.#writeFailed(subject, "failed to add load balancer cleanup finalizer", error);
       }
     }
+    if (reason === "changed" && this.#showsOldLoadBalancer(service, ensuredOtherSpec)) {
+      try {
+        service = await this.#ctx.writer.patchStatus(service, (current) =>
+          this.#conditionChange(current, {
+            status: "False",
+            reason: ConditionReason.Ensuring,
+            message: EventMessage.ensuring,
+          }),
+        );
+      } catch (error) {
+        if (isNotFound(error)) return { kind: "ignored" };
+        return this.#writeFailed(subject, "failed to update load balancer condition", error);
+      }
+    }
 
     let status: LoadBalancerStatus;
     try {
       // What changed since the last success lets the provider read only what it must.
       status = await provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal, reason });
     } catch (error) {
-      return this.#providerFailed(subject, memo, decision.fingerprints.input, error);
+      return this.#providerFailed(service, memo, decision.fingerprints.input, error);
     }
 
     const statusChanged = !loadBalancerStatusEqual(service.status?.loadBalancer, status);
-    if (statusChanged) {
-      try {
-        await this.#ctx.writer.patchLoadBalancerIngress(
-          service.metadata?.namespace ?? "",
-          service.metadata?.name ?? "",
-          toServiceIngress(status),
-        );
-      } catch (error) {
-        if (isNotFound(error)) return { kind: "ignored" };
-        return this.#writeFailed(subject, "failed to update load balancer status", error);
-      }
+    const ensured: ConditionState =
+      spec.nodes.length === 0
+        ? { status: "False", reason: ConditionReason.NoNodes, message: EventMessage.noNodes }
+        : { status: "True", reason: ConditionReason.Ensured, message: EventMessage.ensured };
+    try {
+      await this.#ctx.writer.patchStatus(service, (current) => {
+        const published = current.status?.loadBalancer;
+        const ingress = loadBalancerStatusEqual(published, status)
+          ? {}
+          : { ingress: toServiceIngress(status, published) };
+        const condition = this.#conditionChange(current, ensured);
+        return condition === undefined && ingress.ingress === undefined ? undefined : { ...ingress, ...condition };
+      });
+    } catch (error) {
+      if (isNotFound(error)) return { kind: "ignored" };
+      return this.#writeFailed(subject, "failed to update load balancer status", error);
     }
     memo.ensured = { specFingerprint: decision.specFingerprint, nodesFingerprint: decision.fingerprints.nodes, status };
     this.#announceEnsured(subject, decision, status, statusChanged);
     return { kind: "ensured" };
+  }
+
+  /**
+   * Whether the Service's condition says `True` of a load balancer ensured for something else: another
+   * generation of it (where the API server keeps generations), or another spec ensured in this process.
+   */
+  #showsOldLoadBalancer(service: V1Service, ensuredOtherSpec: boolean): boolean {
+    const condition = conditionOf(service);
+    if (condition?.status !== "True") return false;
+    // The API server leaves out a generation of 0, which Services have.
+    return ensuredOtherSpec || (condition.observedGeneration ?? 0) !== (service.metadata?.generation ?? 0);
+  }
+
+  /** The condition part of a status change: `state` for the Service's generation, when it says otherwise. */
+  #conditionChange(service: V1Service, state: ConditionState): Pick<StatusChange, "condition"> | undefined {
+    const condition = nextCondition(service, state, (this.#ctx.now ?? (() => new Date()))());
+    return condition === undefined ? undefined : { condition: { set: condition } };
+  }
+
+  /**
+   * Writes `state` as the condition on a failure the outcome already reports; a failed write is only
+   * logged, since the next attempt writes it again.
+   */
+  async #recordFailure(service: V1Service, state: ConditionState): Promise<void> {
+    try {
+      await this.#ctx.writer.patchStatus(service, (current) => this.#conditionChange(current, state));
+    } catch (error) {
+      if (!isNotFound(error))
+        this.#log.warn({ err: describeApiError(error) }, "failed to update load balancer condition");
+    }
+  }
+
+  /**
+   * A Service that no longer asks for a load balancer of any kind, and never got our finalizer (it was
+   * invalid), loses the condition it was given. One that names another class keeps it: that class's
+   * controller may write the same type.
+   */
+  async #dropCondition(service: V1Service): Promise<ReconcileOutcome> {
+    if (service.spec?.type === "LoadBalancer" || conditionOf(service) === undefined) return { kind: "ignored" };
+    try {
+      await this.#ctx.writer.patchStatus(service, (current) =>
+        conditionOf(current) === undefined ? undefined : { condition: { remove: LOAD_BALANCER_CONDITION } },
+      );
+    } catch (error) {
+      if (!isNotFound(error))
+        return this.#writeFailed(subjectOf(service), "failed to remove load balancer condition", error);
+    }
+    return { kind: "ignored" };
   }
 
   /** A quiet decision (a restart finding the load balancer ensured) still announces a new address. */
@@ -261,8 +345,6 @@ class Reconcile {
   async #cleanup(cached: V1Service, ref: LoadBalancerRef): Promise<ReconcileOutcome> {
     const { provider, events, writer } = this.#ctx;
     const subject = subjectOf(cached);
-    const namespace = cached.metadata?.namespace ?? "";
-    const name = cached.metadata?.name ?? "";
     events.record(subject, "Normal", EventReason.DeletingLoadBalancer, EventMessage.deleting);
     // Always ask the provider: it resolves when nothing exists, and unlike a get-then-delete it also
     // removes the leftovers of a create that was interrupted before the load balancer itself existed.
@@ -279,12 +361,14 @@ class Reconcile {
     }
 
     let service = cached;
-    if (hasLoadBalancerStatus(service.status?.loadBalancer)) {
-      try {
-        service = await writer.patchLoadBalancerIngress(namespace, name, undefined);
-      } catch (error) {
-        if (!isNotFound(error)) return this.#writeFailed(subject, "failed to clear load balancer status", error);
-      }
+    try {
+      service = await writer.patchStatus(service, (current) => {
+        const ingress = hasLoadBalancerStatus(current.status?.loadBalancer) ? { ingress: null } : {};
+        const condition = conditionOf(current) === undefined ? {} : { condition: { remove: LOAD_BALANCER_CONDITION } };
+        return "ingress" in ingress || "condition" in condition ? { ...ingress, ...condition } : undefined;
+      });
+    } catch (error) {
+      if (!isNotFound(error)) return this.#writeFailed(subject, "failed to clear load balancer status", error);
     }
     try {
       await writer.setFinalizer(service, cleanupFinalizer(this.#ctx.selection), false);
@@ -298,12 +382,23 @@ class Reconcile {
     return { kind: "deleted" };
   }
 
-  #invalid(subject: EventSubject, memo: ServiceMemory, inputFingerprint: string, message: string): ReconcileOutcome {
+  async #invalid(
+    service: V1Service,
+    memo: ServiceMemory,
+    inputFingerprint: string,
+    message: string,
+  ): Promise<ReconcileOutcome> {
     memo.ensured = undefined;
     if (memo.invalidFingerprint !== inputFingerprint) {
       memo.invalidFingerprint = inputFingerprint;
-      this.#ctx.events.record(subject, "Warning", EventReason.SyncLoadBalancerFailed, EventMessage.syncFailed(message));
+      const warning = EventMessage.syncFailed(message);
+      this.#ctx.events.record(subjectOf(service), "Warning", EventReason.SyncLoadBalancerFailed, warning);
       this.#log.warn({ reason: message }, "Service cannot get a load balancer until it is fixed");
+      await this.#recordFailure(service, {
+        status: "False",
+        reason: ConditionReason.InvalidConfiguration,
+        message: warning,
+      });
     }
     return { kind: "invalid", message };
   }
@@ -319,20 +414,25 @@ class Reconcile {
     return { kind: "retry-after", delayMs: delay, message };
   }
 
-  #providerFailed(
-    subject: EventSubject,
+  async #providerFailed(
+    service: V1Service,
     memo: ServiceMemory,
     inputFingerprint: string,
     error: unknown,
-  ): ReconcileOutcome {
+  ): Promise<ReconcileOutcome> {
     if (this.#ctx.signal.aborted) return { kind: "failed", message: "stopped" };
     const kind = providerErrorKind(error);
-    if (kind === "retry-after") return this.#retryAfter(error);
     const message = errorMessage(error);
-    if (kind === "invalid-configuration") return this.#invalid(subject, memo, inputFingerprint, message);
-    this.#ctx.events.record(subject, "Warning", EventReason.SyncLoadBalancerFailed, EventMessage.syncFailed(message));
-    this.#log.warn({ err: message, kind: kind ?? "unknown" }, "ensuring load balancer failed");
-    return { kind: "failed", message };
+    if (kind === "invalid-configuration") return this.#invalid(service, memo, inputFingerprint, message);
+    const outcome = kind === "retry-after" ? this.#retryAfter(error) : undefined;
+    // The provider's wait is no Warning: the condition carries its own message.
+    const warning = outcome === undefined ? EventMessage.syncFailed(message) : message;
+    if (outcome === undefined) {
+      this.#ctx.events.record(subjectOf(service), "Warning", EventReason.SyncLoadBalancerFailed, warning);
+      this.#log.warn({ err: message, kind: kind ?? "unknown" }, "ensuring load balancer failed");
+    }
+    await this.#recordFailure(service, { status: "False", reason: failureReason(error), message: warning });
+    return outcome ?? { kind: "failed", message };
   }
 
   #writeFailed(subject: EventSubject, what: string, error: unknown): ReconcileOutcome {

@@ -1,7 +1,11 @@
 /**
- * The only writes the controller makes to Services: its finalizer (metadata) and
- * `status.loadBalancer` (the status subresource). Both are JSON merge patches that touch nothing else,
- * so the controller never overwrites a user's edit or another controller's status conditions.
+ * The only writes the controller makes to Services: its finalizer (metadata), and in the status
+ * subresource `status.loadBalancer.ingress` and its own condition. Each is a patch that touches nothing
+ * else, so the controller never overwrites a user's edit or another writer's status:
+ * - the finalizer list and the ingress list are replaced whole by a patch, so those patches carry the
+ *   resourceVersion they were computed from, and a conflict is computed again from a fresh read;
+ * - the condition is a strategic merge on `status.conditions`, keyed by type, which leaves every other
+ *   writer's condition alone.
  *
  * @module
  */
@@ -9,6 +13,7 @@ import {
   type CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
+  type V1Condition,
   type V1LoadBalancerIngress,
   type V1Service,
 } from "@kubernetes/client-node";
@@ -23,17 +28,41 @@ export interface ServiceWrites {
    */
   setFinalizer(service: V1Service, finalizer: string, present: boolean): Promise<V1Service>;
   /**
-   * Sets `status.loadBalancer.ingress` (`undefined` removes it), leaving every other status field as
-   * it is. Resolves the updated Service.
+   * Writes what `change` computes from `service` in one status patch, or nothing when it computes
+   * nothing. A write that sets the ingress is conditioned on the resourceVersion it was computed from;
+   * when the Service changed meanwhile, `change` is computed again from a fresh read and written once
+   * more. Resolves the Service as written (or as given, when nothing was); rejects with the API error
+   * (404 when the Service is gone, 409 when it keeps changing under us).
    */
-  patchLoadBalancerIngress(
-    namespace: string,
-    name: string,
-    ingress: readonly V1LoadBalancerIngress[] | undefined,
-  ): Promise<V1Service>;
+  patchStatus(service: V1Service, change: (current: V1Service) => StatusChange | undefined): Promise<V1Service>;
+}
+
+/** What the controller owns of a Service's status, to change in one patch. */
+export interface StatusChange {
+  /** The new `status.loadBalancer.ingress`; `null` removes it; absent leaves it as it is. */
+  readonly ingress?: readonly V1LoadBalancerIngress[] | null;
+  /** A condition to set (by its type), or the type of one to remove; absent leaves conditions alone. */
+  readonly condition?: { readonly set: V1Condition } | { readonly remove: string };
 }
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const STRATEGIC_MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+
+/** The strategic merge patch body of `change` (see {@link StatusChange}). */
+export function statusPatchBody(change: StatusChange, resourceVersion: string | undefined): object {
+  const status: Record<string, unknown> = {};
+  if (change.ingress !== undefined) {
+    // A list without a merge key is replaced whole; null deletes the key.
+    status.loadBalancer = { ingress: change.ingress === null ? null : [...change.ingress] };
+  }
+  if (change.condition !== undefined) {
+    status.conditions =
+      "set" in change.condition ? [change.condition.set] : [{ type: change.condition.remove, $patch: "delete" }];
+  }
+  // Only a written ingress list can lose another writer's entries to a stale read.
+  const guarded = change.ingress !== undefined && change.ingress !== null && resourceVersion !== undefined;
+  return guarded ? { metadata: { resourceVersion }, status } : { status };
+}
 
 export class ServiceWriter implements ServiceWrites {
   readonly #core: CoreV1Api;
@@ -56,14 +85,22 @@ export class ServiceWriter implements ServiceWrites {
     }
   }
 
-  patchLoadBalancerIngress(
-    namespace: string,
-    name: string,
-    ingress: readonly V1LoadBalancerIngress[] | undefined,
-  ): Promise<V1Service> {
-    // In a merge patch, null deletes the key; a list replaces the whole list.
-    const body = { status: { loadBalancer: { ingress: ingress === undefined ? null : [...ingress] } } };
-    return this.#core.patchNamespacedServiceStatus({ namespace, name, body }, MERGE_PATCH);
+  async patchStatus(service: V1Service, change: (current: V1Service) => StatusChange | undefined): Promise<V1Service> {
+    const namespace = service.metadata?.namespace ?? "";
+    const name = service.metadata?.name ?? "";
+    const write = (current: V1Service): Promise<V1Service> => {
+      const computed = change(current);
+      if (computed === undefined) return Promise.resolve(current);
+      const body = statusPatchBody(computed, current.metadata?.resourceVersion);
+      return this.#core.patchNamespacedServiceStatus({ namespace, name, body }, STRATEGIC_MERGE_PATCH);
+    };
+    try {
+      return await write(service);
+    } catch (error) {
+      // The cache was behind the API server (another writer's status, say): compute again from the truth.
+      if (!isConflict(error)) throw error;
+      return await write(await this.#core.readNamespacedService({ namespace, name }));
+    }
   }
 
   #patchFinalizers(service: V1Service, finalizer: string, present: boolean): Promise<V1Service> {

@@ -69,6 +69,7 @@ async function planOne(
     selection: deps.selection,
     clusterName: deps.clusterName,
     nodes,
+    provider: deps.provider,
     validate: deps.provider.validate?.bind(deps.provider),
     force: true,
   });

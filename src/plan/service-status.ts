@@ -1,12 +1,14 @@
 /**
  * `status`: one row per Service the controller manages — its address, what the provider has for it,
- * and the last thing the controller reported about it, read from the Service's Events (the controller
- * records one per reconcile outcome, with the upstream reasons).
+ * the controller's condition on it (`lb-provisioner.io/LoadBalancerReady`), and the last thing the
+ * controller reported about it, read from the Service's Events (the controller records one per
+ * reconcile outcome, with the upstream reasons).
  *
  * @module
  */
 import { CoreV1Api, type CoreV1Event, type V1Service } from "@kubernetes/client-node";
 import type { ObservedLoadBalancer } from "../../providers/index.ts";
+import { conditionOf } from "../controller/condition.ts";
 import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
 import { cleanupFinalizer, hasFinalizer, objectKey, wantsLoadBalancer } from "../controller/service-filters.ts";
 import { formatIngress } from "./diff.ts";
@@ -26,6 +28,8 @@ export interface ServiceStatusRow {
   readonly targets: number | undefined;
   /** The provider says the load balancer cannot be deleted until its protection is switched off. */
   readonly deletionProtection?: true;
+  /** The controller's condition on the Service; undefined before the first reconcile. */
+  readonly ready: { readonly status: string; readonly reason: string; readonly message: string } | undefined;
   /** `Normal EnsuredLoadBalancer` or `Warning SyncLoadBalancerFailed: <message>`; "" when no Event yet. */
   readonly lastResult: string;
   /** When that Event last happened. */
@@ -82,6 +86,7 @@ export function statusRow(
       ? undefined
       : new Set(observed.listeners.flatMap((listener) => listener.targets.map((target) => target.node ?? target.id)))
           .size;
+  const condition = conditionOf(service);
   return {
     service: objectKey(service),
     address: formatIngress(service.status?.loadBalancer?.ingress ?? []),
@@ -89,6 +94,10 @@ export function statusRow(
     listeners: listeners.join(", "),
     targets,
     ...(observed?.deletionProtection === true && { deletionProtection: true }),
+    ready:
+      condition === undefined
+        ? undefined
+        : { status: condition.status, reason: condition.reason, message: condition.message },
     lastResult: event === undefined ? "" : describeEvent(event),
     lastResultAt: event === undefined ? undefined : eventTime(event),
   };
@@ -144,7 +153,13 @@ export function formatAge(ms: number): string {
   return `${Math.floor(hours / 24)}d`;
 }
 
-const HEADERS = ["SERVICE", "ADDRESS", "PROVIDER", "LISTENERS", "TARGETS", "LAST RESULT", "AGE"];
+const HEADERS = ["SERVICE", "ADDRESS", "PROVIDER", "LISTENERS", "TARGETS", "READY", "LAST RESULT", "AGE"];
+
+/** `True`, or `False (Reason)`: the condition's message is the last Warning's, shown as the last result. */
+function formatReady(ready: ServiceStatusRow["ready"]): string {
+  if (ready === undefined) return "-";
+  return ready.status === "True" ? "True" : `${ready.status} (${ready.reason})`;
+}
 
 /** Pure: the table `status` prints, ages taken relative to `now`. */
 export function renderStatusTable(rows: readonly ServiceStatusRow[], now: Date): string {
@@ -157,6 +172,7 @@ export function renderStatusTable(rows: readonly ServiceStatusRow[], now: Date):
       row.provider,
       row.listeners,
       row.targets === undefined ? "-" : String(row.targets),
+      formatReady(row.ready),
       row.lastResult || "-",
       row.lastResultAt === undefined ? "-" : formatAge(now.getTime() - row.lastResultAt.getTime()),
     ]),

@@ -24,6 +24,7 @@ import type {
   LoadBalancerSpec,
   LoadBalancerStatus,
   ObservedLoadBalancer,
+  ProviderCapabilities,
 } from "../../providers/index.ts";
 import { createServiceController, type ServiceControllerOptions } from "../../src/controller/index.ts";
 import { isNotFound } from "../../src/kube/api-errors.ts";
@@ -50,6 +51,7 @@ export type Gate = "before-ensure" | "after-ensure";
 export class InstrumentedProvider implements LoadBalancerProvider {
   readonly name = "instrumented-fake";
   readonly fake: FakeProvider;
+  readonly capabilities: ProviderCapabilities;
   readonly ensures: string[] = [];
   gate: Gate | undefined;
   /** Resolves when an ensure call is being held at the gate. */
@@ -58,6 +60,7 @@ export class InstrumentedProvider implements LoadBalancerProvider {
 
   constructor(fake: FakeProvider = createFakeProvider()) {
     this.fake = fake;
+    this.capabilities = fake.capabilities;
     this.held = this.#newHeld();
   }
 

@@ -181,7 +181,7 @@ describe("the seed scenario, node changes and Service changes", () => {
     });
   });
 
-  it("writes only status.loadBalancer: other status fields (conditions) stay as they were", async () => {
+  it("writes only status.loadBalancer and its own condition: other writers' conditions stay as they were", async () => {
     await core.createNamespacedService({
       namespace,
       body: seedService({ namespace, name: "conditions", nodePort: null }),
@@ -199,7 +199,10 @@ describe("the seed scenario, node changes and Service changes", () => {
     );
     await patchService(core, namespace, "conditions", { spec: { type: "LoadBalancer" } });
     const ensured = await waitForIngress(core, namespace, "conditions");
-    expect(ensured.status?.conditions?.map((c) => [c.type, c.message])).toEqual([[condition.type, condition.message]]);
+    expect(ensured.status?.conditions?.map((c) => [c.type, c.message]).sort()).toEqual([
+      [condition.type, condition.message],
+      ["lb-provisioner.io/LoadBalancerReady", "Ensured load balancer"],
+    ]);
 
     await patchService(core, namespace, "conditions", { spec: { type: "ClusterIP" } });
     const cleaned = await waitFor(

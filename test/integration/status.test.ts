@@ -39,7 +39,7 @@ describe("status", () => {
     await controller?.stop();
   });
 
-  it("lists each managed Service with its address, listeners, targets and last result", async () => {
+  it("lists each managed Service with its address, listeners, targets, condition and last result", async () => {
     const rows = await waitFor(
       async () => {
         const current = await runStatus(deps);
@@ -52,12 +52,18 @@ describe("status", () => {
 
     expect(rows).toHaveLength(1);
     const [row] = rows;
-    expect(row).toMatchObject({ service: "default/myapp-service", provider: "fake", listeners: "80/TCP", targets: 3 });
+    expect(row).toMatchObject({
+      service: "default/myapp-service",
+      provider: "fake",
+      listeners: "80/TCP",
+      targets: 3,
+      ready: { status: "True", reason: "Ensured", message: "Ensured load balancer" },
+    });
     expect(row?.address).toMatch(/\.lb\.fake\.invalid$/);
     expect(row?.lastResultAt).toBeInstanceOf(Date);
 
     const table = renderStatusTable(rows, new Date());
-    expect(table).toMatch(/^SERVICE\s+ADDRESS\s+PROVIDER\s+LISTENERS\s+TARGETS\s+LAST RESULT\s+AGE\n/);
+    expect(table).toMatch(/^SERVICE\s+ADDRESS\s+PROVIDER\s+LISTENERS\s+TARGETS\s+READY\s+LAST RESULT\s+AGE\n/);
     expect(table).toContain("default/myapp-service");
     expect(table).not.toContain("default/plain");
   });

@@ -1,6 +1,6 @@
 import type { V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import type { LoadBalancerSpec, ValidationIssue } from "../../../providers/index.ts";
+import type { LoadBalancerSpec, ProviderCapabilities, ValidationIssue } from "../../../providers/index.ts";
 import {
   type Decision,
   type DecisionInput,
@@ -306,6 +306,26 @@ describe("decide", () => {
     const decision = run({ service: newService("myapp") });
     const built = buildLoadBalancerSpec(newService("myapp"), THREE_NODES.nodes, "kubernetes");
     expect(decision.kind === "ensure" && decision.spec).toEqual(built.ok && (built.spec as LoadBalancerSpec));
+  });
+
+  it("warns about each Service API field the provider does not declare, and not about one it declares", () => {
+    const service = newService(
+      "myapp",
+      tweakSpec({
+        ipFamilies: ["IPv6"],
+        ipFamilyPolicy: "SingleStack",
+        sessionAffinity: "ClientIP",
+        loadBalancerIP: "192.0.2.10",
+      }),
+    );
+    const fieldsWarned = (capabilities: ProviderCapabilities | undefined) => {
+      const decision = run({ service, provider: { name: "plain", ...(capabilities ? { capabilities } : {}) } });
+      return decision.kind === "ensure" ? decision.allWarnings.map((issue) => issue.field) : decision.kind;
+    };
+    expect(fieldsWarned(undefined)).toEqual(["spec.ipFamilies", "spec.sessionAffinity", "spec.loadBalancerIP"]);
+    expect(
+      fieldsWarned({ ipFamilies: ["IPv4", "IPv6"], sessionAffinity: "answered", loadBalancerIP: "honoured" }),
+    ).toEqual([]);
   });
 
   it("never changes its input", () => {

@@ -63,6 +63,35 @@ describe("buildLoadBalancerSpec", () => {
     expect(unpublished.ok && "publishedStatus" in unpublished.spec).toBe(false);
   });
 
+  it("hands on the IP families, ClientIP affinity with its timeout, and loadBalancerIP", () => {
+    const service = newService(
+      "fields",
+      tweakSpec({
+        ipFamilies: ["IPv6", "IPv4"],
+        ipFamilyPolicy: "PreferDualStack",
+        sessionAffinity: "ClientIP",
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+        loadBalancerIP: " 2001:db8::10 ",
+      }),
+    );
+    const result = buildLoadBalancerSpec(service, seedNodes, "c");
+    expect(result.ok && result.spec).toMatchObject({
+      ipFamilies: ["IPv6", "IPv4"],
+      ipFamilyPolicy: "PreferDualStack",
+      sessionAffinity: { type: "ClientIP", timeoutSeconds: 60 },
+      loadBalancerIP: "2001:db8::10",
+    });
+    const defaults = buildLoadBalancerSpec(
+      newService("defaults", tweakSpec({ sessionAffinity: "ClientIP", loadBalancerIP: "" })),
+      seedNodes,
+      "c",
+    );
+    expect(defaults.ok && defaults.spec.sessionAffinity).toEqual({ type: "ClientIP", timeoutSeconds: 10_800 });
+    expect(defaults.ok && "loadBalancerIP" in defaults.spec).toBe(false);
+    const none = buildLoadBalancerSpec(newService("none", tweakSpec({ sessionAffinity: "None" })), seedNodes, "c");
+    expect(none.ok && "sessionAffinity" in none.spec).toBe(false);
+  });
+
   it("uses an HTTP health check on healthCheckNodePort /healthz for externalTrafficPolicy Local", () => {
     const service = newService("local", tweakSpec({ externalTrafficPolicy: "Local", healthCheckNodePort: 32000 }));
     const result = buildLoadBalancerSpec(service, seedNodes, "c");

@@ -1,9 +1,15 @@
-import type { V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
+import type { V1Service } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { beforeEach, describe, expect, it } from "vitest";
 import { newAwsProvider } from "../../../providers/aws/index.ts";
-import { InvalidConfigurationError, RetryAfterError } from "../../../providers/errors.ts";
+import {
+  ConflictError,
+  InvalidConfigurationError,
+  RetryAfterError,
+  TransientError,
+} from "../../../providers/errors.ts";
 import { createFakeProvider, type FakeProvider } from "../../../providers/fake/index.ts";
+import { conditionOf } from "../../../src/controller/condition.ts";
 import { fingerprint } from "../../../src/controller/fingerprint.ts";
 import { eligibleNodeSpecs } from "../../../src/controller/node-eligibility.ts";
 import {
@@ -14,7 +20,7 @@ import {
 } from "../../../src/controller/reconcile.ts";
 import { objectKey, UPSTREAM_CLEANUP_FINALIZER } from "../../../src/controller/service-filters.ts";
 import type { EventSink, EventSubject, EventType } from "../../../src/kube/event-recorder.ts";
-import type { ServiceWrites } from "../../../src/kube/service-writer.ts";
+import type { ServiceWrites, StatusChange } from "../../../src/kube/service-writer.ts";
 import { stubbedClients } from "../aws/stub-aws.ts";
 import {
   newNode,
@@ -51,18 +57,25 @@ class InMemoryServices implements ServiceWrites {
     return this.#store({ ...current, metadata: { ...current.metadata, finalizers } });
   }
 
-  async patchLoadBalancerIngress(
-    namespace: string,
-    name: string,
-    ingress: readonly V1LoadBalancerIngress[] | undefined,
-  ): Promise<V1Service> {
-    this.writes.push(ingress ? "patch-status" : "clear-status");
-    const current = this.objects.get(`${namespace}/${name}`);
+  /** Applies a change as the API server applies the writer's patch: the ingress whole, a condition by type. */
+  async patchStatus(service: V1Service, change: (current: V1Service) => StatusChange | undefined): Promise<V1Service> {
+    const current = this.objects.get(objectKey(service));
     if (!current) throw Object.assign(new Error("not found"), { code: 404 });
-    return this.#store({
-      ...current,
-      status: { ...current.status, loadBalancer: ingress ? { ingress: [...ingress] } : {} },
-    });
+    const computed = change(current);
+    if (computed === undefined) return current;
+    const { ingress, condition } = computed;
+    // One entry per patch, naming what it carries.
+    const parts = [];
+    if (ingress !== undefined) parts.push(ingress === null ? "clear-status" : "patch-status");
+    if (condition !== undefined)
+      parts.push("set" in condition ? `condition-${condition.set.status}` : "remove-condition");
+    this.writes.push(parts.join("+"));
+    const type = condition === undefined ? undefined : "set" in condition ? condition.set.type : condition.remove;
+    const conditions = (current.status?.conditions ?? []).filter((item) => item.type !== type);
+    if (condition !== undefined && "set" in condition) conditions.push(condition.set);
+    const loadBalancer =
+      ingress === undefined ? (current.status?.loadBalancer ?? {}) : ingress === null ? {} : { ingress: [...ingress] };
+    return this.#store({ ...current, status: { ...current.status, loadBalancer, conditions } });
   }
 
   #store(service: V1Service): V1Service {
@@ -132,7 +145,7 @@ describe("reconcileService", () => {
 
     expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
     expect(finalizerWhenEnsured).toEqual([UPSTREAM_CLEANUP_FINALIZER]);
-    expect(services.writes).toEqual(["add-finalizer", "patch-status"]);
+    expect(services.writes).toEqual(["add-finalizer", "patch-status+condition-True"]);
     const lb = provider.inspect({ clusterName: "kubernetes", service: { namespace: "default", name: "myapp" } });
     expect(lb?.listeners.map((listener) => [listener.port, listener.targetPort, listener.targets.length])).toEqual([
       [80, 30008, 3],
@@ -254,20 +267,29 @@ describe("reconcileService", () => {
       tweakSpec({ loadBalancerSourceRanges: ["010.0.0.0/8"] }),
       "spec.loadBalancerSourceRanges[0]",
     ],
-  ])("invalid input (%s): Warning naming the field once, no writes, no cloud call", async (_, tweak, field) => {
-    services.put(newService("myapp", tweak));
-    const first = await reconcileService(key, ctx);
-    expect(first.kind).toBe("invalid");
-    expect(events.recorded).toHaveLength(1);
-    expect(events.recorded[0]).toMatchObject({ type: "Warning", reason: "SyncLoadBalancerFailed" });
-    expect(events.recorded[0]?.message).toContain(field);
-    expect(services.writes).toEqual([]);
-    expect(provider.calls).toHaveLength(0);
+  ])(
+    "invalid input (%s): Warning and condition naming the field once, no finalizer, no cloud call",
+    async (_, tweak, field) => {
+      services.put(newService("myapp", tweak));
+      const first = await reconcileService(key, ctx);
+      expect(first.kind).toBe("invalid");
+      expect(events.recorded).toHaveLength(1);
+      expect(events.recorded[0]).toMatchObject({ type: "Warning", reason: "SyncLoadBalancerFailed" });
+      expect(events.recorded[0]?.message).toContain(field);
+      expect(services.writes).toEqual(["condition-False"]);
+      expect(conditionOf(services.objects.get(key))).toMatchObject({
+        status: "False",
+        reason: "InvalidConfiguration",
+        message: events.recorded[0]?.message,
+      });
+      expect(provider.calls).toHaveLength(0);
 
-    expect((await reconcileService(key, ctx, { force: true })).kind).toBe("invalid");
-    expect(events.recorded).toHaveLength(1);
-    expect(provider.calls).toHaveLength(0);
-  });
+      expect((await reconcileService(key, ctx, { force: true })).kind).toBe("invalid");
+      expect(events.recorded).toHaveLength(1);
+      expect(services.writes).toEqual(["condition-False"]);
+      expect(provider.calls).toHaveLength(0);
+    },
+  );
 
   it("a spec the provider rejects on ensure is not retried until the input changes", async () => {
     services.put(newService("myapp"));
@@ -314,7 +336,7 @@ describe("reconcileService", () => {
 
     expect(await reconcileService(key, ctx)).toEqual({ kind: "deleted" });
     expect(provider.loadBalancerCount).toBe(0);
-    expect(services.writes).toEqual(["clear-status", "remove-finalizer"]);
+    expect(services.writes).toEqual(["clear-status+remove-condition", "remove-finalizer"]);
     expect(services.objects.get(key)?.metadata?.finalizers).toEqual([]);
     expect(services.objects.get(key)?.status?.loadBalancer?.ingress).toBeUndefined();
     expect(events.reasons()).toEqual(["DeletingLoadBalancer", "DeletedLoadBalancer"]);
@@ -364,6 +386,103 @@ describe("reconcileService", () => {
     expect(await reconcileService(key, ctx)).toEqual({ kind: "deleted" });
     expect(provider.loadBalancerCount).toBe(0);
     expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+  });
+
+  describe("the condition", () => {
+    const condition = () => conditionOf(services.objects.get(key));
+    const lastWarning = () => events.recorded.filter((event) => event.type === "Warning").at(-1)?.message;
+
+    it.each([
+      ["a conflict", new ConflictError("lb-1", "the name is taken"), "Conflict"],
+      ["a cloud failure", new TransientError("the cloud is down"), "CloudError"],
+    ])("%s: False with its reason and the Warning's message, then True once ensured", async (_, failure, reason) => {
+      services.put(newService("myapp"));
+      provider.failNext("DescribeLoadBalancer", 1, failure);
+      expect((await reconcileService(key, ctx)).kind).toBe("failed");
+      expect(condition()).toMatchObject({ status: "False", reason, message: lastWarning(), observedGeneration: 0 });
+
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      expect(condition()).toMatchObject({ status: "True", reason: "Ensured", message: "Ensured load balancer" });
+    });
+
+    it("waiting for the cloud: False, WaitingForCloud, with the provider's message and no Warning", async () => {
+      services.put(newService("myapp"));
+      provider.failNext("DescribeLoadBalancer", 1, new RetryAfterError("still provisioning", 1_500));
+      expect((await reconcileService(key, ctx)).kind).toBe("retry-after");
+      expect(condition()).toMatchObject({ status: "False", reason: "WaitingForCloud", message: "still provisioning" });
+      expect(lastWarning()).toBeUndefined();
+    });
+
+    it("no eligible node: False, NoNodes, with the UnAvailableLoadBalancer message", async () => {
+      nodes = snapshotOf(0);
+      services.put(newService("myapp"));
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      expect(condition()).toMatchObject({ status: "False", reason: "NoNodes", message: lastWarning() });
+      nodes = snapshotOf(1);
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      expect(condition()?.status).toBe("True");
+    });
+
+    it("a change to a ready Service turns it False (Ensuring) before the cloud call, True after", async () => {
+      let now = new Date("2026-12-02T10:00:00.400Z");
+      ctx = { ...ctx, now: () => now };
+      services.put(newService("myapp"));
+      await reconcileService(key, ctx);
+      expect(condition()?.lastTransitionTime).toEqual(new Date("2026-12-02T10:00:00Z"));
+      now = new Date("2026-12-02T10:05:00Z");
+      let duringEnsure: unknown;
+      const ensure = provider.ensureLoadBalancer.bind(provider);
+      provider.ensureLoadBalancer = async (spec, options) => {
+        duringEnsure = condition();
+        return ensure(spec, options);
+      };
+      const current = services.objects.get(key) as V1Service;
+      const changed = structuredClone(current);
+      tweakAnnotations({ "example.com/x": "1" })(changed);
+      services.put(changed);
+      services.writes.length = 0;
+
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      expect(duringEnsure).toMatchObject({ status: "False", reason: "Ensuring", message: "Ensuring load balancer" });
+      expect(services.writes).toEqual(["condition-False", "condition-True"]);
+      expect(condition()).toMatchObject({ status: "True", reason: "Ensured" });
+      expect(condition()?.lastTransitionTime).toEqual(now);
+    });
+
+    it("a resync, a node change or a restart of a ready Service writes nothing when nothing differs", async () => {
+      services.put(newService("myapp"));
+      await reconcileService(key, ctx);
+      services.writes.length = 0;
+      expect(await reconcileService(key, ctx, { force: true })).toEqual({ kind: "ensured" });
+      nodes = snapshotOf(4);
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      expect(services.writes).toEqual([]);
+
+      // A restarted controller, reading the condition as the API server returns it (generation 0 left out).
+      memory.clear();
+      const current = services.objects.get(key) as V1Service;
+      const returned = (current.status?.conditions ?? []).map(({ observedGeneration: _, ...rest }) => rest);
+      services.put({ ...current, status: { ...current.status, conditions: returned } });
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
+      expect(services.writes).toEqual([]);
+    });
+
+    it("an invalid Service that leaves LoadBalancer loses the condition; one of another class keeps it", async () => {
+      services.put(newService("myapp", tweakSpec({ loadBalancerSourceRanges: ["bad"] })));
+      expect((await reconcileService(key, ctx)).kind).toBe("invalid");
+      expect(condition()?.reason).toBe("InvalidConfiguration");
+      const invalid = services.objects.get(key) as V1Service;
+
+      services.put({ ...invalid, spec: { ...invalid.spec, loadBalancerClass: "example.com/other" } });
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+      expect(condition()).toBeDefined();
+
+      services.put({ ...invalid, spec: { ...invalid.spec, type: "ClusterIP" } });
+      services.writes.length = 0;
+      expect(await reconcileService(key, ctx)).toEqual({ kind: "ignored" });
+      expect(condition()).toBeUndefined();
+      expect(services.writes).toEqual(["remove-condition"]);
+    });
   });
 
   describe("source ranges: decided by the controller, read by the provider, warned about once", () => {

@@ -23,10 +23,28 @@ describe("loadBalancerStatusEqual", () => {
       false,
     ],
     [
-      "ports set by someone",
+      "ipMode Proxy published as the provider says",
+      { ingress: [{ ip: "1.2.3.4", ipMode: "Proxy" }] },
+      { ingress: [{ ip: "1.2.3.4", ipMode: "Proxy" as const }] },
+      true,
+    ],
+    [
+      "provider says VIP, Service defaulted",
+      { ingress: [{ ip: "1.2.3.4" }] },
+      { ingress: [{ ip: "1.2.3.4", ipMode: "VIP" as const }] },
+      true,
+    ],
+    [
+      "provider now says Proxy",
+      { ingress: [{ ip: "1.2.3.4", ipMode: "VIP" }] },
+      { ingress: [{ ip: "1.2.3.4", ipMode: "Proxy" as const }] },
+      false,
+    ],
+    [
+      "ports set by someone else are theirs",
       { ingress: [{ ip: "1.2.3.4", ports: [{ port: 80, protocol: "TCP" }] }] },
       { ingress: [{ ip: "1.2.3.4" }] },
-      false,
+      true,
     ],
     [
       "order matters",
@@ -44,6 +62,22 @@ describe("toServiceIngress", () => {
     expect(
       toServiceIngress({ ingress: [{ hostname: "a.example" }, { ip: "1.2.3.4" }, { hostname: "b", ip: "5.6.7.8" }] }),
     ).toEqual([{ hostname: "a.example" }, { ip: "1.2.3.4" }, { hostname: "b", ip: "5.6.7.8" }]);
+  });
+
+  it("writes the provider's ipMode beside an ip, never on a hostname-only entry", () => {
+    expect(
+      toServiceIngress({
+        ingress: [{ ip: "127.0.0.1", ipMode: "Proxy" }, { ip: "::1", ipMode: "VIP" }, { hostname: "lb.example" }],
+      }),
+    ).toEqual([{ ip: "127.0.0.1", ipMode: "Proxy" }, { ip: "::1", ipMode: "VIP" }, { hostname: "lb.example" }]);
+  });
+
+  it("carries on the ports another writer published for the same address, and only for it", () => {
+    const ports = [{ port: 80, protocol: "TCP", error: "ListenerFailed" }];
+    const current = { ingress: [{ ip: "127.0.0.1", ipMode: "Proxy", ports }, { ip: "127.0.0.2" }] };
+    expect(toServiceIngress({ ingress: [{ ip: "127.0.0.1", ipMode: "Proxy" }, { ip: "127.0.0.3" }] }, current)).toEqual(
+      [{ ip: "127.0.0.1", ipMode: "Proxy", ports }, { ip: "127.0.0.3" }],
+    );
   });
 });
 

@@ -54,6 +54,7 @@ describe("status", () => {
       provider: "fake",
       listeners: "80/TCP, 53/UDP",
       targets: 2,
+      ready: undefined,
       lastResult: "Normal EnsuredLoadBalancer",
       lastResultAt: new Date("2026-01-01T00:00:00Z"),
     });
@@ -117,8 +118,22 @@ describe("status", () => {
 
   it("renders a table, with placeholders for what is not known yet", () => {
     const now = new Date("2026-01-01T00:03:00Z");
+    const ready = {
+      type: "lb-provisioner.io/LoadBalancerReady",
+      status: "True",
+      reason: "Ensured",
+      message: "Ensured load balancer",
+      lastTransitionTime: new Date("2026-01-01T00:00:00Z"),
+    };
+    const waiting = { ...ready, status: "False", reason: "WaitingForCloud", message: "provisioning" };
+    const withCondition = (condition: typeof ready, name: string) => ({
+      ...service,
+      metadata: { namespace: "default", name },
+      status: { ...service.status, conditions: [condition] },
+    });
     const rows = [
-      statusRow(service, observed, "fake", event("EnsuredLoadBalancer", "2026-01-01T00:00:00Z")),
+      statusRow(withCondition(ready, "web"), observed, "fake", event("EnsuredLoadBalancer", "2026-01-01T00:00:00Z")),
+      statusRow(withCondition(waiting, "slow"), observed, "fake", undefined),
       statusRow(
         { ...service, metadata: { namespace: "default", name: "new" }, status: {} },
         undefined,
@@ -128,9 +143,10 @@ describe("status", () => {
     ];
     expect(renderStatusTable(rows, now)).toBe(
       [
-        "SERVICE      ADDRESS          PROVIDER  LISTENERS       TARGETS  LAST RESULT                 AGE",
-        "default/web  lb.example.test  fake      80/TCP, 53/UDP  2        Normal EnsuredLoadBalancer  3m",
-        "default/new  <pending>        fake      80/TCP, 53/TCP  -        -                           -",
+        "SERVICE       ADDRESS          PROVIDER  LISTENERS       TARGETS  READY                    LAST RESULT                 AGE",
+        "default/web   lb.example.test  fake      80/TCP, 53/UDP  2        True                     Normal EnsuredLoadBalancer  3m",
+        "default/slow  lb.example.test  fake      80/TCP, 53/UDP  2        False (WaitingForCloud)  -                           -",
+        "default/new   <pending>        fake      80/TCP, 53/TCP  -        -                        -                           -",
         "",
       ].join("\n"),
     );
