@@ -169,7 +169,10 @@ describe("reconcileService", () => {
 
     // The address published before the restart is not the one the cloud has now.
     memory.clear();
-    services.put({ ...provisioned, status: { loadBalancer: { ingress: [{ hostname: "old.example" }] } } });
+    services.put({
+      ...provisioned,
+      status: { ...provisioned?.status, loadBalancer: { ingress: [{ hostname: "old.example" }] } },
+    });
     expect(await reconcileService(key, ctx)).toEqual({ kind: "ensured" });
     expect(services.writes).toEqual(["patch-status"]);
     expect(events.reasons()).toEqual(["EnsuredLoadBalancer"]);
