@@ -1,7 +1,7 @@
 /**
  * The Service annotations of the AWS provider: cloud-provider-aws's NLB annotations (so existing
- * manifests keep working), plus `aws-load-balancer-nlb-target-type` and `aws-load-balancer-scheme` from
- * the AWS Load Balancer Controller. {@link parseAnnotations} turns them into one typed
+ * manifests keep working), plus `aws-load-balancer-nlb-target-type`, `aws-load-balancer-scheme` and
+ * `aws-load-balancer-ip-address-type` from the AWS Load Balancer Controller. {@link parseAnnotations} turns them into one typed
  * {@link AwsServiceConfig}, reporting every problem as a {@link ValidationIssue} that names
  * `metadata.annotations["<key>"]` and says how to fix it. An annotation this provider does not implement
  * is a `warning` (the load balancer is still built, without it), never silently ignored.
@@ -13,7 +13,7 @@
 import { isIP } from "node:net";
 import { isLabelKey, isLabelValue, parseGoBool } from "../rules/index.ts";
 import type { ListenerSpec, LoadBalancerSpec, ValidationIssue } from "../types.ts";
-import type { HealthCheckProtocol, Scheme, TargetType } from "./state.ts";
+import type { HealthCheckProtocol, LoadBalancerAddressType, Scheme, TargetType } from "./state.ts";
 import { isReservedTagKey } from "./tags.ts";
 
 const P = "service.beta.kubernetes.io/";
@@ -49,6 +49,7 @@ export const ANNOTATION = {
   proxyProtocol: `${P}aws-load-balancer-proxy-protocol`,
   alpnPolicy: `${P}aws-load-balancer-alpn-policy`,
   healthCheckSuccessCodes: `${P}aws-load-balancer-healthcheck-success-codes`,
+  ipAddressType: `${P}aws-load-balancer-ip-address-type`,
 } as const;
 
 /**
@@ -112,6 +113,8 @@ export type NodeLabelSelector = Readonly<Record<string, string | { readonly exis
 /** Everything the annotations ask for, with defaults applied. */
 export interface AwsServiceConfig {
   readonly scheme: Scheme;
+  /** `ip-address-type`, when set; absent: from the Service's `ipFamilies` (see `families.ts`). */
+  readonly ipAddressType?: LoadBalancerAddressType;
   /** Absent: instance targets, or ip targets when no node has an AWS providerID. */
   readonly targetType?: TargetType;
   /** Subnet IDs or `Name` tag values; absent: discovery. */
@@ -164,6 +167,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
 
   const scheme = parseScheme(a, issues);
   const targetType = parseEnum(a, ANNOTATION.targetType, ["instance", "ip"] as const, issues);
+  const ipAddressType = parseEnum(a, ANNOTATION.ipAddressType, ["ipv4", "dualstack"] as const, issues);
   const subnets = parseOptionalList(a, ANNOTATION.subnets, issues);
   const eipAllocations = parseEipAllocations(a, scheme, issues);
   const privateIpv4Addresses = parsePrivateAddresses(a, scheme, issues);
@@ -176,6 +180,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
 
   const config: AwsServiceConfig = {
     scheme,
+    ...(ipAddressType !== undefined && { ipAddressType }),
     ...(targetType !== undefined && { targetType }),
     ...(subnets !== undefined && { subnets }),
     ...(eipAllocations !== undefined && { eipAllocations }),

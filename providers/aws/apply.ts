@@ -31,6 +31,8 @@ export interface ApplyContext {
   readonly actual: ActualState;
   /** Where a new load balancer (or security group) goes; called at most once, only when needed. */
   readonly placement: () => Promise<PlacementResult>;
+  /** Refuses, naming them, subnets of an existing load balancer that cannot take it dualstack. */
+  readonly requireDualStackSubnets: (subnetIds: readonly string[]) => Promise<void>;
   readonly logger: ProviderLogger;
   /** `namespace/name`, for logs. */
   readonly service: string;
@@ -108,7 +110,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
             Name: desired.loadBalancer.name,
             Type: "network",
             Scheme: desired.loadBalancer.scheme,
-            IpAddressType: "ipv4",
+            IpAddressType: desired.loadBalancer.ipAddressType,
             SubnetMappings: where.subnetMappings.map((m) => ({
               SubnetId: m.subnetId,
               ...(m.allocationId !== undefined && { AllocationId: m.allocationId }),
@@ -124,6 +126,8 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
           name: desired.loadBalancer.name,
           dnsName: created.DNSName ?? "",
           scheme: desired.loadBalancer.scheme,
+          ipAddressType: desired.loadBalancer.ipAddressType,
+          subnetIds: where.subnetMappings.map((m) => m.subnetId),
           vpcId: created.VpcId ?? where.vpcId,
           securityGroups: created.SecurityGroups ?? [requireSecurityGroup()],
           tags: desired.loadBalancer.tags,
@@ -137,6 +141,13 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         const groups = [...new Set([...current.securityGroups, requireSecurityGroup()])];
         await client.setSecurityGroups(current.arn, groups, { signal });
         lb = { ...current, securityGroups: groups };
+        break;
+      }
+      case "setIpAddressType": {
+        const current = requireLb();
+        if (action.ipAddressType === "dualstack") await ctx.requireDualStackSubnets(current.subnetIds ?? []);
+        await client.setIpAddressType(current.arn, action.ipAddressType, { signal });
+        lb = { ...current, ipAddressType: action.ipAddressType };
         break;
       }
       case "modifyLoadBalancerAttributes":
@@ -164,6 +175,7 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
             Port: tg.port,
             VpcId: await vpcId(),
             TargetType: tg.targetType,
+            IpAddressType: tg.ipAddressType,
             ...healthCheckInput(tg),
             HealthCheckEnabled: true,
             Tags: toTagList(tg.tags),
@@ -239,7 +251,12 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
   }
   const final = requireLb();
   return {
-    loadBalancer: { arn: final.arn, dnsName: final.dnsName, vpcId: final.vpcId },
+    loadBalancer: {
+      arn: final.arn,
+      dnsName: final.dnsName,
+      vpcId: final.vpcId,
+      ...(final.subnetIds !== undefined && { subnetIds: final.subnetIds }),
+    },
     attachedSecurityGroups: final.securityGroups,
     securityGroupId,
     targetGroupArns,

@@ -61,6 +61,7 @@ import {
   ModifyTargetGroupCommand,
   type ModifyTargetGroupCommandInput,
   RegisterTargetsCommand,
+  SetIpAddressTypeCommand,
   SetSecurityGroupsCommand,
   type TargetGroup,
   type TargetHealthDescription,
@@ -70,7 +71,7 @@ import type { ProviderCall } from "../types.ts";
 import { isNotFound, isServerOrNetworkFailure, outcomeOf, toProviderError } from "./errors.ts";
 import { DEFAULT_RATE_LIMITS, OPERATIONS, type OperationName, type RateClass, rateBucket } from "./operations.ts";
 import { type Clock, RateLimiter, systemClock } from "./rate-limit.ts";
-import type { Tags, Target } from "./state.ts";
+import type { LoadBalancerAddressType, Tags, Target } from "./state.ts";
 import { fromTagList, toTagList } from "./tags.ts";
 
 /** ELBv2 DescribeTags takes at most 20 ARNs. */
@@ -340,6 +341,12 @@ export class AwsClient {
         new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups: [...securityGroups] }),
         options,
       ),
+    );
+  }
+
+  async setIpAddressType(arn: string, ipAddressType: LoadBalancerAddressType, { signal }: Signal = {}): Promise<void> {
+    await this.#call("SetIpAddressType", signal, (options) =>
+      this.#elbv2.send(new SetIpAddressTypeCommand({ LoadBalancerArn: arn, IpAddressType: ipAddressType }), options),
     );
   }
 

@@ -6,7 +6,9 @@
  * 1. Security group first (the load balancer is created with it attached); new rules are authorized
  *    before stale ones are revoked, so changing source ranges never closes the door in between.
  * 2. Load balancer: created when missing; replaced (listeners, then itself) only when the scheme changes,
- *    which AWS cannot do in place. Attributes and tags converge in place.
+ *    which AWS cannot do in place. Attributes and tags converge in place, and so does `IpAddressType`:
+ *    to `dualstack` here, before any IPv6 target group is made (AWS allows those only behind a dualstack
+ *    load balancer); to `ipv4` at the very end, once no IPv6 target group is attached any more.
  * 3. Target groups, each fully converged (health check, attributes, tags, targets) before any listener
  *    points at it. Targets: deregister before register, so an instance replacement works even at the
  *    targets-per-load-balancer quota (cloud-provider-aws#1328); at most {@link TARGETS_PER_CALL} a call.
@@ -19,7 +21,7 @@
  *
  * @module
  */
-import { NLB_DEFAULT_ATTRIBUTES } from "./model.ts";
+import { NLB_DEFAULT_ATTRIBUTES, TARGET_GROUP_DEFAULT_ATTRIBUTES } from "./model.ts";
 import {
   type Action,
   type ActualHealthCheck,
@@ -89,6 +91,10 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
     const tags = missingTags(desired.loadBalancer.tags, lb.tags);
     if (actual.adopt !== true && Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
   }
+  const addressType = desired.loadBalancer.ipAddressType;
+  const addressTypeChanges = lb !== undefined && (lb.ipAddressType ?? "ipv4") !== addressType;
+  if (addressTypeChanges && addressType === "dualstack")
+    actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
   const attributes = changedAttributes(desired.loadBalancer.attributes, lb?.attributes ?? {}, NLB_DEFAULT_ATTRIBUTES);
   if (Object.keys(attributes).length > 0) actions.push({ kind: "modifyLoadBalancerAttributes", attributes });
 
@@ -97,8 +103,9 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
     const current = actualGroups.get(tg.name);
     if (current === undefined) {
       actions.push({ kind: "createTargetGroup", name: tg.name });
-      if (Object.keys(tg.attributes).length > 0)
-        actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes: tg.attributes });
+      const attributes = changedAttributes(tg.attributes, {}, TARGET_GROUP_DEFAULT_ATTRIBUTES);
+      if (Object.keys(attributes).length > 0)
+        actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes });
       for (const chunk of chunks(tg.targets)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
       continue;
     }
@@ -144,6 +151,8 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
   const wantedGroups = new Set(desired.targetGroups.map((tg) => tg.name));
   for (const tg of actual.targetGroups)
     if (!wantedGroups.has(tg.name)) actions.push({ kind: "deleteTargetGroup", arn: tg.arn, name: tg.name });
+  if (addressTypeChanges && addressType === "ipv4")
+    actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
 
   return actions;
 }

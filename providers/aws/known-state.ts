@@ -29,7 +29,12 @@ import { isOwnedBy } from "./tags.ts";
 
 /** The resources a plan ended with (what `apply.ts` reports), by what identifies them in the desired state. */
 export interface AppliedResources {
-  readonly loadBalancer: { readonly arn: string; readonly dnsName: string; readonly vpcId: string };
+  readonly loadBalancer: {
+    readonly arn: string;
+    readonly dnsName: string;
+    readonly vpcId: string;
+    readonly subnetIds?: readonly string[];
+  };
   /** Security groups attached to the load balancer. */
   readonly attachedSecurityGroups: readonly string[];
   readonly securityGroupId: string | undefined;
@@ -52,7 +57,12 @@ export function appliedAsIs(state: ActualState): AppliedResources | undefined {
   const lb = state.loadBalancer;
   if (lb === undefined) return undefined;
   return {
-    loadBalancer: { arn: lb.arn, dnsName: lb.dnsName, vpcId: lb.vpcId },
+    loadBalancer: {
+      arn: lb.arn,
+      dnsName: lb.dnsName,
+      vpcId: lb.vpcId,
+      ...(lb.subnetIds !== undefined && { subnetIds: lb.subnetIds }),
+    },
     attachedSecurityGroups: lb.securityGroups,
     securityGroupId: state.securityGroup?.id,
     targetGroupArns: new Map(state.targetGroups.map((tg) => [tg.name, tg.arn])),
@@ -112,6 +122,7 @@ export function convergedState(
       // An adopted load balancer keeps the name it was built with.
       name: lbBefore?.name ?? desired.loadBalancer.name,
       scheme: desired.loadBalancer.scheme,
+      ipAddressType: desired.loadBalancer.ipAddressType,
       securityGroups: applied.attachedSecurityGroups,
       tags: { ...lbBefore?.tags, ...desired.loadBalancer.tags },
       attributes: { ...lbBefore?.attributes, ...desired.loadBalancer.attributes },

@@ -7,13 +7,14 @@
  * Defaults follow cloud-provider-aws: TCP traffic-port health checks every 30 s (3/3) for
  * `externalTrafficPolicy: Cluster`, HTTP `/healthz` on the healthCheckNodePort every 10 s (2/2) for
  * `Local`, cross-zone off, access logs off; other load balancer attributes as AWS has them unless asked for.
+ * IP families, stickiness and what "open to all" means for a dualstack load balancer come from
+ * `service-fields.ts`.
  *
  * @module
  */
-import { isIP } from "node:net";
 import { InvalidConfigurationError } from "../errors.ts";
-import { cidrContains } from "../rules/index.ts";
-import type { ListenerSpec, LoadBalancerSpec, NodeSpec } from "../types.ts";
+import { cidrContains, internalAddressOf } from "../rules/index.ts";
+import type { IPFamily, ListenerSpec, LoadBalancerSpec, NodeSpec } from "../types.ts";
 import {
   ANNOTATION,
   type AwsServiceConfig,
@@ -23,6 +24,14 @@ import {
 } from "./annotations.ts";
 import { loadBalancerName, securityGroupName, targetGroupName } from "./names.ts";
 import {
+  defaultTargetType,
+  loadBalancerAddressType,
+  NO_STICKINESS,
+  nodeFamily,
+  stickinessAttributes,
+  targetGroupAddressType,
+} from "./service-fields.ts";
+import {
   type DesiredListener,
   type DesiredState,
   type DesiredTargetGroup,
@@ -30,6 +39,7 @@ import {
   type IngressRule,
   ingressRuleKey,
   type ListenerProtocol,
+  type LoadBalancerAddressType,
   type SubnetMapping,
   type Tags,
   type TargetGroupProtocol,
@@ -47,12 +57,21 @@ export const NLB_DEFAULT_ATTRIBUTES: Tags = {
   "access_logs.s3.prefix": "",
 };
 
-const ALL_IPV4 = "0.0.0.0/0";
+/** Attribute values of a new target group that this provider may set, so setting them costs no call. */
+export const TARGET_GROUP_DEFAULT_ATTRIBUTES: Tags = NO_STICKINESS;
+
+/** What an empty `loadBalancerSourceRanges` opens the security group to, per `IpAddressType`. */
+export const OPEN_TO_ALL: Readonly<Record<LoadBalancerAddressType, readonly string[]>> = {
+  ipv4: ["0.0.0.0/0"],
+  dualstack: ["0.0.0.0/0", "::/0"],
+};
 
 /** The targets a spec resolves to, and the nodes left out (with why). */
 export interface TargetResolution {
   readonly targetType: TargetType;
-  /** Instance ids or IPv4 addresses, sorted and unique. */
+  /** The family of ip targets' addresses (instance targets are IPv4). */
+  readonly family: IPFamily;
+  /** Instance ids or addresses of `family`, sorted and unique. */
   readonly ids: readonly string[];
   readonly skipped: readonly { readonly node: string; readonly reason: string }[];
 }
@@ -64,11 +83,6 @@ export function instanceIdOf(providerID: string | undefined): string | undefined
   return match?.[1];
 }
 
-/** The first IPv4 `InternalIP` of a node. */
-export function internalIpOf(node: NodeSpec): string | undefined {
-  return node.addresses.find((a) => a.type === "InternalIP" && isIP(a.address) === 4)?.address;
-}
-
 /** Whether a node's labels satisfy `target-node-labels`. */
 export function matchesNodeLabels(node: NodeSpec, selector: NodeLabelSelector): boolean {
   return Object.entries(selector).every(([key, want]) => {
@@ -78,22 +92,27 @@ export function matchesNodeLabels(node: NodeSpec, selector: NodeLabelSelector): 
 }
 
 /**
- * Picks instance or ip targets and lists them. Instance targets unless the annotation asks for `ip` or
- * no selected node has an AWS providerID (nodes outside EC2's knowledge, e.g. not yet initialised by a
- * cloud provider, are reached by address).
+ * Picks instance or ip targets and lists them. Instance targets unless the annotation asks for `ip`,
+ * the Service's primary family (`family`) is IPv6, or no selected node has an AWS providerID (nodes
+ * outside EC2's knowledge, e.g. not yet initialised by a cloud provider, are reached by address).
+ * ip targets are the nodes' `InternalIP` of `family`.
  */
-export function resolveTargets(nodes: readonly NodeSpec[], config: AwsServiceConfig): TargetResolution {
+export function resolveTargets(
+  nodes: readonly NodeSpec[],
+  config: AwsServiceConfig,
+  family: IPFamily = "IPv4",
+): TargetResolution {
   const skipped: { node: string; reason: string }[] = [];
   const selected = nodes.filter((node) => {
     const ok = matchesNodeLabels(node, config.targetNodeLabels);
     if (!ok) skipped.push({ node: node.name, reason: `does not match ${ANNOTATION.targetNodeLabels}` });
     return ok;
   });
-  const noneHasInstance = selected.length > 0 && selected.every((n) => instanceIdOf(n.providerID) === undefined);
-  const targetType: TargetType = config.targetType ?? (noneHasInstance ? "ip" : "instance");
+  const anyInstance = selected.length === 0 || selected.some((n) => instanceIdOf(n.providerID) !== undefined);
+  const targetType: TargetType = config.targetType ?? defaultTargetType(family, anyInstance);
   const ids = new Set<string>();
   for (const node of selected) {
-    const id = targetType === "instance" ? instanceIdOf(node.providerID) : internalIpOf(node);
+    const id = targetType === "instance" ? instanceIdOf(node.providerID) : internalAddressOf(node, family);
     if (id !== undefined) ids.add(id);
     else
       skipped.push({
@@ -101,10 +120,10 @@ export function resolveTargets(nodes: readonly NodeSpec[], config: AwsServiceCon
         reason:
           targetType === "instance"
             ? `has no AWS providerID (aws:///<zone>/<instance-id>): ${JSON.stringify(node.providerID ?? "")}`
-            : "has no IPv4 InternalIP address",
+            : `has no ${family} InternalIP address`,
       });
   }
-  return { targetType, ids: [...ids].sort(), skipped };
+  return { targetType, family: targetType === "ip" ? family : "IPv4", ids: [...ids].sort(), skipped };
 }
 
 /** The health check every target group of the Service gets. */
@@ -175,7 +194,7 @@ function protocolsOf(
 export function buildDesiredState(
   spec: LoadBalancerSpec,
   config: AwsServiceConfig,
-  targets: TargetResolution = resolveTargets(spec.nodes, config),
+  targets: TargetResolution = resolveTargets(spec.nodes, config, nodeFamily(spec)),
 ): DesiredState {
   const scope = { clusterName: spec.clusterName, namespace: spec.service.namespace, name: spec.service.name };
   const tags: Tags = { ...config.additionalTags, ...ownershipTags(spec) };
@@ -183,8 +202,10 @@ export function buildDesiredState(
   const targetGroups: DesiredTargetGroup[] = [];
   const listeners: DesiredListener[] = [];
   const ingress = new Map<string, IngressRule>();
+  const ipAddressType = loadBalancerAddressType(spec, config);
+  const targetGroupFamily = targetGroupAddressType(targets.targetType, targets.family);
   // The controller decided the ranges (the field, else the annotation); empty means open to all.
-  const cidrs = spec.sourceRanges.length > 0 ? [...new Set(spec.sourceRanges)] : [ALL_IPV4];
+  const cidrs = spec.sourceRanges.length > 0 ? [...new Set(spec.sourceRanges)] : OPEN_TO_ALL[ipAddressType];
 
   for (const group of groupByPort(spec.listeners)) {
     const protocols = protocolsOf(group, config);
@@ -194,6 +215,7 @@ export function buildDesiredState(
       nodePort: group.nodePort,
       targetType: targets.targetType,
       healthCheckProtocol: healthCheck.protocol,
+      ipAddressType: targetGroupFamily,
     });
     targetGroups.push({
       name,
@@ -201,8 +223,9 @@ export function buildDesiredState(
       protocol: protocols.target,
       port: group.nodePort,
       targetType: targets.targetType,
+      ipAddressType: targetGroupFamily,
       healthCheck,
-      attributes: config.targetGroupAttributes,
+      attributes: { ...stickinessAttributes(spec, config, protocols.target), ...config.targetGroupAttributes },
       targets: targets.ids.map((id) => ({ id, port: group.nodePort })),
       tags,
     });
@@ -229,6 +252,7 @@ export function buildDesiredState(
     loadBalancer: {
       name: loadBalancerName(scope),
       scheme: config.scheme,
+      ipAddressType,
       tags,
       attributes: config.loadBalancerAttributes,
     },

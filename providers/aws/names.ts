@@ -13,7 +13,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { HealthCheckProtocol, TargetGroupProtocol, TargetType } from "./state.ts";
+import type { HealthCheckProtocol, TargetGroupAddressType, TargetGroupProtocol, TargetType } from "./state.ts";
 
 /** How every name this provider makes starts; a cheap filter before names and tags are checked. */
 export const NAME_PREFIX = "k8s-";
@@ -31,6 +31,8 @@ export interface TargetGroupIdentity {
   readonly targetType: TargetType;
   /** Immutable on TCP target groups of older NLBs (kubernetes/kubernetes#80996), so part of identity. */
   readonly healthCheckProtocol: HealthCheckProtocol;
+  /** The family of the targets' addresses; absent means `ipv4`. */
+  readonly ipAddressType?: TargetGroupAddressType;
 }
 
 /** The Service a name is for, within a cluster. */
@@ -59,6 +61,8 @@ export function targetGroupName(scope: NameScope, identity: TargetGroupIdentity)
     identity.nodePort,
     identity.targetType,
     identity.healthCheckProtocol,
+    // Only IPv6 adds to the hash, so every IPv4 target group keeps the name it had before families.
+    ...(identity.ipAddressType === "ipv6" ? ["ipv6"] : []),
   ]);
 }
 

@@ -1,13 +1,14 @@
 /**
- * Maps AWS target ids (instance ids, node IPs) back to Node names, so observed load balancers name their
+ * Maps AWS target ids (instance ids, node IPs of either family) back to Node names, so observed load balancers name their
  * targets as Kubernetes does. Learns from every node the controller shows the provider (ensure specs and
  * `GetOptions.nodes`), because AWS itself cannot know Node names; `listLoadBalancers` has no node list of
  * its own and relies on what was learned. Bounded: the oldest entries go first.
  *
  * @module
  */
+import { internalAddressOf } from "../rules/index.ts";
 import type { NodeSpec } from "../types.ts";
-import { instanceIdOf, internalIpOf } from "./model.ts";
+import { instanceIdOf } from "./model.ts";
 
 const DEFAULT_CAPACITY = 20_000;
 
@@ -22,7 +23,11 @@ export class NodeDirectory {
   /** Remembers the target ids of `nodes` (later calls win). */
   learn(nodes: readonly NodeSpec[]): void {
     for (const node of nodes)
-      for (const id of [instanceIdOf(node.providerID), internalIpOf(node)]) {
+      for (const id of [
+        instanceIdOf(node.providerID),
+        internalAddressOf(node, "IPv4"),
+        internalAddressOf(node, "IPv6"),
+      ]) {
         if (id === undefined) continue;
         this.#names.delete(id);
         this.#names.set(id, node.name);

@@ -258,6 +258,9 @@ export function toLoadBalancer(lb: LoadBalancer, tags: Tags, attributes: Tags): 
     name: lb.LoadBalancerName ?? "",
     dnsName: lb.DNSName ?? "",
     scheme: lb.Scheme === "internal" ? "internal" : "internet-facing",
+    // An NLB is ipv4 or dualstack; any other answer (an ALB's dualstack-without-public-ipv4) is not ours.
+    ipAddressType: lb.IpAddressType === "dualstack" ? "dualstack" : "ipv4",
+    subnetIds: (lb.AvailabilityZones ?? []).flatMap((zone) => (zone.SubnetId === undefined ? [] : [zone.SubnetId])),
     vpcId: lb.VpcId ?? "",
     securityGroups: lb.SecurityGroups ?? [],
     tags,

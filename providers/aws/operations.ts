@@ -50,6 +50,7 @@ export const OPERATIONS = {
   CreateListener: mutate("elbv2", "mutate", ["elasticloadbalancing:AddTags"]),
   AddTags: mutate("elbv2"),
   SetSecurityGroups: mutate("elbv2"),
+  SetIpAddressType: mutate("elbv2"),
   ModifyLoadBalancerAttributes: mutate("elbv2", "modify"),
   ModifyTargetGroup: mutate("elbv2", "modify"),
   ModifyTargetGroupAttributes: mutate("elbv2", "modify"),

@@ -8,6 +8,9 @@
  * {@link NETWORK_MAX_AGE_MS}, so Services created together cost those reads once; a subnet tagged or
  * added meanwhile is used by load balancers created after that.
  *
+ * A dualstack load balancer goes only into subnets with an IPv6 CIDR block, new or changed to dualstack:
+ * otherwise placement refuses, naming the subnets, before anything is created or changed.
+ *
  * @module
  */
 import type { Subnet } from "@aws-sdk/client-ec2";
@@ -17,8 +20,16 @@ import { ANNOTATION, type AwsServiceConfig, annotationField } from "./annotation
 import type { AwsClient } from "./client.ts";
 import { buildSubnetMappings, instanceIdOf } from "./model.ts";
 import type { Clock } from "./rate-limit.ts";
+import { loadBalancerAddressType } from "./service-fields.ts";
 import type { SubnetMapping } from "./state.ts";
-import { discoverSubnets, type RouteTableInfo, resolveNamedSubnets, type SubnetInfo } from "./subnets.ts";
+import {
+  type DualStackReason,
+  discoverSubnets,
+  type RouteTableInfo,
+  requireIpv6Subnets,
+  resolveNamedSubnets,
+  type SubnetInfo,
+} from "./subnets.ts";
 import { fromTagList } from "./tags.ts";
 
 /** How many node instances to ask EC2 about when looking for the cluster's VPC. */
@@ -55,8 +66,10 @@ export class Placement {
 
   /** The VPC and subnet mappings for a new load balancer of `spec`. */
   async resolve(spec: LoadBalancerSpec, config: AwsServiceConfig, signal?: AbortSignal): Promise<PlacementResult> {
+    const dualStack = loadBalancerAddressType(spec, config) === "dualstack";
     if (config.subnets !== undefined) {
       const subnets = await this.#namedSubnets(config.subnets, signal);
+      if (dualStack) requireIpv6Subnets(subnets, dualStackReason(config));
       return { vpcId: subnets[0]?.vpcId ?? "", subnetMappings: buildSubnetMappings(config, subnets) };
     }
     const vpcId = await this.vpcId(spec, signal);
@@ -67,8 +80,25 @@ export class Placement {
       zoneTypes: network.zoneTypes,
       scheme: config.scheme,
       clusterName: spec.clusterName,
+      dualStack,
     });
+    if (dualStack) requireIpv6Subnets(subnets, dualStackReason(config));
     return { vpcId, subnetMappings: buildSubnetMappings(config, subnets) };
+  }
+
+  /**
+   * Before an existing load balancer in `subnetIds` becomes dualstack: throws, naming the subnets,
+   * unless each has an IPv6 CIDR block. Reads them now: a block may have been associated since.
+   */
+  async requireDualStackSubnets(
+    subnetIds: readonly string[],
+    config: AwsServiceConfig,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (subnetIds.length === 0) return;
+    const raw = await this.#client.describeSubnets([{ Name: "subnet-id", Values: [...subnetIds] }], { signal });
+    const subnets = raw.map(toSubnetInfo).filter((s): s is SubnetInfo => s !== undefined);
+    requireIpv6Subnets(subnets, { ...dualStackReason(config), existing: true });
   }
 
   /** What subnet discovery needs of `vpcId`, read at most every {@link NETWORK_MAX_AGE_MS}. */
@@ -165,14 +195,36 @@ export class Placement {
   }
 }
 
+/**
+ * IPv6 blocks in these states are going or never came. Any other block counts, whatever its state
+ * reads as: moto 5.2 nests the state one level too deep, and lists only associated blocks anyway.
+ */
+const GONE_IPV6_STATES: ReadonlySet<string> = new Set(["disassociating", "disassociated", "failing", "failed"]);
+
 function toSubnetInfo(subnet: Subnet): SubnetInfo | undefined {
   if (subnet.SubnetId === undefined || subnet.VpcId === undefined || subnet.AvailabilityZone === undefined)
     return undefined;
+  const ipv6Cidrs = (subnet.Ipv6CidrBlockAssociationSet ?? []).flatMap((association) =>
+    association.Ipv6CidrBlock !== undefined && !GONE_IPV6_STATES.has(String(association.Ipv6CidrBlockState?.State))
+      ? [association.Ipv6CidrBlock]
+      : [],
+  );
   return {
     id: subnet.SubnetId,
     vpcId: subnet.VpcId,
     zone: subnet.AvailabilityZone,
     cidr: subnet.CidrBlock ?? "",
+    ipv6Cidrs,
     tags: fromTagList(subnet.Tags),
   };
+}
+
+/** Which field made the load balancer dualstack, and how to ask for IPv4 only there. */
+function dualStackReason(config: AwsServiceConfig): DualStackReason {
+  return config.ipAddressType === "dualstack"
+    ? { field: annotationField(ANNOTATION.ipAddressType), instead: 'set it to "ipv4"' }
+    : {
+        field: "spec.ipFamilies",
+        instead: "give the Service IPv4 only (spec.ipFamilies: [IPv4], spec.ipFamilyPolicy: SingleStack)",
+      };
 }

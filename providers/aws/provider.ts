@@ -7,6 +7,7 @@
  */
 
 import { RetryAfterError } from "../errors.ts";
+import { ALL_IP_FAMILIES, DEFAULT_IP_FAMILIES } from "../rules/index.ts";
 import type {
   CallOptions,
   EnsureOptions,
@@ -38,12 +39,13 @@ import {
   onlyTargetChanges,
   resyncView,
 } from "./known-state.ts";
-import { buildDesiredState, resolveTargets, type TargetResolution } from "./model.ts";
+import { buildDesiredState, OPEN_TO_ALL, resolveTargets, type TargetResolution } from "./model.ts";
 import { NodeDirectory } from "./node-directory.ts";
 import { type Observation, observe } from "./observe.ts";
 import { Placement } from "./placement.ts";
 import { type Clock, systemClock } from "./rate-limit.ts";
 import { ServiceRecords } from "./records.ts";
+import { AWS_CAPABILITIES, nodeFamily } from "./service-fields.ts";
 import type { Action, ActualState, ActualTargetGroup, DesiredState } from "./state.ts";
 import { isOwnedBy, SERVICE_UID_TAG } from "./tags.ts";
 import { analyzeSpec, requireValidSpec } from "./validate.ts";
@@ -104,13 +106,12 @@ export interface AwsProviderOptions {
   readonly close?: () => void | Promise<void>;
 }
 
-const OPEN_TO_ALL = "0.0.0.0/0";
-
 /** Who built a load balancer the next ensure adopts, as `plan` shows it. */
 const LEGACY_CLOUD_PROVIDER = "the legacy AWS cloud provider";
 
 export class AwsProvider implements LoadBalancerProvider {
   readonly name = "aws";
+  readonly capabilities = AWS_CAPABILITIES;
   readonly #client: AwsClient;
   readonly #logger: ProviderLogger;
   readonly #placement: Placement;
@@ -143,7 +144,7 @@ export class AwsProvider implements LoadBalancerProvider {
     signal?.throwIfAborted();
     const { config } = requireValidSpec(spec);
     this.#nodes.learn(spec.nodes);
-    const targets = resolveTargets(spec.nodes, config);
+    const targets = resolveTargets(spec.nodes, config, nodeFamily(spec));
     const run: EnsureRun = { spec, config, targets, desired: buildDesiredState(spec, config, targets), signal };
     try {
       return (await this.#fromRecord(run, options.reason ?? "changed")) ?? (await this.#converge(run));
@@ -229,6 +230,7 @@ export class AwsProvider implements LoadBalancerProvider {
         desired,
         actual,
         placement: () => this.#placement.resolve(spec, config, signal),
+        requireDualStackSubnets: (subnetIds) => this.#placement.requireDualStackSubnets(subnetIds, config, signal),
         logger: this.#logger,
         service,
         signal,
@@ -351,6 +353,8 @@ export class AwsProvider implements LoadBalancerProvider {
     );
 
     const cidrs = [...new Set(securityGroup?.ingress.map((rule) => rule.cidr) ?? [])].sort();
+    const addressType = loadBalancer.ipAddressType ?? "ipv4";
+    const openToAll = [...OPEN_TO_ALL[addressType]].sort();
     const uid = ref.service.uid ?? loadBalancer.tags[SERVICE_UID_TAG];
     return {
       ref: {
@@ -366,7 +370,8 @@ export class AwsProvider implements LoadBalancerProvider {
       scheme: loadBalancer.scheme,
       ...(loadBalancer.attributes["deletion_protection.enabled"] === "true" && { deletionProtection: true }),
       // "Open to all" is what an empty spec.loadBalancerSourceRanges means, so it reads back as empty.
-      sourceRanges: cidrs.length === 1 && cidrs[0] === OPEN_TO_ALL ? [] : cidrs,
+      sourceRanges: cidrs.join() === openToAll.join() ? [] : cidrs,
+      ipFamilies: addressType === "dualstack" ? ALL_IP_FAMILIES : DEFAULT_IP_FAMILIES,
       resources,
       ...(observation.state.adopt === true && { adoptFrom: LEGACY_CLOUD_PROVIDER }),
       ...(observation.detachedTargetGroups.length > 0 && {

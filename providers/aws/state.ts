@@ -12,6 +12,10 @@ export type ListenerProtocol = "TCP" | "UDP" | "TCP_UDP" | "TLS";
 export type TargetType = "instance" | "ip";
 export type HealthCheckProtocol = "TCP" | "HTTP" | "HTTPS";
 export type Scheme = "internet-facing" | "internal";
+/** Who can reach the load balancer: IPv4 clients, or IPv4 and IPv6 clients (`IpAddressType`). */
+export type LoadBalancerAddressType = "ipv4" | "dualstack";
+/** The family of the addresses a target group sends traffic to (`IpAddressType` of a target group). */
+export type TargetGroupAddressType = "ipv4" | "ipv6";
 export type Tags = Readonly<Record<string, string>>;
 
 /** How a target group probes its targets. */
@@ -30,7 +34,7 @@ export interface HealthCheck {
   readonly successCodes?: string;
 }
 
-/** One registration: an instance id (instance targets) or an IPv4 address (ip targets), and a port. */
+/** One registration: an instance id (instance targets) or an address of the target group's family (ip targets), and a port. */
 export interface Target {
   readonly id: string;
   readonly port: number;
@@ -45,6 +49,8 @@ export interface DesiredTargetGroup {
   /** The nodePort. */
   readonly port: number;
   readonly targetType: TargetType;
+  /** `ipv6` only for ip targets of a Service whose primary family is IPv6; immutable, so part of the name. */
+  readonly ipAddressType: TargetGroupAddressType;
   readonly healthCheck: HealthCheck;
   /** Only the keys the Service asks for; others are left as they are. */
   readonly attributes: Tags;
@@ -79,6 +85,7 @@ export interface DesiredState {
   readonly loadBalancer: {
     readonly name: string;
     readonly scheme: Scheme;
+    readonly ipAddressType: LoadBalancerAddressType;
     readonly tags: Tags;
     /** Attributes this provider enforces (cross-zone, access logs, and those `aws-load-balancer-attributes` gives). */
     readonly attributes: Tags;
@@ -108,6 +115,10 @@ export interface ActualLoadBalancer {
   readonly name: string;
   readonly dnsName: string;
   readonly scheme: Scheme;
+  /** Absent where it was not read (a record made before the field existed): taken as `ipv4`. */
+  readonly ipAddressType?: LoadBalancerAddressType;
+  /** The subnets it is placed in, where known. */
+  readonly subnetIds?: readonly string[];
   readonly vpcId: string;
   readonly securityGroups: readonly string[];
   readonly tags: Tags;
@@ -185,6 +196,7 @@ export type Action =
   /** Adds this provider's tags to the legacy cloud provider's load balancer: from then on it is ours. */
   | { readonly kind: "adoptLoadBalancer"; readonly arn: string; readonly name: string; readonly tags: Tags }
   | { readonly kind: "setSecurityGroups"; readonly securityGroups: "owned" }
+  | { readonly kind: "setIpAddressType"; readonly ipAddressType: LoadBalancerAddressType }
   | { readonly kind: "modifyLoadBalancerAttributes"; readonly attributes: Tags }
   | { readonly kind: "tagLoadBalancer"; readonly tags: Tags }
   | { readonly kind: "createTargetGroup"; readonly name: string }

@@ -6,7 +6,8 @@
  * public ones (a route to an internet gateway) for an internet-facing load balancer, drop Local Zone and
  * Wavelength subnets, then take one per Availability Zone, preferring the role tag
  * (`kubernetes.io/role/elb`, or `kubernetes.io/role/internal-elb` when internal), then the cluster tag,
- * then the lowest subnet id. Role tags break ties; they do not filter.
+ * then the lowest subnet id. Role tags break ties; they do not filter. For a dualstack load balancer a
+ * subnet with an IPv6 CIDR block comes first in its zone, and every subnet chosen must have one.
  *
  * @module
  */
@@ -23,6 +24,8 @@ export interface SubnetInfo {
   readonly vpcId: string;
   readonly zone: string;
   readonly cidr: string;
+  /** Associated IPv6 CIDR blocks; absent or empty when it has none. */
+  readonly ipv6Cidrs?: readonly string[];
   readonly tags: Tags;
 }
 
@@ -42,6 +45,8 @@ export interface DiscoveryInput {
   readonly zoneTypes: ReadonlyMap<string, string>;
   readonly scheme: Scheme;
   readonly clusterName: string;
+  /** Placing a dualstack load balancer: subnets with an IPv6 CIDR block are preferred. */
+  readonly dualStack?: boolean;
 }
 
 /** Whether a subnet routes to an internet gateway (its own table, else the VPC's main table). */
@@ -62,7 +67,8 @@ export function discoverSubnets(input: DiscoveryInput): SubnetInfo[] {
       (input.scheme === "internal" || isPublicSubnet(s.id, input.routeTables)) &&
       (input.zoneTypes.get(s.zone) ?? "availability-zone") === "availability-zone",
   );
-  const rank = (s: SubnetInfo): [number, number, string] => [
+  const rank = (s: SubnetInfo): [number, number, number, string] => [
+    input.dualStack === true && !hasIpv6(s) ? 1 : 0,
     s.tags[roleTag] !== undefined ? 0 : 1,
     taggedForUs(s) ? 0 : 1,
     s.id,
@@ -116,8 +122,41 @@ export function resolveNamedSubnets(entries: readonly string[], found: readonly 
   return resolved;
 }
 
-function compareRank(a: readonly [number, number, string], b: readonly [number, number, string]): number {
-  if (a[0] !== b[0]) return a[0] - b[0];
-  if (a[1] !== b[1]) return a[1] - b[1];
-  return a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0;
+/** Whether a subnet has an IPv6 CIDR block, which every subnet of a dualstack load balancer needs. */
+export function hasIpv6(subnet: Pick<SubnetInfo, "ipv6Cidrs">): boolean {
+  return (subnet.ipv6Cidrs?.length ?? 0) > 0;
+}
+
+/** Why the load balancer is dualstack: the field to name, and how to ask for IPv4 only there instead. */
+export interface DualStackReason {
+  readonly field: string;
+  readonly instead: string;
+  /** An existing load balancer keeps its subnets, so naming others is no fix for it. */
+  readonly existing?: boolean;
+}
+
+/**
+ * Throws, naming the subnets and the fix, unless every subnet has an IPv6 CIDR block: AWS refuses a
+ * dualstack load balancer (or a change to dualstack) in a subnet without one.
+ */
+export function requireIpv6Subnets(subnets: readonly SubnetInfo[], reason: DualStackReason): void {
+  const without = subnets.filter((s) => !hasIpv6(s));
+  if (without.length === 0) return;
+  const names = without.map((s) => `${s.id} (${s.zone})`).join(", ");
+  throw new InvalidConfigurationError(
+    reason.field,
+    `a dualstack load balancer needs an IPv6 CIDR block in each of its subnets, and ${names} ${without.length === 1 ? "has" : "have"} none; ` +
+      `associate an IPv6 CIDR block with the VPC and ${without.length === 1 ? "that subnet" : "those subnets"}` +
+      (reason.existing === true ? "" : `, list subnets that have one in ${ANNOTATION.subnets}`) +
+      `, or ${reason.instead}`,
+  );
+}
+
+function compareRank(a: readonly (number | string)[], b: readonly (number | string)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }

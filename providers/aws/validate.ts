@@ -1,6 +1,6 @@
 /**
  * Whether a spec can be built as an NLB: the Service's ports and health check, then its annotations
- * (`annotations.ts`). Pure and synchronous; `ensureLoadBalancer` refuses a spec with any `error` issue
+ * (`annotations.ts`), then its IP families, session affinity and loadBalancerIP (`service-fields.ts`). Pure and synchronous; `ensureLoadBalancer` refuses a spec with any `error` issue
  * before making a single cloud call, so bad input never leaves partial resources behind.
  *
  * @module
@@ -9,6 +9,7 @@ import { InvalidConfigurationError } from "../errors.ts";
 import { isPort, listenerIssues } from "../rules/index.ts";
 import type { LoadBalancerSpec, ValidationIssue } from "../types.ts";
 import { type AwsServiceConfig, parseAnnotations } from "./annotations.ts";
+import { serviceFieldIssues } from "./service-fields.ts";
 
 /** AWS: listeners per Network Load Balancer (not adjustable). */
 export const MAX_LISTENERS = 50;
@@ -21,7 +22,8 @@ export interface Analysis {
 /** Every issue with `spec`, and the annotation config (meaningful only when no issue is an error). */
 export function analyzeSpec(spec: LoadBalancerSpec): Analysis {
   const parsed = parseAnnotations(spec);
-  return { config: parsed.config, issues: [...checkPorts(spec), ...checkHealthCheck(spec), ...parsed.issues] };
+  const issues = [...checkPorts(spec), ...checkHealthCheck(spec), ...parsed.issues];
+  return { config: parsed.config, issues: [...issues, ...serviceFieldIssues(spec, parsed.config)] };
 }
 
 /** The config of a valid spec; throws {@link InvalidConfigurationError} for the first error issue. */

@@ -5,11 +5,21 @@
  *
  * @module
  */
-import { CreateTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  AssociateSubnetCidrBlockCommand,
+  AssociateVpcCidrBlockCommand,
+  CreateTagsCommand,
+  EC2Client,
+} from "@aws-sdk/client-ec2";
+import {
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+  type LoadBalancer,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { type AwsProvider, newAwsProvider } from "../../providers/aws/index.ts";
+import { loadBalancerName } from "../../providers/aws/names.ts";
 import { type Clock, systemClock } from "../../providers/aws/rate-limit.ts";
-import type { NodeSpec, ProviderCall, ProviderLogger } from "../../providers/types.ts";
+import type { LoadBalancerRef, NodeSpec, ProviderCall, ProviderLogger } from "../../providers/types.ts";
 import type { AwsEndpoint, SeededAwsNetwork } from "../harness/index.ts";
 
 /** One request the SDK sent, as seen by the middleware. */
@@ -159,4 +169,57 @@ export async function requestCertificate(endpoint: AwsEndpoint, domain = "myapp.
   const body = (await response.json()) as { CertificateArn?: string };
   if (body.CertificateArn === undefined) throw new Error(`the endpoint issued no certificate: ${JSON.stringify(body)}`);
   return body.CertificateArn;
+}
+
+/**
+ * Gives the seeded VPC an Amazon-provided IPv6 block and each seeded subnet a /64 of it, as a
+ * dual-stack VPC has, and returns the nodes with an IPv6 `InternalIP` inside their subnet's /64 beside
+ * the IPv4 one. (The emulator gives instances no IPv6 addresses; the nodes carry the ones a dual-stack
+ * cluster's kubelet would report.)
+ */
+export async function addIpv6(ec2: EC2Client, network: SeededAwsNetwork): Promise<NodeSpec[]> {
+  const vpc = await ec2.send(
+    new AssociateVpcCidrBlockCommand({ VpcId: network.vpcId, AmazonProvidedIpv6CidrBlock: true }),
+  );
+  const block = vpc.Ipv6CidrBlockAssociation?.Ipv6CidrBlock;
+  if (block === undefined) throw new Error("the endpoint gave the VPC no IPv6 CIDR block");
+  // A /56: subnet i gets the i-th /64, numbered in the low byte of the fourth group.
+  const groups = expandIpv6(block.slice(0, block.indexOf("/")));
+  const fourth = Number.parseInt(groups[3] ?? "0", 16) & 0xff00;
+  const prefixOf = (i: number) => [...groups.slice(0, 3), (fourth + i).toString(16)].join(":");
+  const prefixes = new Map<string, string>();
+  for (const [i, subnet] of network.subnets.entries()) {
+    const prefix = prefixOf(i);
+    await ec2.send(new AssociateSubnetCidrBlockCommand({ SubnetId: subnet.subnetId, Ipv6CidrBlock: `${prefix}::/64` }));
+    prefixes.set(subnet.subnetId, prefix);
+  }
+  return nodesOf(network).map((node, i) => {
+    const instance = network.instances[i];
+    const prefix = prefixes.get(instance?.subnetId ?? "") ?? prefixOf(0);
+    return {
+      ...node,
+      addresses: [...node.addresses, { type: "InternalIP", address: `${prefix}::${(i + 2).toString(16)}` }],
+    };
+  });
+}
+
+/** The eight groups of an IPv6 address, `::` expanded. */
+function expandIpv6(address: string): string[] {
+  const [head = "", tail] = address.split("::");
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  return [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
+}
+
+/** The NLB the provider names for `ref`'s Service, as DescribeLoadBalancers reports it; `undefined` when there is none. */
+export async function loadBalancerOf(clients: AwsClients, ref: LoadBalancerRef): Promise<LoadBalancer | undefined> {
+  const name = loadBalancerName({
+    clusterName: ref.clusterName,
+    namespace: ref.service.namespace,
+    name: ref.service.name,
+  });
+  const found = await clients.elbv2
+    .send(new DescribeLoadBalancersCommand({ Names: [name] }))
+    .catch((e: Error) => (e.name === "LoadBalancerNotFoundException" ? { LoadBalancers: [] } : Promise.reject(e)));
+  return found.LoadBalancers?.[0];
 }

@@ -15,7 +15,6 @@ import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
@@ -35,6 +34,7 @@ import {
   awsClients,
   awsProviderOn,
   CallRecorder,
+  loadBalancerOf,
   nodesOf,
   requestCertificate,
 } from "./aws-provider-fixtures.ts";
@@ -98,15 +98,7 @@ interface NlbInAws {
 
 /** The Service's NLB as AWS reports it, read with plain SDK calls; `undefined` when there is none. */
 async function nlbInAws(of: LoadBalancerSpec): Promise<NlbInAws | undefined> {
-  const name = loadBalancerName({
-    clusterName: of.clusterName,
-    namespace: of.service.namespace,
-    name: of.service.name,
-  });
-  const found = await clients.elbv2
-    .send(new DescribeLoadBalancersCommand({ Names: [name] }))
-    .catch((e: Error) => (e.name === "LoadBalancerNotFoundException" ? { LoadBalancers: [] } : Promise.reject(e)));
-  const loadBalancer = found.LoadBalancers?.[0];
+  const loadBalancer = await loadBalancerOf(clients, of);
   if (loadBalancer === undefined) return undefined;
   const arn = loadBalancer.LoadBalancerArn ?? "";
   const listeners = (await clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: arn }))).Listeners ?? [];

@@ -1,6 +1,6 @@
 /**
  * The provider conformance suite against the AWS provider, with the real AWS SDK talking to the test
- * endpoint (moto by default). Nodes are real EC2 instances of a seeded VPC.
+ * endpoint (moto by default). Nodes are real EC2 instances of a seeded VPC, made dual-stack.
  */
 import {
   CreateLoadBalancerCommand,
@@ -15,7 +15,7 @@ import { loadBalancerName } from "../../providers/aws/names.ts";
 import { describeProviderConformance } from "../../providers/conformance/index.ts";
 import type { LoadBalancerRef } from "../../providers/index.ts";
 import { type SeededAwsNetwork, seedAwsNetwork, withAwsEndpoint } from "../harness/index.ts";
-import { type AwsClients, awsClients, awsProviderOn, nodesOf, shareSubnets } from "./aws-provider-fixtures.ts";
+import { type AwsClients, addIpv6, awsClients, awsProviderOn, shareSubnets } from "./aws-provider-fixtures.ts";
 
 const CLUSTER = "conformance";
 const endpoint = withAwsEndpoint();
@@ -48,10 +48,12 @@ describeProviderConformance({
     network = await seedAwsNetwork(clients.ec2, { clusterName: CLUSTER, instances: 5 });
     // lists-owned-load-balancers builds one load balancer for a second cluster in the same VPC.
     await shareSubnets(clients.ec2, network, [`${CLUSTER}-other`]);
+    // A dual-stack VPC, so the ip-families case can build dualstack NLBs and IPv6 target groups.
+    const nodes = await addIpv6(clients.ec2, network);
     const provider = await awsProviderOn(endpoint, clients, { clusterName: CLUSTER, onCall });
     return {
       provider,
-      nodes: nodesOf(network),
+      nodes,
       clusterName: CLUSTER,
       teardown: async () => {
         await provider.close();

@@ -5,7 +5,7 @@
  * @module
  */
 import { buildDesiredState } from "../../../providers/aws/model.ts";
-import type { DesiredState } from "../../../providers/aws/state.ts";
+import type { ActualState, ActualTargetGroup, DesiredState } from "../../../providers/aws/state.ts";
 import { requireValidSpec } from "../../../providers/aws/validate.ts";
 import type { ListenerSpec, LoadBalancerSpec, NodeSpec } from "../../../providers/types.ts";
 
@@ -78,4 +78,63 @@ export function key(suffix: string): string {
 /** The desired state the provider builds from a valid spec. */
 export function desiredOf(spec: LoadBalancerSpec): DesiredState {
   return buildDesiredState(spec, requireValidSpec(spec).config);
+}
+
+export const arnOf = (name: string) => `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${name}/0001`;
+
+/** The actual state that exactly matches `desired`, as AWS would report it. */
+export function inSync(desired: DesiredState): ActualState {
+  return {
+    loadBalancer: {
+      arn: "arn:lb",
+      name: desired.loadBalancer.name,
+      dnsName: "lb.example",
+      scheme: desired.loadBalancer.scheme,
+      vpcId: "vpc-1",
+      securityGroups: ["sg-1"],
+      tags: desired.loadBalancer.tags,
+      attributes: { ...desired.loadBalancer.attributes, "deletion_protection.enabled": "false" },
+    },
+    listeners: desired.listeners.map((l, i) => ({
+      arn: `arn:listener/${i}`,
+      port: l.port,
+      protocol: l.protocol,
+      targetGroupArn: arnOf(l.targetGroupName),
+      ...(l.certificateArn !== undefined && { certificateArn: l.certificateArn }),
+      // AWS reports a policy even on TCP listeners (moto does too): it must not cause a modify.
+      sslPolicy: l.sslPolicy ?? "ELBSecurityPolicy-2016-08",
+      alpnPolicy: l.alpnPolicy ?? "None",
+    })),
+    targetGroups: desired.targetGroups.map(
+      (tg): ActualTargetGroup => ({
+        arn: arnOf(tg.name),
+        name: tg.name,
+        protocol: tg.protocol,
+        port: tg.port,
+        targetType: tg.targetType,
+        healthCheck: {
+          protocol: tg.healthCheck.protocol,
+          port: String(tg.healthCheck.port),
+          ...(tg.healthCheck.path !== undefined && { path: tg.healthCheck.path }),
+          intervalSeconds: tg.healthCheck.intervalSeconds,
+          timeoutSeconds: 10,
+          healthyThreshold: tg.healthCheck.healthyThreshold,
+          unhealthyThreshold: tg.healthCheck.unhealthyThreshold,
+          // AWS reports a matcher for HTTP checks whether or not one was asked for.
+          successCodes: tg.healthCheck.successCodes ?? "200-399",
+        },
+        tags: { ...tg.tags, extra: "kept" },
+        ...(Object.keys(tg.attributes).length > 0 && {
+          attributes: { ...tg.attributes, "stickiness.enabled": "false" },
+        }),
+        targets: tg.targets,
+      }),
+    ),
+    securityGroup: {
+      id: "sg-1",
+      name: desired.securityGroup.name,
+      tags: desired.securityGroup.tags,
+      ingress: desired.securityGroup.ingress,
+    },
+  };
 }

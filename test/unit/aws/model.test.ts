@@ -46,6 +46,7 @@ describe("buildDesiredState", () => {
       loadBalancer: {
         name: loadBalancerName(scope),
         scheme: "internet-facing",
+        ipAddressType: "ipv4",
         tags,
         attributes: { "load_balancing.cross_zone.enabled": "false", "access_logs.s3.enabled": "false" },
       },
@@ -62,6 +63,7 @@ describe("buildDesiredState", () => {
           protocol: "TCP",
           port: 30008,
           targetType: "instance",
+          ipAddressType: "ipv4",
           healthCheck: {
             protocol: "TCP",
             port: "traffic-port",
@@ -69,7 +71,7 @@ describe("buildDesiredState", () => {
             healthyThreshold: 3,
             unhealthyThreshold: 3,
           },
-          attributes: {},
+          attributes: { "stickiness.enabled": "false" },
           targets: SEED_INSTANCES.map((id) => ({ id, port: 30008 })),
           tags,
         },
@@ -222,6 +224,7 @@ describe("resolveTargets", () => {
     const result = resolveTargets([newNode(2), newNode(0)], requireValidSpec(newSpec()).config);
     expect(result).toEqual({
       targetType: "instance",
+      family: "IPv4",
       ids: ["i-00000000000000000", "i-00000000000000002"],
       skipped: [],
     });
@@ -232,6 +235,7 @@ describe("resolveTargets", () => {
     const { config } = requireValidSpec(newSpec());
     expect(resolveTargets(nodes, config)).toEqual({
       targetType: "ip",
+      family: "IPv4",
       ids: ["192.168.1.2", "192.168.1.3"],
       skipped: [],
     });
