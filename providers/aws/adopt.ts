@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { isOpenToAll } from "../rules/index.ts";
 import type { LoadBalancerRef } from "../types.ts";
 import type { Action, ActualState, DesiredState, Tags } from "./state.ts";
 import { clusterTagKey, isOwnedBy, OWNED, SERVICE_NAME_TAG, SERVICE_UID_TAG } from "./tags.ts";
@@ -71,6 +72,19 @@ export function judgeLegacyLoadBalancer(tags: Tags, ref: LoadBalancerRef, adoptL
         "(--provider-config adoptLegacy=false), so it is left untouched; turn adoption on, or delete it",
     };
   return { kind: "adopt" };
+}
+
+/**
+ * The source ranges nothing enforces: those the Service asks for when its load balancer was built
+ * without a security group (as the legacy provider builds them) and so cannot get one; whatever admits
+ * the clients now (the legacy rules on the nodes' security groups) goes on doing so. Empty when the
+ * Service admits everyone or the load balancer has a security group.
+ */
+export function unenforcedSourceRanges(desired: DesiredState, actual: ActualState): string[] {
+  const lb = actual.loadBalancer;
+  if (lb === undefined || lb.securityGroups.length > 0 || lb.scheme !== desired.loadBalancer.scheme) return [];
+  const cidrs = [...new Set(desired.securityGroup.ingress.map((rule) => rule.cidr))].sort();
+  return isOpenToAll(cidrs) ? [] : cidrs;
 }
 
 /** What a target group's registered targets report, by target group ARN (`observe.ts`). */

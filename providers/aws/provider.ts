@@ -25,7 +25,7 @@ import type {
   ProviderLogger,
   ValidationIssue,
 } from "../types.ts";
-import { holdUnreadyRepoints, legacyLoadBalancerName } from "./adopt.ts";
+import { holdUnreadyRepoints, legacyLoadBalancerName, unenforcedSourceRanges } from "./adopt.ts";
 import type { AwsServiceConfig } from "./annotations.ts";
 import { applyActions, deleteSecurityGroupWhenReleased, deleteTargetGroupWhenReleased } from "./apply.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
@@ -194,6 +194,12 @@ export class AwsProvider implements LoadBalancerProvider {
     const readAt = this.#clock.now();
     const lookups = await this.#lookups(spec, signal);
     const { state, health } = await observe(this.#client, spec, { mode: "ensure", desired, ...lookups, signal });
+    const unenforced = unenforcedSourceRanges(desired, state);
+    if (unenforced.length > 0)
+      this.#logger.warn(
+        { service: `${spec.service.namespace}/${spec.service.name}`, sourceRanges: unenforced },
+        "the load balancer was built without a security group and cannot get one: its source ranges are whatever the nodes' security groups admit",
+      );
     const { actions, waiting } = holdUnreadyRepoints(planActions(desired, state), desired, state, health);
     const asIs = appliedAsIs(state);
     const applied = actions.length === 0 && asIs !== undefined ? asIs : await this.#apply(run, state, actions);

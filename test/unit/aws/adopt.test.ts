@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { holdUnreadyRepoints, judgeLegacyLoadBalancer, legacyLoadBalancerName } from "../../../providers/aws/adopt.ts";
+import {
+  holdUnreadyRepoints,
+  judgeLegacyLoadBalancer,
+  legacyLoadBalancerName,
+  unenforcedSourceRanges,
+} from "../../../providers/aws/adopt.ts";
 import { planActions } from "../../../providers/aws/diff.ts";
 import type { ActualState, ActualTargetGroup, DesiredState } from "../../../providers/aws/state.ts";
 import type { LoadBalancerRef } from "../../../providers/types.ts";
-import { desiredOf, newSpec } from "./fixtures.ts";
+import { desiredOf, newSpec, withSourceRanges } from "./fixtures.ts";
 
 const UID = "0b6f1c1e-8a0d-4f7c-9d1e-3c2b1a000001";
 const ref: LoadBalancerRef = { clusterName: "prod", service: { namespace: "default", name: "myapp", uid: UID } };
@@ -98,6 +103,23 @@ function legacyState(desired: DesiredState, extra: Partial<ActualState> = {}): A
     ...extra,
   };
 }
+
+describe("unenforcedSourceRanges", () => {
+  it("names the ranges an NLB without a security group cannot enforce", () => {
+    const desired = desiredOf(newSpec(withSourceRanges("203.0.113.0/24", "198.51.100.0/24")));
+    expect(unenforcedSourceRanges(desired, legacyState(desired))).toEqual(["198.51.100.0/24", "203.0.113.0/24"]);
+  });
+
+  it("is empty when the Service admits everyone, or the NLB has a security group", () => {
+    const open = desiredOf(newSpec());
+    expect(unenforcedSourceRanges(open, legacyState(open))).toEqual([]);
+    const narrow = desiredOf(newSpec(withSourceRanges("203.0.113.0/24")));
+    const lb = legacyState(narrow).loadBalancer as NonNullable<ActualState["loadBalancer"]>;
+    expect(
+      unenforcedSourceRanges(narrow, { ...legacyState(narrow), loadBalancer: { ...lb, securityGroups: ["sg-1"] } }),
+    ).toEqual([]);
+  });
+});
 
 describe("planActions on a legacy load balancer", () => {
   const desired = desiredOf(newSpec());
