@@ -249,6 +249,17 @@ const ROWS: readonly Row[] = [
     annotations: { [`${A}healthcheck-protocol`]: "http", [`${A}healthcheck-success-codes`]: "200-600" },
     field: annotation(`${A}healthcheck-success-codes`),
   },
+  {
+    name: "ip-address-type-ipv6",
+    annotations: { [`${A}ip-address-type`]: "ipv6" },
+    field: annotation(`${A}ip-address-type`),
+  },
+  // The seeded subnets have no IPv6 CIDR block: refused after reading them, before anything is made.
+  {
+    name: "dualstack-without-ipv6-subnets",
+    annotations: { [`${A}ip-address-type`]: "dualstack" },
+    field: annotation(`${A}ip-address-type`),
+  },
   { name: "protocol-sctp", ports: [{ port: 9000, protocol: "SCTP" }], field: "spec.ports[0].protocol" },
   {
     name: "tcp-udp-split-node-ports",
@@ -312,7 +323,8 @@ describe("bad input through the controller as a process (aws provider, moto)", (
       namespace: NAMESPACE,
       fieldSelector: `involvedObject.name=${name}`,
     });
-    return events.items.filter((event) => event.type === "Warning");
+    // The controller's own: the apiserver's IP allocator may warn about a Service too (ClusterIPNotAllocated).
+    return events.items.filter((event) => event.type === "Warning" && event.source?.component === "lb-provisioner");
   }
 
   async function metrics(): Promise<Map<string, number>> {
