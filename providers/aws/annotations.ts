@@ -77,7 +77,10 @@ export type TlsPorts =
   | { readonly numbers: ReadonlySet<number>; readonly names: ReadonlySet<string> };
 
 export interface TlsConfig {
+  /** The listeners' default certificate: the first of `ssl-cert`. */
   readonly certificateArn: string;
+  /** The rest of `ssl-cert`, served by SNI besides the default (possibly none). */
+  readonly sniCertificateArns: readonly string[];
   readonly ports: TlsPorts;
   readonly sslPolicy?: string;
   /** `alpn-policy`: the ALPN policy of the TLS listeners; absent, whatever AWS has is accepted. */
@@ -299,12 +302,21 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
     if (backend === "ssl") issues.warn(ANNOTATION.backendProtocol, `"ssl" has no effect without ${ANNOTATION.sslCert}`);
     return undefined;
   }
-  if (cert.includes(",")) {
-    issues.error(ANNOTATION.sslCert, "takes exactly one certificate ARN; remove the others");
+  const certificates = parseOptionalList(a, ANNOTATION.sslCert, issues) ?? [];
+  const notArns = certificates.filter((arn) => !/^arn:aws[a-z-]*:(acm|iam):/.test(arn));
+  if (notArns.length > 0) {
+    issues.error(
+      ANNOTATION.sslCert,
+      `${quoteAll(notArns)} ${notArns.length === 1 ? "is not an ACM or IAM certificate ARN" : "are not ACM or IAM certificate ARNs"} (arn:aws:acm:...); list the default certificate first, then any for SNI`,
+    );
     return undefined;
   }
-  if (!/^arn:aws[a-z-]*:(acm|iam):/.test(cert)) {
-    issues.error(ANNOTATION.sslCert, `"${cert}" is not an ACM or IAM certificate ARN (arn:aws:acm:...)`);
+  const [certificateArn = cert, ...sniCertificateArns] = certificates;
+  if (sniCertificateArns.length > MAX_SNI_CERTIFICATES) {
+    issues.error(
+      ANNOTATION.sslCert,
+      `lists ${certificates.length} certificates; a listener takes at most ${MAX_SNI_CERTIFICATES} besides the default`,
+    );
     return undefined;
   }
 
@@ -326,13 +338,17 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
     issues.warn(ANNOTATION.sslCert, "selects only UDP ports, which cannot use TLS; no TLS listener is made");
 
   return {
-    certificateArn: cert,
+    certificateArn,
+    sniCertificateArns,
     ports,
     ...(policy !== undefined && policy !== "" && { sslPolicy: policy }),
     ...(alpnPolicy !== undefined && { alpnPolicy }),
     backendTls: backend === "ssl",
   };
 }
+
+/** Certificates a listener can hold besides its default (Elastic Load Balancing's quota). */
+const MAX_SNI_CERTIFICATES = 25;
 
 /** `alpn-policy`, spelled as the AWS Load Balancer Controller and ELB spell it (case as given by AWS). */
 function parseAlpnPolicy(a: Readonly<Record<string, string>>, issues: Issues): AlpnPolicy | undefined {

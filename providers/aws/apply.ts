@@ -65,6 +65,11 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
     if (securityGroupId === undefined) throw new Error("plan error: the security group is used before it exists");
     return securityGroupId;
   };
+  const listenerArnOf = (port: number) => {
+    const arn = listenerArns.get(port);
+    if (arn === undefined) throw new Error(`plan error: the listener on port ${port} is used before it exists`);
+    return arn;
+  };
   const arnOf = (name: string) => {
     const arn = targetGroupArns.get(name);
     if (arn === undefined) throw new Error(`plan error: target group ${name} is used before it exists`);
@@ -241,6 +246,12 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
         );
         break;
       }
+      case "addListenerCertificates":
+        await client.addListenerCertificates(listenerArnOf(action.port), action.certificateArns, { signal });
+        break;
+      case "removeListenerCertificates":
+        await client.removeListenerCertificates(listenerArnOf(action.port), action.certificateArns, { signal });
+        break;
       case "deleteTargetGroup":
         await deleteTargetGroupWhenReleased(client, action.arn, ctx.releaseRetry, signal);
         ctx.onTargetGroupDeleted?.(action.arn);

@@ -33,6 +33,7 @@ import {
   type Subnet,
 } from "@aws-sdk/client-ec2";
 import {
+  AddListenerCertificatesCommand,
   AddTagsCommand,
   CreateListenerCommand,
   type CreateListenerCommandInput,
@@ -44,6 +45,7 @@ import {
   DeleteLoadBalancerCommand,
   DeleteTargetGroupCommand,
   DeregisterTargetsCommand,
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -61,6 +63,7 @@ import {
   ModifyTargetGroupCommand,
   type ModifyTargetGroupCommandInput,
   RegisterTargetsCommand,
+  RemoveListenerCertificatesCommand,
   SetIpAddressTypeCommand,
   SetSecurityGroupsCommand,
   type TargetGroup,
@@ -155,6 +158,20 @@ export class AwsClient {
       this.#elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arn }), options),
     );
     return fromTagList(out.Attributes);
+  }
+
+  /** The certificates of a listener besides its default (those served by SNI). */
+  async describeListenerCertificates(listenerArn: string, { signal }: Signal = {}): Promise<string[]> {
+    const certificates = await this.#paginate("DescribeListenerCertificates", signal, async (Marker, options) => {
+      const out = await this.#elbv2.send(
+        new DescribeListenerCertificatesCommand({ ListenerArn: listenerArn, Marker }),
+        options,
+      );
+      return { items: out.Certificates, next: out.NextMarker };
+    });
+    return certificates.flatMap((c) =>
+      c.IsDefault === true || c.CertificateArn === undefined ? [] : [c.CertificateArn],
+    );
   }
 
   describeListeners(loadBalancerArn: string, { signal }: Signal = {}): Promise<Listener[]> {
@@ -290,6 +307,28 @@ export class AwsClient {
   async modifyListener(input: ModifyListenerCommandInput, { signal }: Signal = {}): Promise<void> {
     await this.#call("ModifyListener", signal, (options) =>
       this.#elbv2.send(new ModifyListenerCommand(input), options),
+    );
+  }
+
+  async addListenerCertificates(
+    listenerArn: string,
+    certificateArns: readonly string[],
+    { signal }: Signal = {},
+  ): Promise<void> {
+    const Certificates = certificateArns.map((CertificateArn) => ({ CertificateArn }));
+    await this.#call("AddListenerCertificates", signal, (options) =>
+      this.#elbv2.send(new AddListenerCertificatesCommand({ ListenerArn: listenerArn, Certificates }), options),
+    );
+  }
+
+  async removeListenerCertificates(
+    listenerArn: string,
+    certificateArns: readonly string[],
+    { signal }: Signal = {},
+  ): Promise<void> {
+    const Certificates = certificateArns.map((CertificateArn) => ({ CertificateArn }));
+    await this.#call("RemoveListenerCertificates", signal, (options) =>
+      this.#elbv2.send(new RemoveListenerCertificatesCommand({ ListenerArn: listenerArn, Certificates }), options),
     );
   }
 

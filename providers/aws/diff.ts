@@ -133,18 +133,21 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
   for (const listener of desired.listeners) {
     const current = listeners.find((l) => l.port === listener.port);
     if (current === undefined) {
-      creates.push({ kind: "createListener", port: listener.port });
+      creates.push({ kind: "createListener", port: listener.port }, ...sniChanges(listener, []));
       continue;
     }
     const changes = listenerChanges(listener, current, actualGroups.get(listener.targetGroupName)?.arn);
-    if (changes.length === 0) continue;
     if (
       changes.includes("protocol") &&
       !(MODIFIABLE_PROTOCOLS.has(current.protocol) && MODIFIABLE_PROTOCOLS.has(listener.protocol))
     ) {
       deletes.push({ kind: "deleteListener", arn: current.arn, port: current.port });
-      creates.push({ kind: "createListener", port: listener.port });
-    } else modifies.push({ kind: "modifyListener", arn: current.arn, port: listener.port, changes });
+      creates.push({ kind: "createListener", port: listener.port }, ...sniChanges(listener, []));
+      continue;
+    }
+    if (changes.length > 0) modifies.push({ kind: "modifyListener", arn: current.arn, port: listener.port, changes });
+    // Unread (not TLS before): a listener turning TLS has no certificate but its default yet.
+    modifies.push(...sniChanges(listener, current.sniCertificateArns ?? []));
   }
   actions.push(...deletes, ...modifies, ...creates);
 
@@ -215,6 +218,19 @@ function listenerChanges(
     if (desired.alpnPolicy !== undefined && actual.alpnPolicy !== desired.alpnPolicy) changes.push("alpnPolicy");
   }
   return changes;
+}
+
+/** The SNI certificates to add to and remove from a TLS listener that has `actual` besides its default. */
+function sniChanges(desired: DesiredListener, actual: readonly string[]): Action[] {
+  const want = desired.protocol === "TLS" ? (desired.sniCertificateArns ?? []) : [];
+  const add = want.filter((arn) => !actual.includes(arn));
+  const remove = actual.filter((arn) => !want.includes(arn) && arn !== desired.certificateArn);
+  return [
+    ...(add.length > 0 ? [{ kind: "addListenerCertificates" as const, port: desired.port, certificateArns: add }] : []),
+    ...(remove.length > 0
+      ? [{ kind: "removeListenerCertificates" as const, port: desired.port, certificateArns: remove }]
+      : []),
+  ];
 }
 
 /** Desired attributes whose actual value (or, when unreported, the default) differs. */

@@ -111,6 +111,7 @@ export function convergedState(
       protocol: l.protocol,
       ...(targetGroupArn !== undefined && { targetGroupArn }),
       ...(l.certificateArn !== undefined && { certificateArn: l.certificateArn }),
+      ...(l.sniCertificateArns !== undefined && { sniCertificateArns: l.sniCertificateArns }),
       ...(sslPolicy !== undefined && { sslPolicy }),
       ...(alpnPolicy !== undefined && { alpnPolicy }),
     };

@@ -234,7 +234,10 @@ export function buildDesiredState(
       port: group.port,
       protocol: protocols.listener,
       targetGroupName: name,
-      ...(tls !== undefined && { certificateArn: tls.certificateArn }),
+      ...(tls !== undefined && {
+        certificateArn: tls.certificateArn,
+        sniCertificateArns: [...tls.sniCertificateArns].sort(),
+      }),
       ...(tls?.sslPolicy !== undefined && { sslPolicy: tls.sslPolicy }),
       ...(tls?.alpnPolicy !== undefined && { alpnPolicy: tls.alpnPolicy }),
       tags,

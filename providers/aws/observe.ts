@@ -127,7 +127,7 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
       : found.find((lb) => lb.Type === "network" && isOwnedBy(tags.get(lb.LoadBalancerArn ?? "") ?? {}, ref));
   if (mine === undefined && found.length > 0 && mode === "ensure") throw conflict(lbName, "load balancer", ref);
   const ours = mine !== undefined && mine === candidate;
-  const listeners = ours ? candidateListeners : [];
+  const listeners = ours ? await withSniCertificates(client, candidateListeners, mode, desired, signal) : [];
   const attributes =
     mine !== undefined && mode !== "delete"
       ? await client.describeLoadBalancerAttributes(mine.LoadBalancerArn ?? "", { signal })
@@ -205,6 +205,27 @@ function usedBy(tg: TargetGroup, lb: LoadBalancer | undefined): boolean {
 
 function scopeOf(ref: LoadBalancerRef) {
   return { clusterName: ref.clusterName, namespace: ref.service.namespace, name: ref.service.name };
+}
+
+/**
+ * In `ensure` mode, the SNI certificates of each TLS listener the desired state keeps TLS: the only
+ * listeners whose certificates besides the default the diff converges.
+ */
+async function withSniCertificates(
+  client: AwsClient,
+  listeners: readonly ActualListener[],
+  mode: ObserveMode,
+  desired: DesiredState | undefined,
+  signal: AbortSignal | undefined,
+): Promise<ActualListener[]> {
+  const wantsTls = new Set(desired?.listeners.filter((l) => l.protocol === "TLS").map((l) => l.port) ?? []);
+  return Promise.all(
+    listeners.map(async (listener) => {
+      if (mode !== "ensure" || listener.protocol !== "TLS" || !wantsTls.has(listener.port)) return listener;
+      const sni = await client.describeListenerCertificates(listener.arn, { signal });
+      return { ...listener, sniCertificateArns: sni.sort() };
+    }),
+  );
 }
 
 /** The target group named `name` if it is `ref`'s; a conflict if it is someone else's. */

@@ -63,8 +63,10 @@ export interface DesiredListener {
   readonly port: number;
   readonly protocol: ListenerProtocol;
   readonly targetGroupName: string;
-  /** TLS only. */
+  /** TLS only: the default certificate. */
   readonly certificateArn?: string;
+  /** TLS only: the certificates served by SNI besides the default, sorted. */
+  readonly sniCertificateArns?: readonly string[];
   /** TLS only; when absent, whatever AWS chose is accepted. */
   readonly sslPolicy?: string;
   /** TLS only; when absent, whatever AWS has is accepted. */
@@ -132,6 +134,8 @@ export interface ActualListener {
   /** The target group of the default forward action, when it has exactly one. */
   readonly targetGroupArn?: string;
   readonly certificateArn?: string;
+  /** Certificates besides the default, sorted; read only for TLS listeners the Service wants TLS on. */
+  readonly sniCertificateArns?: readonly string[];
   readonly sslPolicy?: string;
   readonly alpnPolicy?: string;
 }
@@ -206,6 +210,12 @@ export type Action =
   | { readonly kind: "deregisterTargets"; readonly name: string; readonly targets: readonly Target[] }
   | { readonly kind: "registerTargets"; readonly name: string; readonly targets: readonly Target[] }
   | { readonly kind: "createListener"; readonly port: number }
+  | { readonly kind: "addListenerCertificates"; readonly port: number; readonly certificateArns: readonly string[] }
+  | {
+      readonly kind: "removeListenerCertificates";
+      readonly port: number;
+      readonly certificateArns: readonly string[];
+    }
   | {
       readonly kind: "modifyListener";
       readonly arn: string;

@@ -4,6 +4,7 @@
  * plain SDK calls, and a second ensure with nothing changed makes no mutating call.
  */
 import {
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
@@ -96,6 +97,22 @@ async function listenersInAws(of: LoadBalancerSpec): Promise<Map<number, { liste
   return byPort;
 }
 
+/** The default and SNI certificates of the (one) TLS listener, as DescribeListenerCertificates lists them. */
+async function certificatesInAws(of: LoadBalancerSpec): Promise<{ default: string | undefined; sni: string[] }> {
+  const [tls] = [...(await listenersInAws(of)).values()].filter((l) => l.listener.Protocol === "TLS");
+  const out = await clients.elbv2.send(
+    new DescribeListenerCertificatesCommand({ ListenerArn: tls?.listener.ListenerArn }),
+  );
+  const certificates = out.Certificates ?? [];
+  return {
+    default: certificates.find((c) => c.IsDefault === true)?.CertificateArn,
+    sni: certificates
+      .filter((c) => c.IsDefault !== true)
+      .map((c) => c.CertificateArn ?? "")
+      .sort(),
+  };
+}
+
 async function targetGroupAttributes(group: TargetGroup): Promise<Record<string, string>> {
   const out = await clients.elbv2.send(
     new DescribeTargetGroupAttributesCommand({ TargetGroupArn: group.TargetGroupArn }),
@@ -130,6 +147,20 @@ describe("the AWS Load Balancer Controller annotations charts ship", () => {
     expect(recorder.mutating().map((c) => [c.operation, c.input.TargetGroupArn, c.input.Matcher])).toEqual([
       ["ModifyTargetGroup", before?.group.TargetGroupArn, { HttpCode: "200-299" }],
     ]);
+  });
+
+  it("ssl-cert lists the default certificate, then SNI certificates kept in step with the list", async () => {
+    const [first, second, third, fourth] = await Promise.all(
+      ["a", "b", "c", "d"].map((host) => requestCertificate(endpoint, `${host}.example.com`)),
+    );
+    const certs = (...arns: (string | undefined)[]) => ({ [`${A}ssl-cert`]: arns.join(",") });
+    const sni = spec("sni", { listeners: [listener(443, 30443)], annotations: certs(first, second, third) });
+    await ensureTwice(sni);
+    expect(await certificatesInAws(sni)).toEqual({ default: first, sni: [second, third].sort() });
+
+    const changed = spec("sni", { listeners: [listener(443, 30443)], annotations: certs(first, fourth, third) });
+    await ensureTwice(changed);
+    expect(await certificatesInAws(changed)).toEqual({ default: first, sni: [third, fourth].sort() });
   });
 
   it("alpn-policy sets the ALPN policy of the TLS listeners only", async () => {

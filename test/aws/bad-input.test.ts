@@ -82,11 +82,8 @@ const ROWS: readonly Row[] = [
     field: annotation(`${A}private-ipv4-addresses`),
   },
   {
-    name: "ssl-cert-two-arns",
-    annotations: {
-      [`${A}ssl-cert`]:
-        "arn:aws:acm:us-east-1:123456789012:certificate/a,arn:aws:acm:us-east-1:123456789012:certificate/b",
-    },
+    name: "ssl-cert-sni-not-an-arn",
+    annotations: { [`${A}ssl-cert`]: "arn:aws:acm:us-east-1:123456789012:certificate/a,www.example.com" },
     field: annotation(`${A}ssl-cert`),
   },
   { name: "ssl-cert-not-an-arn", annotations: { [`${A}ssl-cert`]: "my-cert" }, field: annotation(`${A}ssl-cert`) },

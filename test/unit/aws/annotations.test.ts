@@ -81,7 +81,21 @@ describe("parseAnnotations", () => {
     [ANNOTATION.healthyThreshold, "11", /out of range \(2-10\)/],
     [ANNOTATION.unhealthyThreshold, "1", /out of range \(2-10\)/],
     [ANNOTATION.sslCert, "not-an-arn", /not an ACM or IAM certificate ARN/],
-    [ANNOTATION.sslCert, "arn:aws:acm:us-east-1:1:certificate/a,arn:aws:acm:us-east-1:1:certificate/b", /exactly one/],
+    [
+      ANNOTATION.sslCert,
+      "arn:aws:acm:us-east-1:1:certificate/a,my-cert",
+      /"my-cert" is not an ACM or IAM certificate ARN/,
+    ],
+    [
+      ANNOTATION.sslCert,
+      "arn:aws:acm:us-east-1:1:certificate/a,arn:aws:acm:us-east-1:1:certificate/a",
+      /more than once/,
+    ],
+    [
+      ANNOTATION.sslCert,
+      Array.from({ length: 27 }, (_, i) => `arn:aws:acm:us-east-1:1:certificate/${i}`).join(","),
+      /at most 25 besides the default/,
+    ],
     [ANNOTATION.backendProtocol, "grpc", /not a backend protocol/],
     [ANNOTATION.additionalTags, "kubernetes.io/service-name=x", /ownership tag/],
     [ANNOTATION.additionalTags, "aws:cloudformation=x", /reserved aws: prefix/],
@@ -192,6 +206,7 @@ describe("parseAnnotations", () => {
       privateIpv4Addresses: ["10.0.1.10", "10.0.2.10"],
       tls: {
         certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        sniCertificateArns: [],
         ports: { numbers: new Set([443]), names: new Set(["https"]) },
         sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
         backendTls: true,

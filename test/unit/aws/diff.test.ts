@@ -323,6 +323,30 @@ describe("planActions", () => {
     ]);
   });
 
+  it("keeps a TLS listener's SNI certificates in step with ssl-cert: the first is the default, the rest added and removed", () => {
+    const cert = (n: string) => `arn:aws:acm:us-east-1:1:certificate/${n}`;
+    const tls = (certs: string) =>
+      desiredOf(
+        newSpec(
+          withListeners({ name: "https", port: 443, protocol: "TCP", nodePort: 30443 }),
+          withAnnotations({ [ANNOTATION.sslCert]: certs }),
+        ),
+      );
+    const before = tls(`${cert("default")},${cert("a")},${cert("b")}`);
+    expect(before.listeners[0]?.sniCertificateArns).toEqual([cert("a"), cert("b")]);
+    const after = tls(`${cert("default")},${cert("c")}, ${cert("b")}`);
+    expect(planActions(after, inSync(before))).toEqual([
+      { kind: "addListenerCertificates", port: 443, certificateArns: [cert("c")] },
+      { kind: "removeListenerCertificates", port: 443, certificateArns: [cert("a")] },
+    ]);
+    // A new listener gets its SNI certificates right after it is made.
+    const fresh = planActions(after, { listeners: [], targetGroups: [] });
+    expect(fresh.slice(-2)).toEqual([
+      { kind: "createListener", port: 443 },
+      { kind: "addListenerCertificates", port: 443, certificateArns: [cert("b"), cert("c")] },
+    ]);
+  });
+
   it("changes only the load balancer attributes the Service gives, against AWS's defaults", () => {
     const protectedLb = desiredOf(
       newSpec(withAnnotations({ [ANNOTATION.attributes]: "deletion_protection.enabled=true" })),

@@ -101,6 +101,7 @@ export function inSync(desired: DesiredState): ActualState {
       protocol: l.protocol,
       targetGroupArn: arnOf(l.targetGroupName),
       ...(l.certificateArn !== undefined && { certificateArn: l.certificateArn }),
+      ...(l.sniCertificateArns !== undefined && { sniCertificateArns: l.sniCertificateArns }),
       // AWS reports a policy even on TCP listeners (moto does too): it must not cause a modify.
       sslPolicy: l.sslPolicy ?? "ELBSecurityPolicy-2016-08",
       alpnPolicy: l.alpnPolicy ?? "None",

@@ -139,7 +139,13 @@ describe("buildDesiredState", () => {
     );
     expect(desired.listeners.map(({ tags: _tags, targetGroupName: _tg, ...l }) => l)).toEqual([
       { port: 80, protocol: "TCP" },
-      { port: 443, protocol: "TLS", certificateArn: cert, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" },
+      {
+        port: 443,
+        protocol: "TLS",
+        certificateArn: cert,
+        sniCertificateArns: [],
+        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      },
     ]);
     expect(desired.targetGroups.map((tg) => tg.protocol)).toEqual(["TCP", "TLS"]);
   });
