@@ -102,13 +102,17 @@ describe("seed scenario through the CLI with --provider local", () => {
     for (const standIn of [...standIns.values(), ...healthStandIns.values()]) await standIn.stop();
   });
 
-  it("sends real requests through the load balancer to all three nodes, then four, then three after one stops", async () => {
+  it("publishes its address as a Proxy and sends real requests through it to all three nodes, then four, then three after one stops", async () => {
     await core.createNamespacedService({
       namespace: SEED_NAMESPACE,
       body: seedService({ type: "LoadBalancer" }),
     });
     const ip = await addressOf(SEED_SERVICE_NAME);
     expect(POOL.includes(ip.split(".").slice(0, 3).join("."))).toBe(true);
+    // The controller process is a proxy, which the provider says and the controller publishes, so
+    // kube-proxy leaves the address alone.
+    const published = await core.readNamespacedService({ namespace: SEED_NAMESPACE, name: SEED_SERVICE_NAME });
+    expect(published.status?.loadBalancer?.ingress).toEqual([{ ip, ipMode: "Proxy" }]);
     await waitForHealthy(SEED_SERVICE_NAME, ["node-1", "node-2", "node-3"]);
     expect(await spread(ip, 80, 9)).toEqual({ "node-1": 3, "node-2": 3, "node-3": 3 });
 

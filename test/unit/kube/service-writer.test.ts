@@ -1,5 +1,7 @@
+import type { CoreV1Api, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { statusPatchBody } from "../../../src/kube/service-writer.ts";
+import { toServiceIngress } from "../../../src/controller/status.ts";
+import { ServiceWriter, statusPatchBody } from "../../../src/kube/service-writer.ts";
 
 const CONDITION = {
   type: "lb-provisioner.io/LoadBalancerReady",
@@ -24,5 +26,52 @@ describe("statusPatchBody", () => {
     expect(statusPatchBody({ ingress: null, condition: { remove: CONDITION.type } }, "42")).toEqual({
       status: { loadBalancer: { ingress: null }, conditions: [{ type: CONDITION.type, $patch: "delete" }] },
     });
+  });
+});
+
+describe("ServiceWriter.patchStatus", () => {
+  const ports = [{ port: 80, protocol: "TCP", error: "ProbeFailing" }];
+  const service = (resourceVersion: string, status: NonNullable<V1Service["status"]>): V1Service => ({
+    metadata: { namespace: "default", name: "web", resourceVersion },
+    status,
+  });
+
+  it("computes the ingress again from a fresh read when another writer got in between, keeping their ports", async () => {
+    const bodies: object[] = [];
+    const fresh = service("8", { loadBalancer: { ingress: [{ ip: "127.0.0.1", ports }] } });
+    const core = {
+      patchNamespacedServiceStatus: async ({ body }: { body: object }) => {
+        bodies.push(body);
+        if (bodies.length === 1) throw Object.assign(new Error("conflict"), { code: 409 });
+        return fresh;
+      },
+      readNamespacedService: async () => fresh,
+    } as unknown as CoreV1Api;
+    const stale = service("7", { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } });
+    const status = { ingress: [{ ip: "127.0.0.1", ipMode: "Proxy" as const }] };
+
+    await new ServiceWriter(core).patchStatus(stale, (current) => ({
+      ingress: toServiceIngress(status, current.status?.loadBalancer),
+    }));
+    expect(bodies).toEqual([
+      {
+        metadata: { resourceVersion: "7" },
+        status: { loadBalancer: { ingress: [{ ip: "127.0.0.1", ipMode: "Proxy" }] } },
+      },
+      {
+        metadata: { resourceVersion: "8" },
+        status: { loadBalancer: { ingress: [{ ip: "127.0.0.1", ipMode: "Proxy", ports }] } },
+      },
+    ]);
+  });
+
+  it("writes nothing when the change is nothing", async () => {
+    const core = {
+      patchNamespacedServiceStatus: async () => {
+        throw new Error("no write expected");
+      },
+    } as unknown as CoreV1Api;
+    const current = service("3", {});
+    expect(await new ServiceWriter(core).patchStatus(current, () => undefined)).toBe(current);
   });
 });
