@@ -12,6 +12,7 @@ import { CoreV1Api, type CoreV1Event, type V1Service, type V1ServicePort } from 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createNodes,
+  isControllerWarning,
   seedAwsNetwork,
   seedNodes,
   waitFor,
@@ -320,8 +321,7 @@ describe("bad input through the controller as a process (aws provider, moto)", (
       namespace: NAMESPACE,
       fieldSelector: `involvedObject.name=${name}`,
     });
-    // The controller's own: the apiserver's IP allocator may warn about a Service too (ClusterIPNotAllocated).
-    return events.items.filter((event) => event.type === "Warning" && event.source?.component === "lb-provisioner");
+    return events.items.filter(isControllerWarning);
   }
 
   async function metrics(): Promise<Map<string, number>> {

@@ -24,6 +24,7 @@ import { renderStatusTable, runStatus } from "../../src/plan/service-status.ts";
 import { type AwsProxy, startAwsProxy } from "../harness/aws-proxy.ts";
 import {
   createNodes,
+  isControllerWarning,
   seedAwsNetwork,
   seedNodes,
   waitFor,
@@ -145,7 +146,7 @@ describe("deletion protection through the controller (aws provider, moto behind 
       namespace: NAMESPACE,
       fieldSelector: `involvedObject.name=${name}`,
     });
-    return events.items.filter((event) => event.type === "Warning");
+    return events.items.filter(isControllerWarning);
   }
 
   it("blocks the deletion with a Warning saying how to proceed, leaves other Services alone, then completes it", async () => {

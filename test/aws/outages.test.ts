@@ -18,6 +18,7 @@ import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Service } from "@kub
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createNodes,
+  isControllerWarning,
   seedAwsNetwork,
   seedNodes,
   seedService,
@@ -170,7 +171,7 @@ describe("cloud outages (aws provider, moto)", () => {
         namespace: NAMESPACE,
         fieldSelector: `involvedObject.name=${name}`,
       });
-      const warnings = events.items.filter((event) => event.type === "Warning");
+      const warnings = events.items.filter(isControllerWarning);
       const total = warnings.reduce((sum, event) => sum + (event.count ?? 1), 0);
       expect(total, `${name}: ${warnings.map((w) => `${w.count}x ${w.message}`).join(" | ")}`).toBeGreaterThan(0);
       expect(total, name).toBeLessThanOrEqual(attemptsAllowed);

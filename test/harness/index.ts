@@ -5,5 +5,6 @@
  * @module
  */
 export * from "../../sandbox/index.ts";
+export * from "./events.ts";
 export * from "./hooks.ts";
 export * from "./wait.ts";

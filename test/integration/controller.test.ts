@@ -1,7 +1,15 @@
 import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ObservedLoadBalancer } from "../../providers/index.ts";
-import { createNodes, newNode, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
+import {
+  createNodes,
+  isControllerWarning,
+  newNode,
+  seedNodes,
+  seedService,
+  waitFor,
+  withControlPlane,
+} from "../harness/index.ts";
 import {
   createNamespace,
   eventsFor,
@@ -82,7 +90,7 @@ describe("the seed scenario, node changes and Service changes", () => {
     await waitForEvent(core, namespace, name, "EnsuredLoadBalancer", "Ensured load balancer");
     const events = await eventsFor(core, namespace, name);
     expect(events.find((event) => event.reason === "EnsuringLoadBalancer")?.type).toBe("Normal");
-    expect(events.filter((event) => event.type === "Warning")).toEqual([]);
+    expect(events.filter(isControllerWarning)).toEqual([]);
   });
 
   it("follows the eligible node set: a node joins, one is excluded by label, one is tainted for deletion", async () => {

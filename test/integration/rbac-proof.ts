@@ -21,7 +21,15 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ControlPlane, createNodes, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
+import {
+  type ControlPlane,
+  createNodes,
+  isControllerWarning,
+  seedNodes,
+  seedService,
+  waitFor,
+  withControlPlane,
+} from "../harness/index.ts";
 import {
   applyObjects,
   type ControllerProcess,
@@ -145,7 +153,7 @@ export function describeRbacProof(options: RbacProofOptions): ControlPlane {
         { description: "an EnsuredLoadBalancer event" },
       );
       expect(events.map((event) => event.reason)).toContain("EnsuringLoadBalancer");
-      expect(events.filter((event) => event.type === "Warning")).toEqual([]);
+      expect(events.filter(isControllerWarning)).toEqual([]);
 
       const leases = controlPlane.kubeConfig().makeApiClient(CoordinationV1Api);
       const lease = await leases.readNamespacedLease({ namespace, name: "lb-provisioner" });
@@ -199,7 +207,7 @@ export function describeRbacProof(options: RbacProofOptions): ControlPlane {
         const warning = await waitFor(
           async () =>
             eventsFor((await core.listNamespacedEvent({ namespace: "default" })).items, "forbidden-status").find(
-              (event) => event.type === "Warning",
+              isControllerWarning,
             ),
           { description: "a Warning event on default/forbidden-status", timeoutMs: 60_000 },
         );
