@@ -7,7 +7,7 @@
  * @module
  */
 import type { IpPermission } from "@aws-sdk/client-ec2";
-import type { Action as ListenerAction } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { Action as ListenerAction, SubnetMapping } from "@aws-sdk/client-elastic-load-balancing-v2";
 import pRetry, { AbortError } from "p-retry";
 import type { ProviderLogger } from "../types.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
@@ -116,11 +116,8 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
             Type: "network",
             Scheme: desired.loadBalancer.scheme,
             IpAddressType: desired.loadBalancer.ipAddressType,
-            SubnetMappings: where.subnetMappings.map((m) => ({
-              SubnetId: m.subnetId,
-              ...(m.allocationId !== undefined && { AllocationId: m.allocationId }),
-              ...(m.privateIPv4Address !== undefined && { PrivateIPv4Address: m.privateIPv4Address }),
-            })),
+            ...(desired.loadBalancer.ipv6SourceNat && { EnablePrefixForIpv6SourceNat: "on" }),
+            SubnetMappings: subnetMappingsInput(where, desired.loadBalancer.ipv6SourceNat),
             SecurityGroups: [requireSecurityGroup()],
             Tags: toTagList(desired.loadBalancer.tags),
           },
@@ -273,6 +270,16 @@ export async function applyActions(actions: readonly Action[], ctx: ApplyContext
     targetGroupArns,
     listenerArns,
   };
+}
+
+/** `CreateLoadBalancer`'s subnet mappings; with IPv6 source NAT, a prefix AWS picks in each subnet. */
+function subnetMappingsInput(where: PlacementResult, ipv6SourceNat: boolean): SubnetMapping[] {
+  return where.subnetMappings.map((m) => ({
+    SubnetId: m.subnetId,
+    ...(m.allocationId !== undefined && { AllocationId: m.allocationId }),
+    ...(m.privateIPv4Address !== undefined && { PrivateIPv4Address: m.privateIPv4Address }),
+    ...(ipv6SourceNat && { SourceNatIpv6Prefix: "auto_assigned" }),
+  }));
 }
 
 /** Deletes a target group, waiting while AWS still counts it in use by a listener being removed. */

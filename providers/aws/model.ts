@@ -256,6 +256,8 @@ export function buildDesiredState(
       name: loadBalancerName(scope),
       scheme: config.scheme,
       ipAddressType,
+      ipv6SourceNat:
+        ipAddressType === "dualstack" && listeners.some((l) => l.protocol === "UDP" || l.protocol === "TCP_UDP"),
       tags,
       attributes: config.loadBalancerAttributes,
     },

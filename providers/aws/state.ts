@@ -88,6 +88,11 @@ export interface DesiredState {
     readonly name: string;
     readonly scheme: Scheme;
     readonly ipAddressType: LoadBalancerAddressType;
+    /**
+     * A dualstack NLB with UDP listeners takes an IPv6 source-NAT prefix in each subnet, which AWS needs
+     * to send IPv6 clients' UDP to the targets. Set when it is created only.
+     */
+    readonly ipv6SourceNat: boolean;
     readonly tags: Tags;
     /** Attributes this provider enforces (cross-zone, access logs, and those `aws-load-balancer-attributes` gives). */
     readonly attributes: Tags;

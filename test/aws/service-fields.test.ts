@@ -159,6 +159,16 @@ describe("IP families", () => {
     expect(tg.targets).toEqual(dual.nodes.map((n) => ipv6Of(n)?.address).sort());
   });
 
+  it("asks AWS for an IPv6 source-NAT prefix in each subnet when a dualstack NLB serves UDP", async () => {
+    recorder.reset();
+    const udp = { name: "dns", port: 53, protocol: "UDP", nodePort: 30053 } as const;
+    await dual.provider.ensureLoadBalancer(dualSpec("udp", { ...DUAL_STACK, listeners: [udp] }));
+    const create = recorder.calls.find((c) => c.operation === "CreateLoadBalancer");
+    expect(create?.input).toMatchObject({ IpAddressType: "dualstack", EnablePrefixForIpv6SourceNat: "on" });
+    const mappings = create?.input.SubnetMappings as { SourceNatIpv6Prefix?: string }[];
+    expect(mappings.map((m) => m.SourceNatIpv6Prefix)).toEqual(dual.network.subnets.map(() => "auto_assigned"));
+  });
+
   it("honours aws-load-balancer-ip-address-type: dualstack on an IPv4 Service", async () => {
     const spec = dualSpec("annotated", { annotations: { [ANNOTATION.ipAddressType]: "dualstack" } });
     await dual.provider.ensureLoadBalancer(spec);

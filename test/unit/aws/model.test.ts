@@ -47,6 +47,7 @@ describe("buildDesiredState", () => {
         name: loadBalancerName(scope),
         scheme: "internet-facing",
         ipAddressType: "ipv4",
+        ipv6SourceNat: false,
         tags,
         attributes: { "load_balancing.cross_zone.enabled": "false", "access_logs.s3.enabled": "false" },
       },

@@ -17,6 +17,7 @@ import {
   newSpec,
   type SpecTweak,
   withAnnotations,
+  withListeners,
   withNodes,
   withSourceRanges,
 } from "./fixtures.ts";
@@ -160,6 +161,16 @@ describe("targets and target groups by family", () => {
     expect(issuesOf(newSpec(instance, withFamilies("RequireDualStack", "IPv6", "IPv4")))).toEqual([
       [TARGET_TYPE, "warning"],
     ]);
+  });
+});
+
+describe("IPv6 source NAT for UDP", () => {
+  it("is asked for when a dualstack NLB has a UDP port, and only then", () => {
+    const udp = withListeners({ name: "dns", port: 53, protocol: "UDP", nodePort: 30053 });
+    const dualStack = withFamilies("RequireDualStack", "IPv4", "IPv6");
+    expect(desiredOf(newSpec(udp, dualStack)).loadBalancer.ipv6SourceNat).toBe(true);
+    expect(desiredOf(newSpec(udp)).loadBalancer.ipv6SourceNat).toBe(false);
+    expect(desiredOf(newSpec(dualStack)).loadBalancer.ipv6SourceNat).toBe(false);
   });
 });
 
