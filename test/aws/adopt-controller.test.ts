@@ -27,7 +27,12 @@ import {
   withAwsEndpoint,
   withControlPlane,
 } from "../harness/index.ts";
-import { type ControllerProcess, quickLeaderElectionFlags, startController } from "../integration/cli-process.ts";
+import {
+  type ControllerProcess,
+  quickLeaderElectionFlags,
+  runCommand,
+  startController,
+} from "../integration/cli-process.ts";
 import { awsCredentialsEnv, awsProviderFlags } from "./aws-controller.ts";
 import { tagsOf } from "./cloud-audit.ts";
 import { buildLegacyNlb, type LegacyNlb } from "./legacy-nlb.ts";
@@ -118,6 +123,17 @@ describe("lb-provisioner run --provider aws takes over the legacy cloud provider
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
+
+    // Before the switch, plan says what will happen: an adoption, keeping the address.
+    const planned = await runCommand(["plan", ...awsProviderFlags(controlPlane, aws, CLUSTER)], awsCredentialsEnv(aws));
+    expect(planned.code).toBe(2);
+    expect(planned.stdout).toContain(
+      [
+        `default/${NAME}: adopt load balancer`,
+        `  > load-balancer default/${NAME}  built by the legacy AWS cloud provider -> kept at ${legacy.dnsName}`,
+      ].join("\n"),
+    );
+    expect(planned.stdout).toContain("1 to adopt");
 
     const first = await start("adopt-first");
     await first.waitForLog(

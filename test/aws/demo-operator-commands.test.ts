@@ -4,8 +4,6 @@
  * this process, on the same endpoint) built the seed scenario's load balancer. The cloud is read back
  * with the SDK to prove that `plan`, `status` and `gc` without `--yes` change nothing.
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { DescribeListenersCommand, DescribeLoadBalancersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,18 +20,12 @@ import {
   withAwsEndpoint,
   withControlPlane,
 } from "../harness/index.ts";
-import { awsProviderFlags } from "./aws-controller.ts";
+import { type FinishedCommand, runCommand } from "../integration/cli-process.ts";
+import { awsCredentialsEnv, awsProviderFlags } from "./aws-controller.ts";
 import { type AwsClients, awsClients, awsProviderOn } from "./aws-provider-fixtures.ts";
 
-const CLI = join(import.meta.dirname, "../../src/cli.ts");
 const CLUSTER = "operator";
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe("plan, status and gc as processes against aws", () => {
   const controlPlane = withControlPlane();
@@ -43,28 +35,8 @@ describe("plan, status and gc as processes against aws", () => {
   let provider: AwsProvider;
   let controller: RunningController | undefined;
 
-  function cli(...args: string[]): Promise<Finished> {
-    const flags = awsProviderFlags(controlPlane, aws, CLUSTER);
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, ...flags], {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+  function cli(...args: string[]): Promise<FinishedCommand> {
+    return runCommand([...args, ...awsProviderFlags(controlPlane, aws, CLUSTER)], awsCredentialsEnv(aws));
   }
 
   /** Every load balancer in the account, with its listener ports: the cloud as the SDK sees it. */
@@ -120,7 +92,7 @@ describe("plan, status and gc as processes against aws", () => {
     expect(run.code).toBe(0);
     const row = run.stdout.split("\n").find((line) => line.startsWith("default/myapp-service"));
     expect(row).toMatch(
-      /^default\/myapp-service\s+\S+\.elb\.amazonaws\.com\s+aws\s+80\/TCP\s+3\s+Normal EnsuredLoadBalancer\s+\d+s$/,
+      /^default\/myapp-service\s+\S+\.elb\.amazonaws\.com\s+aws\s+80\/TCP\s+3\s+True\s+Normal EnsuredLoadBalancer\s+\d+s$/,
     );
   });
 

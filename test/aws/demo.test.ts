@@ -4,14 +4,11 @@
  * instance-backed targets appear as healthy, then the fourth, then the cleanup; it exits 0 and leaves
  * no load balancer of its cluster behind.
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { DescribeLoadBalancersCommand, DescribeTagsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, describe, expect, it } from "vitest";
 import { withAwsEndpoint } from "../harness/index.ts";
+import { runCommand } from "../integration/cli-process.ts";
 import { type AwsClients, awsClients } from "./aws-provider-fixtures.ts";
-
-const CLI = join(import.meta.dirname, "../../src/cli.ts");
 
 describe("demo --provider aws, run as a process", () => {
   const aws = withAwsEndpoint();
@@ -23,27 +20,11 @@ describe("demo --provider aws, run as a process", () => {
   });
 
   it("shows the NLB and its instance targets, the fourth node and the cleanup, then exits 0", async () => {
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, "demo", "--provider", "aws", "--cluster-name", "demo-aws"], {
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL: aws.endpoint,
-          AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
-          NO_COLOR: "1",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    const run = await runCommand(["demo", "--provider", "aws", "--cluster-name", "demo-aws"], {
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+      NO_COLOR: "1",
     });
 
     expect(run.code, run.stdout + run.stderr).toBe(0);

@@ -2,10 +2,12 @@
  * `lb-provisioner run` as a child process, the way it runs in production, for the integration and aws
  * tiers: its JSON log lines read back from the log file, its endpoints discovered from its own
  * "serving endpoints" lines (bind addresses use port 0), and the manifests in deploy/ applied to a
- * real apiserver. Children are recorded by the embedded launcher, so none outlives the test run.
+ * real apiserver; and one-shot commands (`plan`, `status`, `gc`, `demo`) run to their end with what they
+ * printed. Controllers are recorded by the embedded launcher, so none outlives the test run.
  *
  * @module
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +63,36 @@ function parse(raw: string): LogLine {
     // not JSON: kept as raw text
   }
   return { raw };
+}
+
+/** How a one-shot command (`plan`, `status`, `gc`) ended, and what it printed. */
+export interface FinishedCommand {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node src/cli.ts ...args` to its end, with `env` added to this process's environment. */
+export function runCommand(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<FinishedCommand> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** Starts `node src/cli.ts run ...args` and resolves once it is spawned (not once it is ready). */
