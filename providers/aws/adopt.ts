@@ -92,12 +92,15 @@ export type HealthStates = ReadonlyMap<string, readonly { readonly id: string; r
 
 /**
  * On an adopted load balancer (its name is not this provider's), a listener moves to a new target
- * group only once that group holds every target it should and AWS has a verdict on each, at least one
- * `healthy`; until then the listener keeps forwarding to the target group it has, which is therefore
- * not deleted yet. Returns the plan without the moves that must wait, and the ports that wait.
+ * group only once that group holds every target it should, none is still `initial` (a health verdict
+ * is on its way), and one is `healthy` — or all are `unused`: AWS health-checks a target group only
+ * once a listener uses it (`Target.NotInUse`), and an NLB forwards to one target group per listener,
+ * so registered is as far as a target group can get before the switch. Until then the listener keeps
+ * forwarding to the target group it has, which is therefore not deleted yet. Returns the plan without
+ * the moves that must wait, and the ports that wait.
  *
- * A target group made by this very plan has no health yet, so an adoption takes two passes at least:
- * the first fills the new target groups, a later one (after AWS's health checks) repoints and cleans up.
+ * A target group made by this very plan has no registrations to read yet, so an adoption takes two
+ * passes at least: the first fills the new target groups, a later one repoints and cleans up.
  */
 export function holdUnreadyRepoints(
   actions: readonly Action[],
@@ -132,10 +135,11 @@ export function holdUnreadyRepoints(
   };
 }
 
-/** Every wanted target registered, none still awaiting its first verdict, one healthy (if any is wanted). */
+/** See {@link holdUnreadyRepoints}. */
 function isReady(wanted: readonly { readonly id: string }[], registered: readonly { id: string; state: string }[]) {
   const states = new Map(registered.map((t) => [t.id, t.state]));
   if (!wanted.every((t) => states.has(t.id))) return false;
   const verdicts = wanted.map((t) => states.get(t.id));
-  return !verdicts.includes("initial") && (wanted.length === 0 || verdicts.includes("healthy"));
+  if (verdicts.includes("initial")) return false;
+  return verdicts.includes("healthy") || verdicts.every((state) => state === "unused");
 }

@@ -175,6 +175,16 @@ describe("planActions on a legacy load balancer", () => {
     const partial = new Map([["arn:tg/ours", ours.targets.slice(1).map((t) => ({ id: t.id, state: "healthy" }))]]);
     expect(holdUnreadyRepoints(planned, desired, actual, partial).waiting).toEqual([80]);
 
+    // Some healthy, some not: AWS has its verdicts, and the group can serve.
+    const mixed = new Map([
+      ["arn:tg/ours", ours.targets.map((t, i) => ({ id: t.id, state: i === 0 ? "healthy" : "unhealthy" }))],
+    ]);
+    expect(holdUnreadyRepoints(planned, desired, actual, mixed).waiting).toEqual([]);
+    // None healthy yet: wait.
+    expect(holdUnreadyRepoints(planned, desired, actual, health("unhealthy")).waiting).toEqual([80]);
+    // AWS checks a target group only once a listener uses it: registered everywhere is ready.
+    expect(holdUnreadyRepoints(planned, desired, actual, health("unused")).waiting).toEqual([]);
+
     const ready = holdUnreadyRepoints(planned, desired, actual, health("healthy"));
     expect(ready.waiting).toEqual([]);
     expect(ready.actions.map((a) => a.kind)).toEqual(["modifyListener", "deleteTargetGroup"]);
