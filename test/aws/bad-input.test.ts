@@ -19,8 +19,8 @@ import {
   withAwsEndpoint,
   withControlPlane,
 } from "../harness/index.ts";
-import { type ControllerProcess, parseMetrics, startController, sumMetric } from "../integration/cli-process.ts";
-import { awsCredentialsEnv, awsProviderFlags } from "./aws-controller.ts";
+import { type ControllerProcess, parseMetrics, sumMetric } from "../integration/cli-process.ts";
+import { startAwsController } from "./aws-controller.ts";
 import { awsClients } from "./aws-provider-fixtures.ts";
 import { auditCloud, resourcesOf } from "./cloud-audit.ts";
 
@@ -297,17 +297,11 @@ describe("bad input through the controller as a process (aws provider, moto)", (
     ({ ec2, elbv2 } = awsClients(aws));
     const network = await seedAwsNetwork(ec2, { clusterName: CLUSTER });
     await createNodes(core, seedNodes(network.instances));
-    controller = await startController({
-      name: "bad-input",
-      args: [
-        ...awsProviderFlags(controlPlane, aws, CLUSTER),
-        "--leader-elect=false",
-        "--resync-period",
-        `${RESYNC_PERIOD_MS}ms`,
-      ],
-      env: awsCredentialsEnv(aws),
-    });
-    await controller.waitForLog((line) => line.msg === "caches synced; starting workers", "its caches synced");
+    controller = await startAwsController("bad-input", controlPlane, aws, CLUSTER, [
+      "--leader-elect=false",
+      "--resync-period",
+      `${RESYNC_PERIOD_MS}ms`,
+    ]);
   });
 
   afterAll(async () => {
