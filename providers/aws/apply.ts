@@ -21,6 +21,7 @@ import type {
   DesiredState,
   DesiredTargetGroup,
   IngressRule,
+  LoadBalancerAddressType,
   Tags,
 } from "./state.ts";
 import { toTagList } from "./tags.ts";
@@ -46,230 +47,286 @@ export interface ApplyContext {
 
 /** What the plan ended with: the resources, by what names them in the desired state. */
 export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<AppliedResources> {
-  const { client, desired, actual, signal } = ctx;
-  let lb = actual.loadBalancer === undefined ? undefined : { ...actual.loadBalancer };
-  let securityGroupId = actual.securityGroup?.id;
-  const targetGroupArns = new Map(actual.targetGroups.map((tg) => [tg.name, tg.arn]));
-  const listenerArns = new Map(actual.listeners.map((l) => [l.port, l.arn]));
-  let placement: PlacementResult | undefined;
-  const place = async () => {
-    placement ??= await ctx.placement();
-    return placement;
-  };
-  const vpcId = async () => lb?.vpcId ?? (await place()).vpcId;
-  const requireLb = () => {
-    if (lb === undefined) throw new Error("plan error: the load balancer is used before it exists");
-    return lb;
-  };
-  const requireSecurityGroup = () => {
-    if (securityGroupId === undefined) throw new Error("plan error: the security group is used before it exists");
-    return securityGroupId;
-  };
-  const listenerArnOf = (port: number) => {
-    const arn = listenerArns.get(port);
-    if (arn === undefined) throw new Error(`plan error: the listener on port ${port} is used before it exists`);
-    return arn;
-  };
-  const arnOf = (name: string) => {
-    const arn = targetGroupArns.get(name);
-    if (arn === undefined) throw new Error(`plan error: target group ${name} is used before it exists`);
-    return arn;
-  };
-
+  const run = new PlanRun(ctx);
   for (const action of actions) {
-    signal?.throwIfAborted();
+    ctx.signal?.throwIfAborted();
     ctx.logger.debug({ service: ctx.service, action: describe(action) }, "applying AWS change");
+    await run.apply(action);
+  }
+  return run.result();
+}
+
+/** The load balancer as the actions so far left it. */
+type LoadBalancerState = NonNullable<ActualState["loadBalancer"]>;
+
+/**
+ * One plan being carried out: the resources made or found so far, by what names them in the desired
+ * state, and one method per kind of action.
+ */
+class PlanRun {
+  private readonly ctx: ApplyContext;
+  private lb: LoadBalancerState | undefined;
+  private securityGroupId: string | undefined;
+  private readonly targetGroupArns: Map<string, string>;
+  private readonly listenerArns: Map<number, string>;
+  private placement: PlacementResult | undefined;
+
+  constructor(ctx: ApplyContext) {
+    const { actual } = ctx;
+    this.ctx = ctx;
+    this.lb = actual.loadBalancer === undefined ? undefined : { ...actual.loadBalancer };
+    this.securityGroupId = actual.securityGroup?.id;
+    this.targetGroupArns = new Map(actual.targetGroups.map((tg) => [tg.name, tg.arn]));
+    this.listenerArns = new Map(actual.listeners.map((l) => [l.port, l.arn]));
+  }
+
+  async apply(action: Action): Promise<void> {
+    const { client, signal } = this.ctx;
     switch (action.kind) {
-      case "createSecurityGroup": {
-        const { name, description, tags } = desired.securityGroup;
-        securityGroupId = await client.createSecurityGroup(
-          { name, description, tags, vpcId: await vpcId() },
-          { signal },
-        );
-        ctx.logger.info({ service: ctx.service, securityGroup: securityGroupId, name }, "created security group");
-        break;
-      }
+      case "createSecurityGroup":
+        return this.createSecurityGroup();
       case "authorizeIngress":
-        await authorize(client, requireSecurityGroup(), action.rules, signal);
-        break;
+        return authorize(client, this.requireSecurityGroup(), action.rules, signal);
       case "revokeIngress":
-        await revoke(client, requireSecurityGroup(), action.rules, signal);
-        break;
+        return revoke(client, this.requireSecurityGroup(), action.rules, signal);
       case "deleteListener":
         await client.deleteListener(action.arn, { signal });
-        if (listenerArns.get(action.port) === action.arn) listenerArns.delete(action.port);
-        break;
+        if (this.listenerArns.get(action.port) === action.arn) this.listenerArns.delete(action.port);
+        return;
       case "deleteLoadBalancer":
-        ctx.logger.info(
-          { service: ctx.service, loadBalancer: action.arn, reason: action.reason },
-          "replacing load balancer",
-        );
-        await client.deleteLoadBalancer(action.arn, { signal });
-        lb = undefined;
-        listenerArns.clear();
-        break;
-      case "createLoadBalancer": {
-        const where = await place();
-        const created = await client.createLoadBalancer(
-          {
-            Name: desired.loadBalancer.name,
-            Type: "network",
-            Scheme: desired.loadBalancer.scheme,
-            IpAddressType: desired.loadBalancer.ipAddressType,
-            ...(desired.loadBalancer.ipv6SourceNat && { EnablePrefixForIpv6SourceNat: "on" }),
-            SubnetMappings: subnetMappingsInput(where, desired.loadBalancer.ipv6SourceNat),
-            SecurityGroups: [requireSecurityGroup()],
-            Tags: toTagList(desired.loadBalancer.tags),
-          },
-          { signal },
-        );
-        lb = {
-          arn: created.LoadBalancerArn ?? "",
-          name: desired.loadBalancer.name,
-          dnsName: created.DNSName ?? "",
-          scheme: desired.loadBalancer.scheme,
-          ipAddressType: desired.loadBalancer.ipAddressType,
-          subnetIds: where.subnetMappings.map((m) => m.subnetId),
-          vpcId: created.VpcId ?? where.vpcId,
-          securityGroups: created.SecurityGroups ?? [requireSecurityGroup()],
-          tags: desired.loadBalancer.tags,
-          attributes: {},
-        };
-        ctx.logger.info({ service: ctx.service, loadBalancer: lb.arn, dnsName: lb.dnsName }, "created load balancer");
-        break;
-      }
-      case "setSecurityGroups": {
-        const current = requireLb();
-        const groups = [...new Set([...current.securityGroups, requireSecurityGroup()])];
-        await client.setSecurityGroups(current.arn, groups, { signal });
-        lb = { ...current, securityGroups: groups };
-        break;
-      }
-      case "setIpAddressType": {
-        const current = requireLb();
-        if (action.ipAddressType === "dualstack") await ctx.requireDualStackSubnets(current.subnetIds ?? []);
-        await client.setIpAddressType(current.arn, action.ipAddressType, { signal });
-        lb = { ...current, ipAddressType: action.ipAddressType };
-        break;
-      }
+        return this.deleteLoadBalancer(action.arn, action.reason);
+      case "createLoadBalancer":
+        return this.createLoadBalancer();
+      case "setSecurityGroups":
+        return this.setSecurityGroups();
+      case "setIpAddressType":
+        return this.setIpAddressType(action.ipAddressType);
       case "modifyLoadBalancerAttributes":
-        await client.modifyLoadBalancerAttributes(requireLb().arn, action.attributes, { signal });
-        break;
-      case "adoptLoadBalancer": {
-        const current = requireLb();
-        await client.addTags(action.arn, action.tags, { signal });
-        lb = { ...current, tags: { ...current.tags, ...action.tags } };
-        ctx.logger.info(
-          { service: ctx.service, loadBalancer: action.arn, name: action.name },
-          "adopted the legacy cloud provider's load balancer",
-        );
-        break;
-      }
+        return client.modifyLoadBalancerAttributes(this.requireLb().arn, action.attributes, { signal });
+      case "adoptLoadBalancer":
+        return this.adoptLoadBalancer(action.arn, action.name, action.tags);
       case "tagLoadBalancer":
-        await client.addTags(requireLb().arn, action.tags, { signal });
-        break;
-      case "createTargetGroup": {
-        const tg = desiredTargetGroup(desired, action.name);
-        const created = await client.createTargetGroup(
-          {
-            Name: tg.name,
-            Protocol: tg.protocol,
-            Port: tg.port,
-            VpcId: await vpcId(),
-            TargetType: tg.targetType,
-            IpAddressType: tg.ipAddressType,
-            ...healthCheckInput(tg),
-            HealthCheckEnabled: true,
-            Tags: toTagList(tg.tags),
-          },
-          { signal },
-        );
-        targetGroupArns.set(tg.name, created.TargetGroupArn ?? "");
-        ctx.onTargetGroupCreated?.(created.TargetGroupArn ?? "", tg.tags);
-        ctx.logger.info({ service: ctx.service, targetGroup: created.TargetGroupArn }, "created target group");
-        break;
-      }
-      case "modifyTargetGroup": {
-        const tg = desiredTargetGroup(desired, action.name);
-        const current = actual.targetGroups.find((a) => a.name === action.name);
-        const { HealthCheckProtocol, ...settings } = healthCheckInput(tg);
-        // Repeating an unchanged protocol is refused on TCP target groups of older NLBs.
-        const protocolChanged = current?.healthCheck.protocol !== HealthCheckProtocol;
-        await client.modifyTargetGroup(
-          { TargetGroupArn: arnOf(tg.name), ...settings, ...(protocolChanged && { HealthCheckProtocol }) },
-          { signal },
-        );
-        break;
-      }
+        return client.addTags(this.requireLb().arn, action.tags, { signal });
+      case "createTargetGroup":
+        return this.createTargetGroup(action.name);
+      case "modifyTargetGroup":
+        return this.modifyTargetGroup(action.name);
       case "modifyTargetGroupAttributes":
-        await client.modifyTargetGroupAttributes(arnOf(action.name), action.attributes, { signal });
-        break;
+        return client.modifyTargetGroupAttributes(this.arnOf(action.name), action.attributes, { signal });
       case "tagTargetGroup":
-        await client.addTags(arnOf(action.name), action.tags, { signal });
-        break;
+        return client.addTags(this.arnOf(action.name), action.tags, { signal });
       case "deregisterTargets":
-        await client.deregisterTargets(arnOf(action.name), action.targets, { signal });
-        break;
+        return client.deregisterTargets(this.arnOf(action.name), action.targets, { signal });
       case "registerTargets":
-        await client.registerTargets(arnOf(action.name), action.targets, { signal });
-        break;
-      case "createListener": {
-        const listener = desiredListener(desired, action.port);
-        const created = await client.createListener(
-          {
-            LoadBalancerArn: requireLb().arn,
-            Port: listener.port,
-            Protocol: listener.protocol,
-            DefaultActions: forwardTo(arnOf(listener.targetGroupName)),
-            ...tlsSettings(listener),
-            Tags: toTagList(listener.tags),
-          },
-          { signal },
-        );
-        listenerArns.set(listener.port, created.ListenerArn ?? "");
-        break;
-      }
-      case "modifyListener": {
-        const listener = desiredListener(desired, action.port);
-        const protocolChanged = action.changes.includes("protocol");
-        await client.modifyListener(
-          {
-            ListenerArn: action.arn,
-            DefaultActions: forwardTo(arnOf(listener.targetGroupName)),
-            ...(protocolChanged && { Protocol: listener.protocol }),
-            ...(listener.protocol === "TLS" && tlsSettings(listener)),
-          },
-          { signal },
-        );
-        break;
-      }
+        return client.registerTargets(this.arnOf(action.name), action.targets, { signal });
+      case "createListener":
+        return this.createListener(action.port);
+      case "modifyListener":
+        return this.modifyListener(action.arn, action.port, action.changes.includes("protocol"));
       case "addListenerCertificates":
-        await client.addListenerCertificates(listenerArnOf(action.port), action.certificateArns, { signal });
-        break;
+        return client.addListenerCertificates(this.listenerArnOf(action.port), action.certificateArns, { signal });
       case "removeListenerCertificates":
-        await client.removeListenerCertificates(listenerArnOf(action.port), action.certificateArns, { signal });
-        break;
+        return client.removeListenerCertificates(this.listenerArnOf(action.port), action.certificateArns, { signal });
       case "deleteTargetGroup":
-        await deleteTargetGroupWhenReleased(client, action.arn, ctx.releaseRetry, signal);
-        ctx.onTargetGroupDeleted?.(action.arn);
-        if (targetGroupArns.get(action.name) === action.arn) targetGroupArns.delete(action.name);
-        ctx.logger.info({ service: ctx.service, targetGroup: action.arn }, "deleted target group");
-        break;
+        return this.deleteTargetGroup(action.arn, action.name);
     }
   }
-  const final = requireLb();
-  return {
-    loadBalancer: {
-      arn: final.arn,
-      dnsName: final.dnsName,
-      vpcId: final.vpcId,
-      ...(final.subnetIds !== undefined && { subnetIds: final.subnetIds }),
-    },
-    attachedSecurityGroups: final.securityGroups,
-    securityGroupId,
-    targetGroupArns,
-    listenerArns,
-  };
+
+  /** What the plan ended with; the load balancer exists by then. */
+  result(): AppliedResources {
+    const final = this.requireLb();
+    return {
+      loadBalancer: {
+        arn: final.arn,
+        dnsName: final.dnsName,
+        vpcId: final.vpcId,
+        ...(final.subnetIds !== undefined && { subnetIds: final.subnetIds }),
+      },
+      attachedSecurityGroups: final.securityGroups,
+      securityGroupId: this.securityGroupId,
+      targetGroupArns: this.targetGroupArns,
+      listenerArns: this.listenerArns,
+    };
+  }
+
+  private async place(): Promise<PlacementResult> {
+    this.placement ??= await this.ctx.placement();
+    return this.placement;
+  }
+
+  private async vpcId(): Promise<string> {
+    return this.lb?.vpcId ?? (await this.place()).vpcId;
+  }
+
+  private requireLb(): LoadBalancerState {
+    if (this.lb === undefined) throw new Error("plan error: the load balancer is used before it exists");
+    return this.lb;
+  }
+
+  private requireSecurityGroup(): string {
+    if (this.securityGroupId === undefined) {
+      throw new Error("plan error: the security group is used before it exists");
+    }
+    return this.securityGroupId;
+  }
+
+  private arnOf(name: string): string {
+    const arn = this.targetGroupArns.get(name);
+    if (arn === undefined) throw new Error(`plan error: target group ${name} is used before it exists`);
+    return arn;
+  }
+
+  private listenerArnOf(port: number): string {
+    const arn = this.listenerArns.get(port);
+    if (arn === undefined) throw new Error(`plan error: the listener on port ${port} is used before it exists`);
+    return arn;
+  }
+
+  private async createSecurityGroup(): Promise<void> {
+    const { client, desired, signal, logger, service } = this.ctx;
+    const { name, description, tags } = desired.securityGroup;
+    this.securityGroupId = await client.createSecurityGroup(
+      { name, description, tags, vpcId: await this.vpcId() },
+      { signal },
+    );
+    logger.info({ service, securityGroup: this.securityGroupId, name }, "created security group");
+  }
+
+  private async deleteLoadBalancer(arn: string, reason: string): Promise<void> {
+    this.ctx.logger.info({ service: this.ctx.service, loadBalancer: arn, reason }, "replacing load balancer");
+    await this.ctx.client.deleteLoadBalancer(arn, { signal: this.ctx.signal });
+    this.lb = undefined;
+    this.listenerArns.clear();
+  }
+
+  private async createLoadBalancer(): Promise<void> {
+    const { client, desired, signal } = this.ctx;
+    const where = await this.place();
+    const created = await client.createLoadBalancer(
+      {
+        Name: desired.loadBalancer.name,
+        Type: "network",
+        Scheme: desired.loadBalancer.scheme,
+        IpAddressType: desired.loadBalancer.ipAddressType,
+        ...(desired.loadBalancer.ipv6SourceNat && { EnablePrefixForIpv6SourceNat: "on" }),
+        SubnetMappings: subnetMappingsInput(where, desired.loadBalancer.ipv6SourceNat),
+        SecurityGroups: [this.requireSecurityGroup()],
+        Tags: toTagList(desired.loadBalancer.tags),
+      },
+      { signal },
+    );
+    const lb: LoadBalancerState = {
+      arn: created.LoadBalancerArn ?? "",
+      name: desired.loadBalancer.name,
+      dnsName: created.DNSName ?? "",
+      scheme: desired.loadBalancer.scheme,
+      ipAddressType: desired.loadBalancer.ipAddressType,
+      subnetIds: where.subnetMappings.map((m) => m.subnetId),
+      vpcId: created.VpcId ?? where.vpcId,
+      securityGroups: created.SecurityGroups ?? [this.requireSecurityGroup()],
+      tags: desired.loadBalancer.tags,
+      attributes: {},
+    };
+    this.lb = lb;
+    this.ctx.logger.info(
+      { service: this.ctx.service, loadBalancer: lb.arn, dnsName: lb.dnsName },
+      "created load balancer",
+    );
+  }
+
+  private async setSecurityGroups(): Promise<void> {
+    const current = this.requireLb();
+    const groups = [...new Set([...current.securityGroups, this.requireSecurityGroup()])];
+    await this.ctx.client.setSecurityGroups(current.arn, groups, { signal: this.ctx.signal });
+    this.lb = { ...current, securityGroups: groups };
+  }
+
+  private async setIpAddressType(ipAddressType: LoadBalancerAddressType): Promise<void> {
+    const current = this.requireLb();
+    if (ipAddressType === "dualstack") await this.ctx.requireDualStackSubnets(current.subnetIds ?? []);
+    await this.ctx.client.setIpAddressType(current.arn, ipAddressType, { signal: this.ctx.signal });
+    this.lb = { ...current, ipAddressType };
+  }
+
+  private async adoptLoadBalancer(arn: string, name: string, tags: Tags): Promise<void> {
+    const current = this.requireLb();
+    await this.ctx.client.addTags(arn, tags, { signal: this.ctx.signal });
+    this.lb = { ...current, tags: { ...current.tags, ...tags } };
+    this.ctx.logger.info(
+      { service: this.ctx.service, loadBalancer: arn, name },
+      "adopted the legacy cloud provider's load balancer",
+    );
+  }
+
+  private async createTargetGroup(name: string): Promise<void> {
+    const { client, desired, signal } = this.ctx;
+    const tg = desiredTargetGroup(desired, name);
+    const created = await client.createTargetGroup(
+      {
+        Name: tg.name,
+        Protocol: tg.protocol,
+        Port: tg.port,
+        VpcId: await this.vpcId(),
+        TargetType: tg.targetType,
+        IpAddressType: tg.ipAddressType,
+        ...healthCheckInput(tg),
+        HealthCheckEnabled: true,
+        Tags: toTagList(tg.tags),
+      },
+      { signal },
+    );
+    this.targetGroupArns.set(tg.name, created.TargetGroupArn ?? "");
+    this.ctx.onTargetGroupCreated?.(created.TargetGroupArn ?? "", tg.tags);
+    this.ctx.logger.info({ service: this.ctx.service, targetGroup: created.TargetGroupArn }, "created target group");
+  }
+
+  private async modifyTargetGroup(name: string): Promise<void> {
+    const tg = desiredTargetGroup(this.ctx.desired, name);
+    const current = this.ctx.actual.targetGroups.find((a) => a.name === name);
+    const { HealthCheckProtocol, ...settings } = healthCheckInput(tg);
+    // Repeating an unchanged protocol is refused on TCP target groups of older NLBs.
+    const protocolChanged = current?.healthCheck.protocol !== HealthCheckProtocol;
+    await this.ctx.client.modifyTargetGroup(
+      { TargetGroupArn: this.arnOf(tg.name), ...settings, ...(protocolChanged && { HealthCheckProtocol }) },
+      { signal: this.ctx.signal },
+    );
+  }
+
+  private async createListener(port: number): Promise<void> {
+    const listener = desiredListener(this.ctx.desired, port);
+    const created = await this.ctx.client.createListener(
+      {
+        LoadBalancerArn: this.requireLb().arn,
+        Port: listener.port,
+        Protocol: listener.protocol,
+        DefaultActions: forwardTo(this.arnOf(listener.targetGroupName)),
+        ...tlsSettings(listener),
+        Tags: toTagList(listener.tags),
+      },
+      { signal: this.ctx.signal },
+    );
+    this.listenerArns.set(listener.port, created.ListenerArn ?? "");
+  }
+
+  private async modifyListener(arn: string, port: number, protocolChanged: boolean): Promise<void> {
+    const listener = desiredListener(this.ctx.desired, port);
+    await this.ctx.client.modifyListener(
+      {
+        ListenerArn: arn,
+        DefaultActions: forwardTo(this.arnOf(listener.targetGroupName)),
+        ...(protocolChanged && { Protocol: listener.protocol }),
+        ...(listener.protocol === "TLS" && tlsSettings(listener)),
+      },
+      { signal: this.ctx.signal },
+    );
+  }
+
+  private async deleteTargetGroup(arn: string, name: string): Promise<void> {
+    await deleteTargetGroupWhenReleased(this.ctx.client, arn, this.ctx.releaseRetry, this.ctx.signal);
+    this.ctx.onTargetGroupDeleted?.(arn);
+    if (this.targetGroupArns.get(name) === arn) this.targetGroupArns.delete(name);
+    this.ctx.logger.info({ service: this.ctx.service, targetGroup: arn }, "deleted target group");
+  }
 }
 
 /** `CreateLoadBalancer`'s subnet mappings; with IPv6 source NAT, a prefix AWS picks in each subnet. */
