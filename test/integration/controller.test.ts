@@ -43,6 +43,11 @@ function targetsOf(lb: ObservedLoadBalancer | undefined): string[] {
   return (lb?.listeners ?? []).flatMap((listener) => listener.targets.map((t) => `${t.id}:${t.port}`)).sort();
 }
 
+/** The controller's condition on the Service. */
+function readyCondition(service: V1Service) {
+  return service.status?.conditions?.find((condition) => condition.type === "lb-provisioner.io/LoadBalancerReady");
+}
+
 function listenersOf(lb: ObservedLoadBalancer | undefined): string[] {
   return (lb?.listeners ?? []).map((listener) => `${listener.port}/${listener.protocol}->${listener.targetPort}`);
 }
@@ -330,7 +335,8 @@ describe("provider failures and bad input", () => {
       namespace,
       body: seedService({ namespace, name: "flaky", type: "LoadBalancer", nodePort: null }),
     });
-    await waitForIngress(core, namespace, "flaky");
+    const converged = await waitForIngress(core, namespace, "flaky");
+    expect(readyCondition(converged)).toMatchObject({ status: "True", reason: "Ensured" });
     await waitFor(async () => (await sumOfCounts(namespace, "flaky", "SyncLoadBalancerFailed")) === 3, {
       description: "three SyncLoadBalancerFailed occurrences",
     });
@@ -395,7 +401,7 @@ describe("provider failures and bad input", () => {
   ];
 
   it.each(badInputs)(
-    "$title: a Warning naming the field, nothing created, no hot retry; fixed, it converges",
+    "$title: a Warning naming the field and the condition False, nothing created, no hot retry; fixed, it converges",
     async (bad) => {
       const serviceKey = `${namespace}/${bad.name}`;
       await core.createNamespacedService({ namespace, body: bad.service(namespace) });
@@ -414,14 +420,20 @@ describe("provider failures and bad input", () => {
       ).toBe(invalidReconciles);
       const service = await readService(core, namespace, bad.name);
       expect(service.metadata?.finalizers ?? []).toEqual([]);
+      expect(readyCondition(service)).toMatchObject({
+        status: "False",
+        reason: "InvalidConfiguration",
+        message: warning.message,
+      });
       expect(controller.provider.fake.inspect(refOf(namespace, bad.name))).toBeUndefined();
       expect(controller.provider.fake.calls.filter((call) => call.serviceKey === serviceKey)).toEqual([]);
       expect(controller.provider.ensureCount(serviceKey)).toBe(0);
       expect(await sumOfCounts(namespace, bad.name, "SyncLoadBalancerFailed")).toBe(1);
 
       await patchService(core, namespace, bad.name, bad.fix);
-      await waitForIngress(core, namespace, bad.name);
+      const fixed = await waitForIngress(core, namespace, bad.name);
       expect(controller.provider.fake.inspect(refOf(namespace, bad.name))).toBeDefined();
+      expect(readyCondition(fixed)).toMatchObject({ status: "True", reason: "Ensured" });
     },
   );
 
