@@ -392,13 +392,14 @@ class Reconcile {
     if (memo.invalidFingerprint !== inputFingerprint) {
       memo.invalidFingerprint = inputFingerprint;
       const warning = EventMessage.syncFailed(message);
-      this.#ctx.events.record(subjectOf(service), "Warning", EventReason.SyncLoadBalancerFailed, warning);
-      this.#log.warn({ reason: message }, "Service cannot get a load balancer until it is fixed");
+      // The condition first, the Warning last: whoever sees the Warning sees a reconcile that is over.
       await this.#recordFailure(service, {
         status: "False",
         reason: ConditionReason.InvalidConfiguration,
         message: warning,
       });
+      this.#ctx.events.record(subjectOf(service), "Warning", EventReason.SyncLoadBalancerFailed, warning);
+      this.#log.warn({ reason: message }, "Service cannot get a load balancer until it is fixed");
     }
     return { kind: "invalid", message };
   }
@@ -427,11 +428,12 @@ class Reconcile {
     const outcome = kind === "retry-after" ? this.#retryAfter(error) : undefined;
     // The provider's wait is no Warning: the condition carries its own message.
     const warning = outcome === undefined ? EventMessage.syncFailed(message) : message;
+    // The condition first, the Warning last, as in #invalid.
+    await this.#recordFailure(service, { status: "False", reason: failureReason(error), message: warning });
     if (outcome === undefined) {
       this.#ctx.events.record(subjectOf(service), "Warning", EventReason.SyncLoadBalancerFailed, warning);
       this.#log.warn({ err: message, kind: kind ?? "unknown" }, "ensuring load balancer failed");
     }
-    await this.#recordFailure(service, { status: "False", reason: failureReason(error), message: warning });
     return outcome ?? { kind: "failed", message };
   }
 
