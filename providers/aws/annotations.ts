@@ -50,6 +50,7 @@ export const ANNOTATION = {
   alpnPolicy: `${P}aws-load-balancer-alpn-policy`,
   healthCheckSuccessCodes: `${P}aws-load-balancer-healthcheck-success-codes`,
   ipAddressType: `${P}aws-load-balancer-ip-address-type`,
+  securityGroups: `${P}aws-load-balancer-security-groups`,
 } as const;
 
 /**
@@ -66,9 +67,7 @@ export const UNSUPPORTED_ANNOTATIONS: Readonly<Record<string, string>> = {
   [`${P}aws-load-balancer-access-log-emit-interval`]:
     "applies to Classic Load Balancers only; NLB access logs have a fixed interval",
   [`${P}aws-load-balancer-extra-security-groups`]:
-    "applies to Classic Load Balancers only; the NLB gets one security group owned by the Service, whose rules follow spec.loadBalancerSourceRanges",
-  [`${P}aws-load-balancer-security-groups`]:
-    "bring-your-own security groups are not supported; the NLB gets one security group owned by the Service, whose rules follow spec.loadBalancerSourceRanges",
+    "applies to Classic Load Balancers only; the NLB gets one security group owned by the Service, whose rules follow spec.loadBalancerSourceRanges, or the groups in aws-load-balancer-security-groups instead",
 };
 
 /** Which ports get a TLS listener: every TCP port, or those named by number or Service port name. */
@@ -135,6 +134,11 @@ export interface AwsServiceConfig {
   /** Only the keys asked for. */
   readonly targetGroupAttributes: Readonly<Record<string, string>>;
   readonly targetNodeLabels: NodeLabelSelector;
+  /**
+   * `security-groups`: the Service's own security groups, attached instead of the managed one (which is
+   * then not made, or removed). Absent: the managed group, whose rules follow the source ranges.
+   */
+  readonly securityGroups?: readonly string[];
 }
 
 export interface ParsedAnnotations {
@@ -180,6 +184,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
   const loadBalancerAttributes = parseLoadBalancerAttributes(a, issues);
   const targetGroupAttributes = withProxyProtocol(a, parseTargetGroupAttributes(spec, issues), issues);
   const targetNodeLabels = parseNodeLabels(a, issues);
+  const securityGroups = parseSecurityGroups(spec, issues);
 
   const config: AwsServiceConfig = {
     scheme,
@@ -194,6 +199,7 @@ export function parseAnnotations(spec: LoadBalancerSpec): ParsedAnnotations {
     loadBalancerAttributes,
     targetGroupAttributes,
     targetNodeLabels,
+    ...(securityGroups !== undefined && { securityGroups }),
   };
   return { config, issues: issues.list };
 }
@@ -620,6 +626,39 @@ function parseTargetGroupAttributes(spec: LoadBalancerSpec, issues: Issues): Rea
     return {};
   }
   return Object.fromEntries(attributes);
+}
+
+/** Security groups an NLB can have (Elastic Load Balancing's quota). */
+const MAX_SECURITY_GROUPS = 5;
+
+/**
+ * `security-groups`: ids of security groups to attach instead of the managed one. Names are not looked
+ * up: an id says exactly which group and needs no read to resolve.
+ */
+function parseSecurityGroups(spec: LoadBalancerSpec, issues: Issues): readonly string[] | undefined {
+  const list = parseOptionalList(spec.annotations, ANNOTATION.securityGroups, issues);
+  if (list === undefined) return undefined;
+  const notIds = list.filter((id) => !/^sg-[0-9a-f]{8,17}$/.test(id));
+  if (notIds.length > 0) {
+    issues.error(
+      ANNOTATION.securityGroups,
+      `${quoteAll(notIds)} ${notIds.length === 1 ? "is not a security group id" : "are not security group ids"} (sg-...); list the ids of the groups to attach`,
+    );
+    return undefined;
+  }
+  if (list.length > MAX_SECURITY_GROUPS) {
+    issues.error(
+      ANNOTATION.securityGroups,
+      `lists ${list.length} groups; a load balancer takes at most ${MAX_SECURITY_GROUPS}`,
+    );
+    return undefined;
+  }
+  if (spec.sourceRanges.length > 0)
+    issues.warn(
+      ANNOTATION.securityGroups,
+      `the source ranges (${spec.sourceRanges.join(", ")}) are not enforced while it is set: the security groups it lists decide who reaches the load balancer`,
+    );
+  return list;
 }
 
 /**

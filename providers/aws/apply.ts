@@ -98,7 +98,7 @@ class PlanRun {
       case "createLoadBalancer":
         return this.createLoadBalancer();
       case "setSecurityGroups":
-        return this.setSecurityGroups();
+        return this.setSecurityGroups(action.securityGroups);
       case "setIpAddressType":
         return this.setIpAddressType(action.ipAddressType);
       case "modifyLoadBalancerAttributes":
@@ -123,6 +123,8 @@ class PlanRun {
         return this.createListener(action.port);
       case "modifyListener":
         return this.modifyListener(action.arn, action.port, action.changes.includes("protocol"));
+      case "deleteSecurityGroup":
+        return this.deleteSecurityGroup(action.id);
       case "addListenerCertificates":
         return client.addListenerCertificates(this.listenerArnOf(action.port), action.certificateArns, { signal });
       case "removeListenerCertificates":
@@ -210,7 +212,7 @@ class PlanRun {
         IpAddressType: desired.loadBalancer.ipAddressType,
         ...(desired.loadBalancer.ipv6SourceNat && { EnablePrefixForIpv6SourceNat: "on" }),
         SubnetMappings: subnetMappingsInput(where, desired.loadBalancer.ipv6SourceNat),
-        SecurityGroups: [this.requireSecurityGroup()],
+        SecurityGroups: this.groupsOfNewLoadBalancer(),
         Tags: toTagList(desired.loadBalancer.tags),
       },
       { signal },
@@ -223,7 +225,7 @@ class PlanRun {
       ipAddressType: desired.loadBalancer.ipAddressType,
       subnetIds: where.subnetMappings.map((m) => m.subnetId),
       vpcId: created.VpcId ?? where.vpcId,
-      securityGroups: created.SecurityGroups ?? [this.requireSecurityGroup()],
+      securityGroups: created.SecurityGroups ?? this.groupsOfNewLoadBalancer(),
       tags: desired.loadBalancer.tags,
       attributes: {},
     };
@@ -234,11 +236,27 @@ class PlanRun {
     );
   }
 
-  private async setSecurityGroups(): Promise<void> {
+  /** The Service's own security groups, or the managed one. */
+  private groupsOfNewLoadBalancer(): string[] {
+    return [...(this.ctx.desired.loadBalancer.securityGroups ?? [this.requireSecurityGroup()])];
+  }
+
+  private async setSecurityGroups(securityGroups: "owned" | readonly string[]): Promise<void> {
     const current = this.requireLb();
-    const groups = [...new Set([...current.securityGroups, this.requireSecurityGroup()])];
+    const groups =
+      securityGroups === "owned"
+        ? [...new Set([...current.securityGroups, this.requireSecurityGroup()])]
+        : [...securityGroups];
     await this.ctx.client.setSecurityGroups(current.arn, groups, { signal: this.ctx.signal });
     this.lb = { ...current, securityGroups: groups };
+  }
+
+  /** The managed group, no longer attached now that the Service brings its own. */
+  private async deleteSecurityGroup(id: string): Promise<void> {
+    const { client, releaseRetry, signal, logger, service } = this.ctx;
+    await deleteSecurityGroupWhenReleased(client, id, releaseRetry, signal);
+    if (this.securityGroupId === id) this.securityGroupId = undefined;
+    logger.info({ service, securityGroup: id }, "deleted the managed security group");
   }
 
   private async setIpAddressType(ipAddressType: LoadBalancerAddressType): Promise<void> {

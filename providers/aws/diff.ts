@@ -59,8 +59,10 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
   const kept = actual.loadBalancer?.scheme === desired.loadBalancer.scheme ? actual.loadBalancer : undefined;
   const withoutGroups = kept !== undefined && kept.securityGroups.length === 0;
 
-  if (withoutGroups) {
-    // Nothing to attach a security group to: source ranges stay with whatever admits the traffic now.
+  const ownGroups = desired.loadBalancer.securityGroups;
+  if (withoutGroups || ownGroups !== undefined) {
+    // Nothing to attach a security group to (source ranges stay with whatever admits the traffic now),
+    // or the Service brings its own: no managed group, no rules.
   } else if (sg === undefined) {
     actions.push({ kind: "createSecurityGroup" });
     if (desired.securityGroup.ingress.length > 0)
@@ -86,7 +88,12 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
 
   if (lb === undefined) actions.push({ kind: "createLoadBalancer" });
   else {
-    if (!withoutGroups && (sg === undefined || !lb.securityGroups.includes(sg.id)))
+    if (withoutGroups) {
+      // AWS cannot give security groups to a load balancer created without any.
+    } else if (ownGroups !== undefined) {
+      if (!sameMembers(ownGroups, lb.securityGroups))
+        actions.push({ kind: "setSecurityGroups", securityGroups: ownGroups });
+    } else if (sg === undefined || !lb.securityGroups.includes(sg.id))
       actions.push({ kind: "setSecurityGroups", securityGroups: "owned" });
     const tags = missingTags(desired.loadBalancer.tags, lb.tags);
     if (actual.adopt !== true && Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
@@ -154,6 +161,9 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
   const wantedGroups = new Set(desired.targetGroups.map((tg) => tg.name));
   for (const tg of actual.targetGroups)
     if (!wantedGroups.has(tg.name)) actions.push({ kind: "deleteTargetGroup", arn: tg.arn, name: tg.name });
+  // The managed group, once the Service brings its own: detached above, deleted last.
+  if (ownGroups !== undefined && !withoutGroups && sg !== undefined)
+    actions.push({ kind: "deleteSecurityGroup", id: sg.id });
   if (addressTypeChanges && addressType === "ipv4")
     actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
 
@@ -231,6 +241,10 @@ function sniChanges(desired: DesiredListener, actual: readonly string[]): Action
       ? [{ kind: "removeListenerCertificates" as const, port: desired.port, certificateArns: remove }]
       : []),
   ];
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 /** Desired attributes whose actual value (or, when unreported, the default) differs. */

@@ -260,6 +260,7 @@ export function buildDesiredState(
         ipAddressType === "dualstack" && listeners.some((l) => l.protocol === "UDP" || l.protocol === "TCP_UDP"),
       tags,
       attributes: config.loadBalancerAttributes,
+      ...(config.securityGroups !== undefined && { securityGroups: config.securityGroups }),
     },
     securityGroup: {
       name: securityGroupName(scope),

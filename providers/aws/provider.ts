@@ -6,7 +6,7 @@
  * @module
  */
 
-import { RetryAfterError } from "../errors.ts";
+import { InvalidConfigurationError, RetryAfterError } from "../errors.ts";
 import { ALL_IP_FAMILIES, DEFAULT_IP_FAMILIES } from "../rules/index.ts";
 import type {
   CallOptions,
@@ -26,7 +26,7 @@ import type {
   ValidationIssue,
 } from "../types.ts";
 import { holdUnreadyRepoints, legacyLoadBalancerName, unenforcedSourceRanges } from "./adopt.ts";
-import type { AwsServiceConfig } from "./annotations.ts";
+import { ANNOTATION, type AwsServiceConfig, annotationField } from "./annotations.ts";
 import { applyActions, deleteSecurityGroupWhenReleased, deleteTargetGroupWhenReleased } from "./apply.ts";
 import type { AwsClient, RetryOptions } from "./client.ts";
 import { planActions } from "./diff.ts";
@@ -192,6 +192,7 @@ export class AwsProvider implements LoadBalancerProvider {
   async #converge(run: EnsureRun): Promise<LoadBalancerStatus> {
     const { spec, desired, signal } = run;
     const readAt = this.#clock.now();
+    await this.#requireOwnSecurityGroups(desired, signal);
     const lookups = await this.#lookups(spec, signal);
     const { state, health } = await observe(this.#client, spec, { mode: "ensure", desired, ...lookups, signal });
     const unenforced = unenforcedSourceRanges(desired, state);
@@ -211,6 +212,22 @@ export class AwsProvider implements LoadBalancerProvider {
       );
     this.#record(run, state, applied, readAt);
     return statusOf(applied.loadBalancer.dnsName);
+  }
+
+  /**
+   * The security groups a Service brings (`aws-load-balancer-security-groups`) exist: one that does not
+   * is the annotation's fault, named before anything is made or changed.
+   */
+  async #requireOwnSecurityGroups(desired: DesiredState, signal: AbortSignal | undefined): Promise<void> {
+    const ids = desired.loadBalancer.securityGroups;
+    if (ids === undefined) return;
+    const found = await this.#client.describeSecurityGroups([{ Name: "group-id", Values: [...ids] }], { signal });
+    const missing = ids.filter((id) => !found.some((group) => group.GroupId === id));
+    if (missing.length > 0)
+      throw new InvalidConfigurationError(
+        annotationField(ANNOTATION.securityGroups),
+        `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist in this region; list the ids of existing security groups`,
+      );
   }
 
   /** Keeps the converged state as the Service's record, and its tags for the inventory. */

@@ -96,6 +96,8 @@ export interface DesiredState {
     readonly tags: Tags;
     /** Attributes this provider enforces (cross-zone, access logs, and those `aws-load-balancer-attributes` gives). */
     readonly attributes: Tags;
+    /** The Service's own security groups, attached instead of the managed one; absent: the managed one. */
+    readonly securityGroups?: readonly string[];
   };
   readonly securityGroup: {
     readonly name: string;
@@ -204,7 +206,12 @@ export type Action =
   | { readonly kind: "createLoadBalancer" }
   /** Adds this provider's tags to the legacy cloud provider's load balancer: from then on it is ours. */
   | { readonly kind: "adoptLoadBalancer"; readonly arn: string; readonly name: string; readonly tags: Tags }
-  | { readonly kind: "setSecurityGroups"; readonly securityGroups: "owned" }
+  | {
+      readonly kind: "setSecurityGroups";
+      /** `owned`: the managed group beside those attached; a list: exactly those groups. */
+      readonly securityGroups: "owned" | readonly string[];
+    }
+  | { readonly kind: "deleteSecurityGroup"; readonly id: string }
   | { readonly kind: "setIpAddressType"; readonly ipAddressType: LoadBalancerAddressType }
   | { readonly kind: "modifyLoadBalancerAttributes"; readonly attributes: Tags }
   | { readonly kind: "tagLoadBalancer"; readonly tags: Tags }

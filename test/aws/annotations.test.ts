@@ -3,6 +3,8 @@
  * through the AWS provider against the test endpoint (moto by default): each one read back from AWS with
  * plain SDK calls, and a second ensure with nothing changed makes no mutating call.
  */
+
+import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import {
   DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
@@ -15,8 +17,9 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AwsProvider } from "../../providers/aws/index.ts";
-import { loadBalancerName } from "../../providers/aws/names.ts";
+import { loadBalancerName, securityGroupName } from "../../providers/aws/names.ts";
 import { conformanceSpec, listener, refOf } from "../../providers/conformance/index.ts";
+import { InvalidConfigurationError } from "../../providers/errors.ts";
 import type { LoadBalancerRef, LoadBalancerSpec, NodeSpec } from "../../providers/types.ts";
 import { seedAwsNetwork, withAwsEndpoint } from "../harness/index.ts";
 import {
@@ -35,6 +38,7 @@ const endpoint = withAwsEndpoint();
 const recorder = new CallRecorder();
 let clients: AwsClients;
 let nodes: NodeSpec[];
+let vpcId: string;
 let provider: AwsProvider;
 const created: LoadBalancerRef[] = [];
 
@@ -42,6 +46,7 @@ beforeAll(async () => {
   clients = awsClients(endpoint, recorder);
   const network = await seedAwsNetwork(clients.ec2, { clusterName: CLUSTER, instances: 3 });
   nodes = nodesOf(network);
+  vpcId = network.vpcId;
   provider = await awsProviderOn(endpoint, clients, { clusterName: CLUSTER });
 });
 
@@ -178,6 +183,59 @@ describe("the AWS Load Balancer Controller annotations charts ship", () => {
     expect(listeners.get(443)?.listener.AlpnPolicy).toEqual(["HTTP2Preferred"]);
     expect(listeners.get(443)?.listener.Protocol).toBe("TLS");
     expect(listeners.get(80)?.listener.AlpnPolicy ?? []).toEqual([]);
+  });
+});
+
+describe("aws-load-balancer-security-groups", () => {
+  async function groupOfMyOwn(name: string): Promise<string> {
+    const out = await clients.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: name, Description: "brought by the Service", VpcId: vpcId }),
+    );
+    if (out.GroupId === undefined) throw new Error("no group id");
+    return out.GroupId;
+  }
+  async function managedGroups(of: LoadBalancerSpec): Promise<string[]> {
+    const name = securityGroupName({ clusterName: CLUSTER, namespace: of.service.namespace, name: of.service.name });
+    const out = await clients.ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }),
+    );
+    return (out.SecurityGroups ?? []).map((g) => g.GroupId ?? "");
+  }
+  async function attachedGroups(of: LoadBalancerSpec): Promise<string[]> {
+    const name = loadBalancerName({ clusterName: CLUSTER, namespace: of.service.namespace, name: of.service.name });
+    const out = await clients.elbv2.send(new DescribeLoadBalancersCommand({ Names: [name] }));
+    return [...(out.LoadBalancers?.[0]?.SecurityGroups ?? [])].sort();
+  }
+
+  it("attaches the Service's groups instead of the managed one, which is never made", async () => {
+    const own = [await groupOfMyOwn("web-a"), await groupOfMyOwn("web-b")].sort();
+    const byo = spec("byo", { annotations: { [`${A}security-groups`]: own.join(",") } });
+    await ensureTwice(byo);
+    expect(await attachedGroups(byo)).toEqual(own);
+    expect(await managedGroups(byo)).toEqual([]);
+  });
+
+  it("switched to the Service's groups, detaches the managed group and deletes it", async () => {
+    const managed = spec("switched");
+    await provider.ensureLoadBalancer(managed);
+    const [managedGroup] = await managedGroups(managed);
+    expect(await attachedGroups(managed)).toEqual([managedGroup]);
+
+    const own = await groupOfMyOwn("switched-own");
+    const switched = spec("switched", { annotations: { [`${A}security-groups`]: own } });
+    await ensureTwice(switched);
+    expect(await attachedGroups(switched)).toEqual([own]);
+    expect(await managedGroups(switched)).toEqual([]);
+  });
+
+  it("refuses a group that does not exist, naming the annotation, before making anything", async () => {
+    const missing = spec("missing-group", { annotations: { [`${A}security-groups`]: "sg-0123456789abcdef0" } });
+    recorder.reset();
+    const error = await provider.ensureLoadBalancer(missing).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidConfigurationError);
+    expect((error as InvalidConfigurationError).field).toBe(`metadata.annotations["${A}security-groups"]`);
+    expect((error as Error).message).toContain("sg-0123456789abcdef0 does not exist");
+    expect(recorder.mutatingOperations()).toEqual([]);
   });
 });
 

@@ -258,6 +258,16 @@ const ROWS: readonly Row[] = [
     annotations: { [`${A}ip-address-type`]: "dualstack" },
     field: annotation(`${A}ip-address-type`),
   },
+  {
+    name: "security-groups-by-name",
+    annotations: { [`${A}security-groups`]: "web-frontend" },
+    field: annotation(`${A}security-groups`),
+  },
+  {
+    name: "security-groups-missing",
+    annotations: { [`${A}security-groups`]: "sg-0123456789abcdef0" },
+    field: annotation(`${A}security-groups`),
+  },
   { name: "protocol-sctp", ports: [{ port: 9000, protocol: "SCTP" }], field: "spec.ports[0].protocol" },
   {
     name: "tcp-udp-split-node-ports",

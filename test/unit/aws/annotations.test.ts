@@ -319,6 +319,34 @@ describe("the annotations charts ship for the AWS Load Balancer Controller", () 
   });
 });
 
+describe("aws-load-balancer-security-groups", () => {
+  it("reads security group ids, and warns that source ranges are then the groups' to enforce", () => {
+    const value = "sg-0123456789abcdef0, sg-0a1b2c3d";
+    expect(parse({ [ANNOTATION.securityGroups]: value })).toEqual({
+      config: expect.objectContaining({ securityGroups: ["sg-0123456789abcdef0", "sg-0a1b2c3d"] }),
+      issues: [],
+    });
+    expect(parse({ [ANNOTATION.securityGroups]: value }, withSourceRanges("10.0.0.0/8")).issues).toEqual([
+      {
+        field: annotationField(ANNOTATION.securityGroups),
+        message: expect.stringMatching(/source ranges \(10\.0\.0\.0\/8\) are not enforced/),
+        severity: "warning",
+      },
+    ]);
+  });
+
+  it.each([
+    ["web-sg", /"web-sg" is not a security group id/],
+    ["sg-0a1b2c3d,sg-0a1b2c3d", /more than once/],
+    [Array.from({ length: 6 }, (_, i) => `sg-0000000${i}`).join(","), /at most 5/],
+    [" , ", /is empty/],
+  ])("refuses %j, naming the annotation", (value, message) => {
+    expect(errorsOf({ [ANNOTATION.securityGroups]: value })).toEqual([
+      { field: annotationField(ANNOTATION.securityGroups), message: expect.stringMatching(message), severity: "error" },
+    ]);
+  });
+});
+
 describe("aws-load-balancer-attributes", () => {
   const attrs = (value: string, more: Record<string, string> = {}) =>
     parse({ [ANNOTATION.attributes]: value, ...more });

@@ -347,6 +347,27 @@ describe("planActions", () => {
     ]);
   });
 
+  it("attaches the Service's own security groups instead of the managed one, which is then not made or deleted last", () => {
+    const own = ["sg-0123456789abcdef0", "sg-0fedcba9876543210"];
+    const byo = desiredOf(newSpec(withAnnotations({ [ANNOTATION.securityGroups]: own.join(",") })));
+    expect(kinds(planActions(byo, { listeners: [], targetGroups: [] }))).toEqual([
+      "createLoadBalancer",
+      "createTargetGroup",
+      "registerTargets",
+      "createListener",
+    ]);
+    const managed = inSync(desiredOf(newSpec()));
+    expect(planActions(byo, managed)).toEqual([
+      { kind: "setSecurityGroups", securityGroups: own },
+      { kind: "deleteSecurityGroup", id: "sg-1" },
+    ]);
+    const lb = managed.loadBalancer;
+    if (lb === undefined) throw new Error("no load balancer");
+    const { securityGroup: _gone, ...withoutManaged } = managed;
+    const converged = { ...withoutManaged, loadBalancer: { ...lb, securityGroups: [...own].reverse() } };
+    expect(planActions(byo, converged)).toEqual([]);
+  });
+
   it("changes only the load balancer attributes the Service gives, against AWS's defaults", () => {
     const protectedLb = desiredOf(
       newSpec(withAnnotations({ [ANNOTATION.attributes]: "deletion_protection.enabled=true" })),
