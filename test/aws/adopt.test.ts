@@ -205,6 +205,33 @@ describe("adopting the legacy cloud provider's NLB", () => {
     expect(await targetGroupExists(legacy.targetGroupArns.get(80) ?? "")).toBe(false);
   });
 
+  it("gives an NLB built in the legacy managed security group mode its own group beside the legacy one", async () => {
+    const seed = spec("managedsg");
+    const legacy = await buildLegacyNlb(clients, network, seed, {
+      instanceIds: instanceIds(),
+      managedSecurityGroup: true,
+    });
+    const provider = await providerWith({});
+    const { status } = await converge(provider, seed);
+    expect(status).toEqual({ ingress: [{ hostname: legacy.dnsName }] });
+
+    const ours = await clients.ec2.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          {
+            Name: "group-name",
+            Values: [securityGroupName({ clusterName: CLUSTER, namespace: "default", name: "managedsg" })],
+          },
+        ],
+      }),
+    );
+    const ourGroup = ours.SecurityGroups?.[0]?.GroupId;
+    expect(ourGroup).toBeDefined();
+    const [nlb] = await nlbsOf(seed);
+    expect(nlb?.LoadBalancerArn).toBe(legacy.arn);
+    expect([...(nlb?.SecurityGroups ?? [])].sort()).toEqual([legacy.securityGroupId, ourGroup].sort());
+  });
+
   it("shows the legacy NLB as one to adopt before it is adopted", async () => {
     const seed = spec("planned");
     const legacy = await buildLegacyNlb(clients, network, seed, { instanceIds: instanceIds() });

@@ -11,7 +11,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { AuthorizeSecurityGroupIngressCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -30,6 +30,8 @@ export interface LegacyNlb {
   /** By listener port. */
   readonly targetGroupArns: ReadonlyMap<number, string>;
   readonly listenerArns: ReadonlyMap<number, string>;
+  /** Its own security group, when built in the legacy managed mode. */
+  readonly securityGroupId?: string;
 }
 
 export interface LegacyNlbOptions {
@@ -37,6 +39,11 @@ export interface LegacyNlbOptions {
   readonly clusterTag?: string;
   /** The instance ids to register (the legacy provider registers every node). */
   readonly instanceIds: readonly string[];
+  /**
+   * Built as with the legacy `NLBSecurityGroupMode = Managed`: with a security group of its own,
+   * tagged only with the cluster, admitting everyone on the listener ports.
+   */
+  readonly managedSecurityGroup?: boolean;
 }
 
 /** Builds, in the order the legacy provider does, its NLB for `spec` (which must have a uid). */
@@ -55,12 +62,15 @@ export async function buildLegacyNlb(
     { Key: `kubernetes.io/cluster/${cluster}`, Value: "owned" },
   ];
   const name = legacyLoadBalancerName(uid);
+  const securityGroupId =
+    options.managedSecurityGroup === true ? await managedSecurityGroup(clients.ec2, network, spec, cluster) : undefined;
   const created = await clients.elbv2.send(
     new CreateLoadBalancerCommand({
       Name: name,
       Type: "network",
       Scheme: "internet-facing",
       SubnetMappings: network.subnets.map((s) => ({ SubnetId: s.subnetId })),
+      ...(securityGroupId !== undefined && { SecurityGroups: [securityGroupId] }),
       Tags: tags,
     }),
   );
@@ -127,7 +137,49 @@ export async function buildLegacyNlb(
     .catch((error: Error) => {
       if (error.name !== "InvalidPermission.Duplicate") throw error;
     });
-  return { arn, name, dnsName: lb?.DNSName ?? "", targetGroupArns, listenerArns };
+  return {
+    arn,
+    name,
+    dnsName: lb?.DNSName ?? "",
+    targetGroupArns,
+    listenerArns,
+    ...(securityGroupId !== undefined && { securityGroupId }),
+  };
+}
+
+/** The security group the legacy provider's managed mode makes for a Service's NLB. */
+async function managedSecurityGroup(
+  ec2: EC2Client,
+  network: SeededAwsNetwork,
+  spec: Pick<LoadBalancerSpec, "service" | "listeners">,
+  cluster: string,
+): Promise<string> {
+  const { namespace, name, uid } = spec.service;
+  const hash = createHash("sha256").update([cluster, name, namespace, uid].join(";")).digest("hex");
+  const alnum = (value: string) => value.replace(/[^a-zA-Z0-9]/g, "").slice(0, 8);
+  const created = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `k8s-${alnum(namespace)}-${alnum(name)}-${hash.slice(0, 10)}`,
+      Description: "[k8s] Managed SecurityGroup for LoadBalancer",
+      VpcId: network.vpcId,
+      TagSpecifications: [
+        { ResourceType: "security-group", Tags: [{ Key: `kubernetes.io/cluster/${cluster}`, Value: "owned" }] },
+      ],
+    }),
+  );
+  const groupId = created.GroupId ?? "";
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      IpPermissions: spec.listeners.map((l) => ({
+        IpProtocol: "tcp",
+        FromPort: l.port,
+        ToPort: l.port,
+        IpRanges: [{ CidrIp: "0.0.0.0/0" }],
+      })),
+    }),
+  );
+  return groupId;
 }
 
 /**
