@@ -145,21 +145,28 @@ function parseValue(setting: ProviderSetting, raw: string, variable?: string): P
 function parseOrUndefined(setting: ProviderSetting, value: string): ProviderSettingValue | undefined {
   switch (setting.type) {
     case "number":
-    case "integer": {
-      const number = value === "" ? Number.NaN : Number(value);
-      const inRange = number >= (setting.min ?? -Infinity) && number <= (setting.max ?? Infinity);
-      const ofKind = setting.type === "number" ? Number.isFinite(number) : Number.isSafeInteger(number);
-      return ofKind && inRange ? number : undefined;
-    }
+    case "integer":
+      return numberOrUndefined(setting, value);
     case "boolean":
       return parseGoBool(value);
     case "url":
       return isHttpUrl(value) ? value : undefined;
     case "string":
-      if (setting.oneOf !== undefined) return setting.oneOf.includes(value) ? value : undefined;
-      if (setting.pattern !== undefined) return setting.pattern.test(value) ? value : undefined;
-      return value === "" ? undefined : value;
+      return stringOrUndefined(setting, value);
   }
+}
+
+function numberOrUndefined(setting: ProviderSetting, value: string): number | undefined {
+  const number = value === "" ? Number.NaN : Number(value);
+  const inRange = number >= (setting.min ?? -Infinity) && number <= (setting.max ?? Infinity);
+  const ofKind = setting.type === "integer" ? Number.isSafeInteger(number) : Number.isFinite(number);
+  return ofKind && inRange ? number : undefined;
+}
+
+function stringOrUndefined(setting: ProviderSetting, value: string): string | undefined {
+  if (setting.oneOf !== undefined) return setting.oneOf.includes(value) ? value : undefined;
+  if (setting.pattern !== undefined) return setting.pattern.test(value) ? value : undefined;
+  return value === "" ? undefined : value;
 }
 
 /** What `setting` accepts, in words: "a whole number from 1 to 10 (default 2)". */

@@ -533,34 +533,42 @@ export class AwsClient {
     resource?: string,
   ): Promise<O> {
     try {
-      return await pRetry(
-        async () => {
-          await this.#limiter.take(rateBucket(operation), signal);
-          const started = this.#clock.now();
-          try {
-            const output = await send(signal === undefined ? {} : { abortSignal: signal });
-            this.#report(operation, "success", started);
-            return output;
-          } catch (error) {
-            const outcome = signal?.aborted ? "transient" : outcomeOf(error);
-            this.#report(operation, outcome, started);
-            if (outcome === "throttled") throw error;
-            if (!signal?.aborted && !OPERATIONS[operation].mutating && isServerOrNetworkFailure(error)) throw error;
-            throw new AbortError(signal?.aborted ? signal.reason : toProviderError(error, operation, resource));
-          }
-        },
-        {
-          retries: this.#retry.retries,
-          minTimeout: this.#retry.minTimeoutMs,
-          maxTimeout: this.#retry.maxTimeoutMs,
-          factor: 2,
-          randomize: true,
-          ...(signal !== undefined && { signal }),
-        },
-      );
+      return await pRetry(() => this.#attempt(operation, signal, send, resource), {
+        retries: this.#retry.retries,
+        minTimeout: this.#retry.minTimeoutMs,
+        maxTimeout: this.#retry.maxTimeoutMs,
+        factor: 2,
+        randomize: true,
+        ...(signal !== undefined && { signal }),
+      });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw toProviderError(error, operation, resource);
+    }
+  }
+
+  /**
+   * One try, under the rate limit and reported: throttling and a read's server or network failure are
+   * thrown as they are, for p-retry to try again; anything else ends the retries.
+   */
+  async #attempt<O>(
+    operation: OperationName,
+    signal: AbortSignal | undefined,
+    send: (options: SendOptions) => Promise<O>,
+    resource: string | undefined,
+  ): Promise<O> {
+    await this.#limiter.take(rateBucket(operation), signal);
+    const started = this.#clock.now();
+    try {
+      const output = await send(signal === undefined ? {} : { abortSignal: signal });
+      this.#report(operation, "success", started);
+      return output;
+    } catch (error) {
+      const outcome = signal?.aborted ? "transient" : outcomeOf(error);
+      this.#report(operation, outcome, started);
+      if (outcome === "throttled") throw error;
+      if (!signal?.aborted && !OPERATIONS[operation].mutating && isServerOrNetworkFailure(error)) throw error;
+      throw new AbortError(signal?.aborted ? signal.reason : toProviderError(error, operation, resource));
     }
   }
 

@@ -44,6 +44,7 @@ export const TARGETS_PER_CALL = 200;
 /** Protocols a listener can switch between in place; any other change deletes and recreates it. */
 const MODIFIABLE_PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "TLS"]);
 
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 export function planActions(desired: DesiredState, actual: ActualState): Action[] {
   const actions: Action[] = [];
   const sg = actual.securityGroup;

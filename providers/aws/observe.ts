@@ -81,6 +81,7 @@ export interface ObserveOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 export async function observe(client: AwsClient, ref: LoadBalancerRef, options: ObserveOptions): Promise<Observation> {
   const { mode, desired, signal } = options;
   let lbName = loadBalancerName(scopeOf(ref));

@@ -165,6 +165,18 @@ async function expectInvalid(h: CaseHarness, spec: LoadBalancerSpec, field: RegE
   await expectNotListed(h, spec, "listLoadBalancers must not show it");
 }
 
+/** A spec for families the provider does not serve: `validate` (if any) and `ensureLoadBalancer` refuse it. */
+async function expectFamiliesRefused(h: CaseHarness, refused: LoadBalancerSpec, what: string): Promise<void> {
+  const reported = h.provider.validate?.(refused);
+  if (reported !== undefined) {
+    expect(
+      reported.filter((i) => i.field === "spec.ipFamilies" && i.severity === "error").length,
+      `${what}: validate must report an error on spec.ipFamilies`,
+    ).toBeGreaterThan(0);
+  }
+  await expectInvalid(h, refused, /^spec\.ipFamilies/);
+}
+
 /** Fails when `listLoadBalancers` (if the provider has it) shows a load balancer for `ref`. */
 async function expectNotListed(h: CaseHarness, ref: LoadBalancerRef, message: string): Promise<void> {
   const owned = await listed(h, ref.clusterName);
@@ -619,15 +631,7 @@ export const CASES: Readonly<Record<ConformanceCase, CaseBody>> = {
       const what = `${variant.ipFamilyPolicy} ${variant.ipFamilies.join(",")} on a provider serving ${served.join(",")}`;
       if (issues.some((issue) => issue.severity === "error")) {
         // Refused, never built for the wrong family: on a Service of its own, so nothing is left behind.
-        const refused = h.spec({ name: `families-refused-${index}`, ...variant });
-        const reported = h.provider.validate?.(refused);
-        if (reported !== undefined) {
-          expect(
-            reported.filter((i) => i.field === "spec.ipFamilies" && i.severity === "error").length,
-            `${what}: validate must report an error on spec.ipFamilies`,
-          ).toBeGreaterThan(0);
-        }
-        await expectInvalid(h, refused, /^spec\.ipFamilies/);
+        await expectFamiliesRefused(h, h.spec({ name: `families-refused-${index}`, ...variant }), what);
         continue;
       }
       const spec = h.spec({ name: "families", ...variant });

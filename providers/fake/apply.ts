@@ -49,30 +49,14 @@ export function applyChange(
       store.delete(key);
       return;
     case "CreateTargetGroup":
-      if (loadBalancer.targetGroups.has(change.id)) {
-        throw new TransientError(`CreateTargetGroup: target group ${change.id} already exists`);
-      }
-      loadBalancer.targetGroups.set(change.id, {
-        id: change.id,
-        protocol: change.protocol,
-        port: change.port,
-        healthCheck: { ...change.healthCheck },
-        targets: [],
-      });
+      createTargetGroup(loadBalancer, change);
       return;
     case "ModifyTargetGroup":
       targetGroup(loadBalancer, change.operation, change.id).healthCheck = { ...change.healthCheck };
       return;
-    case "RegisterTargets": {
-      const group = targetGroup(loadBalancer, change.operation, change.id);
-      if (group.targets.length === 0 && change.nodes === change.desired) {
-        group.targets = change.desired;
-        return;
-      }
-      const merged = mergeSorted(group.targets, change.nodes);
-      group.targets = sameList(merged, change.desired) ? change.desired : merged;
+    case "RegisterTargets":
+      registerTargets(loadBalancer, change);
       return;
-    }
     case "DeregisterTargets": {
       const group = targetGroup(loadBalancer, change.operation, change.id);
       const leaving = new Set(change.nodes);
@@ -80,43 +64,79 @@ export function applyChange(
       return;
     }
     case "DeleteTargetGroup":
-      for (const listener of loadBalancer.listeners.values()) {
-        if (listener.targetGroupId === change.id) {
-          throw new TransientError(
-            `DeleteTargetGroup: target group ${change.id} is in use by listener ${listener.port}/${listener.protocol}`,
-          );
-        }
-      }
-      if (!loadBalancer.targetGroups.delete(change.id)) {
-        throw new FakeNotFoundError(`DeleteTargetGroup: target group ${change.id} not found`);
-      }
+      deleteTargetGroup(loadBalancer, change);
       return;
-    case "CreateListener": {
-      const listener = listenerKey(change.port, change.protocol);
-      if (loadBalancer.listeners.has(listener)) {
-        throw new TransientError(`CreateListener: a listener on ${listener} already exists`);
-      }
-      targetGroup(loadBalancer, change.operation, change.targetGroupId);
-      loadBalancer.listeners.set(listener, {
-        port: change.port,
-        protocol: change.protocol,
-        targetGroupId: change.targetGroupId,
-      });
+    case "CreateListener":
+      createListener(loadBalancer, change);
       return;
-    }
-    case "ModifyListener": {
-      const listener = loadBalancer.listeners.get(change.listener);
-      if (listener === undefined) throw new FakeNotFoundError(`ModifyListener: listener ${change.listener} not found`);
-      targetGroup(loadBalancer, change.operation, change.targetGroupId);
-      listener.targetGroupId = change.targetGroupId;
+    case "ModifyListener":
+      modifyListener(loadBalancer, change);
       return;
-    }
     case "DeleteListener":
       if (!loadBalancer.listeners.delete(change.listener)) {
         throw new FakeNotFoundError(`DeleteListener: listener ${change.listener} not found`);
       }
       return;
   }
+}
+
+/** The change of `operation`. */
+type ChangeOf<O extends FakeChange["operation"]> = Extract<FakeChange, { readonly operation: O }>;
+
+function createTargetGroup(loadBalancer: FakeLoadBalancer, change: ChangeOf<"CreateTargetGroup">): void {
+  if (loadBalancer.targetGroups.has(change.id)) {
+    throw new TransientError(`CreateTargetGroup: target group ${change.id} already exists`);
+  }
+  loadBalancer.targetGroups.set(change.id, {
+    id: change.id,
+    protocol: change.protocol,
+    port: change.port,
+    healthCheck: { ...change.healthCheck },
+    targets: [],
+  });
+}
+
+function registerTargets(loadBalancer: FakeLoadBalancer, change: ChangeOf<"RegisterTargets">): void {
+  const group = targetGroup(loadBalancer, change.operation, change.id);
+  if (group.targets.length === 0 && change.nodes === change.desired) {
+    group.targets = change.desired;
+    return;
+  }
+  const merged = mergeSorted(group.targets, change.nodes);
+  group.targets = sameList(merged, change.desired) ? change.desired : merged;
+}
+
+function deleteTargetGroup(loadBalancer: FakeLoadBalancer, change: ChangeOf<"DeleteTargetGroup">): void {
+  for (const listener of loadBalancer.listeners.values()) {
+    if (listener.targetGroupId === change.id) {
+      throw new TransientError(
+        `DeleteTargetGroup: target group ${change.id} is in use by listener ${listener.port}/${listener.protocol}`,
+      );
+    }
+  }
+  if (!loadBalancer.targetGroups.delete(change.id)) {
+    throw new FakeNotFoundError(`DeleteTargetGroup: target group ${change.id} not found`);
+  }
+}
+
+function createListener(loadBalancer: FakeLoadBalancer, change: ChangeOf<"CreateListener">): void {
+  const listener = listenerKey(change.port, change.protocol);
+  if (loadBalancer.listeners.has(listener)) {
+    throw new TransientError(`CreateListener: a listener on ${listener} already exists`);
+  }
+  targetGroup(loadBalancer, change.operation, change.targetGroupId);
+  loadBalancer.listeners.set(listener, {
+    port: change.port,
+    protocol: change.protocol,
+    targetGroupId: change.targetGroupId,
+  });
+}
+
+function modifyListener(loadBalancer: FakeLoadBalancer, change: ChangeOf<"ModifyListener">): void {
+  const listener = loadBalancer.listeners.get(change.listener);
+  if (listener === undefined) throw new FakeNotFoundError(`ModifyListener: listener ${change.listener} not found`);
+  targetGroup(loadBalancer, change.operation, change.targetGroupId);
+  listener.targetGroupId = change.targetGroupId;
 }
 
 /** A copy of a change's attributes, to store. */

@@ -74,13 +74,7 @@ export interface DesiredLoadBalancer extends FakeAttributes {
  */
 export function planChanges(current: FakeLoadBalancer | undefined, desired: DesiredLoadBalancer): FakeChange[] {
   const changes: FakeChange[] = [];
-  const { scheme, sourceRanges, ipFamilies, sessionAffinity, address } = desired;
-  const attributes: FakeAttributes = { scheme, sourceRanges, ipFamilies, sessionAffinity, address };
-  if (current === undefined) {
-    changes.push({ operation: "CreateLoadBalancer", ...attributes });
-  } else if (!sameAttributes(current, attributes)) {
-    changes.push({ operation: "ModifyLoadBalancerAttributes", ...attributes });
-  }
+  planLoadBalancer(changes, current, desired);
 
   const wantedListeners = new Set<string>();
   const wantedGroups = new Set<string>();
@@ -109,6 +103,20 @@ export function planChanges(current: FakeLoadBalancer | undefined, desired: Desi
     if (!wantedGroups.has(id)) changes.push({ operation: "DeleteTargetGroup", id });
   }
   return changes;
+}
+
+function planLoadBalancer(
+  changes: FakeChange[],
+  current: FakeLoadBalancer | undefined,
+  desired: DesiredLoadBalancer,
+): void {
+  const { scheme, sourceRanges, ipFamilies, sessionAffinity, address } = desired;
+  const attributes: FakeAttributes = { scheme, sourceRanges, ipFamilies, sessionAffinity, address };
+  if (current === undefined) {
+    changes.push({ operation: "CreateLoadBalancer", ...attributes });
+  } else if (!sameAttributes(current, attributes)) {
+    changes.push({ operation: "ModifyLoadBalancerAttributes", ...attributes });
+  }
 }
 
 function planTargetGroup(

@@ -188,6 +188,15 @@ function validated(input: DecisionInput, spec: LoadBalancerSpec, controllerWarni
   }
 }
 
+/** Why an ensure is needed: the spec changed since the last success, else the nodes, else it is a resync. */
+function ensureReason(
+  previous: { readonly specFingerprint: string; readonly nodesFingerprint: string } | undefined,
+  wanted: { readonly specFingerprint: string; readonly nodesFingerprint: string },
+): EnsureReason {
+  if (previous?.specFingerprint !== wanted.specFingerprint) return "changed";
+  return previous.nodesFingerprint !== wanted.nodesFingerprint ? "nodes" : "resync";
+}
+
 function decideEnsure(input: DecisionInput, service: V1Service): Decision {
   const memory = input.memory;
   const serviceFingerprint = fingerprint({
@@ -234,12 +243,7 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
   ) {
     return { kind: "unchanged", warnings, fingerprints };
   }
-  const reason: EnsureReason =
-    previous?.specFingerprint !== wanted.specFingerprint
-      ? "changed"
-      : previous?.nodesFingerprint !== wanted.nodesFingerprint
-        ? "nodes"
-        : "resync";
+  const reason = ensureReason(previous, wanted);
   return {
     kind: "ensure",
     spec,

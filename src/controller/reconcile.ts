@@ -206,29 +206,73 @@ class Reconcile {
     memo: ServiceMemory,
     decision: Extract<Decision, { kind: "ensure" }>,
   ): Promise<ReconcileOutcome> {
-    const { provider, events } = this.#ctx;
     const { spec, reason } = decision;
     const subject = subjectOf(cached);
+    const ensuredOtherSpec = this.#startEnsure(cached, memo, decision, subject);
+    const prepared = await this.#prepareService(cached, decision, ensuredOtherSpec, subject);
+    if ("outcome" in prepared) return prepared.outcome;
+    const { service } = prepared;
+
+    let status: LoadBalancerStatus;
+    try {
+      // What changed since the last success lets the provider read only what it must.
+      status = await this.#ctx.provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal, reason });
+    } catch (error) {
+      return this.#providerFailed(service, memo, decision.fingerprints.input, error);
+    }
+
+    const statusChanged = !loadBalancerStatusEqual(service.status?.loadBalancer, status);
+    const failed = await this.#publish(service, status, spec.nodes.length === 0, subject);
+    if (failed !== undefined) return failed;
+    memo.ensured = { specFingerprint: decision.specFingerprint, nodesFingerprint: decision.fingerprints.nodes, status };
+    this.#announceEnsured(subject, decision, status, statusChanged);
+    return { kind: "ensured" };
+  }
+
+  /**
+   * Says what this ensure starts with (a `validate` that threw, warnings, EnsuringLoadBalancer, no
+   * nodes) and forgets the last success; returns whether that success was for another spec.
+   */
+  #startEnsure(
+    cached: V1Service,
+    memo: ServiceMemory,
+    decision: Extract<Decision, { kind: "ensure" }>,
+    subject: EventSubject,
+  ): boolean {
+    const { events } = this.#ctx;
     if (decision.validateError !== undefined) {
       this.#log.warn({ err: decision.validateError }, "provider validate threw; relying on ensureLoadBalancer");
     }
     this.#warn(cached, memo, decision);
-    if (reason === "changed" && decision.announce)
+    if (decision.reason === "changed" && decision.announce)
       events.record(subject, "Normal", EventReason.EnsuringLoadBalancer, EventMessage.ensuring);
     if (decision.noNodes) events.record(subject, "Warning", EventReason.UnAvailableLoadBalancer, EventMessage.noNodes);
     const ensuredOtherSpec = memo.ensured !== undefined && memo.ensured.specFingerprint !== decision.specFingerprint;
     memo.ensured = undefined;
+    return ensuredOtherSpec;
+  }
 
+  /**
+   * The writes before the first cloud call: the finalizer, and a condition saying the load balancer
+   * the Service shows is on its way to being changed. Returns the Service as written, or the outcome
+   * when a write failed.
+   */
+  async #prepareService(
+    cached: V1Service,
+    decision: Extract<Decision, { kind: "ensure" }>,
+    ensuredOtherSpec: boolean,
+    subject: EventSubject,
+  ): Promise<{ readonly service: V1Service } | { readonly outcome: ReconcileOutcome }> {
     let service = cached;
     if (decision.addFinalizer) {
       try {
         service = await this.#ctx.writer.setFinalizer(service, cleanupFinalizer(this.#ctx.selection), true);
       } catch (error) {
-        if (isNotFound(error)) return { kind: "ignored" };
-        return this.#writeFailed(subject, "failed to add load balancer cleanup finalizer", error);
+        if (isNotFound(error)) return { outcome: { kind: "ignored" } };
+        return { outcome: this.#writeFailed(subject, "failed to add load balancer cleanup finalizer", error) };
       }
     }
-    if (reason === "changed" && this.#showsOldLoadBalancer(service, ensuredOtherSpec)) {
+    if (decision.reason === "changed" && this.#showsOldLoadBalancer(service, ensuredOtherSpec)) {
       try {
         service = await this.#ctx.writer.patchStatus(service, (current) =>
           this.#conditionChange(current, {
@@ -238,24 +282,23 @@ class Reconcile {
           }),
         );
       } catch (error) {
-        if (isNotFound(error)) return { kind: "ignored" };
-        return this.#writeFailed(subject, "failed to update load balancer condition", error);
+        if (isNotFound(error)) return { outcome: { kind: "ignored" } };
+        return { outcome: this.#writeFailed(subject, "failed to update load balancer condition", error) };
       }
     }
+    return { service };
+  }
 
-    let status: LoadBalancerStatus;
-    try {
-      // What changed since the last success lets the provider read only what it must.
-      status = await provider.ensureLoadBalancer(spec, { signal: this.#ctx.signal, reason });
-    } catch (error) {
-      return this.#providerFailed(service, memo, decision.fingerprints.input, error);
-    }
-
-    const statusChanged = !loadBalancerStatusEqual(service.status?.loadBalancer, status);
-    const ensured: ConditionState =
-      spec.nodes.length === 0
-        ? { status: "False", reason: ConditionReason.NoNodes, message: EventMessage.noNodes }
-        : { status: "True", reason: ConditionReason.Ensured, message: EventMessage.ensured };
+  /** Writes the ingress and the condition the provider's `status` calls for; the outcome if that failed. */
+  async #publish(
+    service: V1Service,
+    status: LoadBalancerStatus,
+    noNodes: boolean,
+    subject: EventSubject,
+  ): Promise<ReconcileOutcome | undefined> {
+    const ensured: ConditionState = noNodes
+      ? { status: "False", reason: ConditionReason.NoNodes, message: EventMessage.noNodes }
+      : { status: "True", reason: ConditionReason.Ensured, message: EventMessage.ensured };
     try {
       await this.#ctx.writer.patchStatus(service, (current) => {
         const published = current.status?.loadBalancer;
@@ -269,9 +312,7 @@ class Reconcile {
       if (isNotFound(error)) return { kind: "ignored" };
       return this.#writeFailed(subject, "failed to update load balancer status", error);
     }
-    memo.ensured = { specFingerprint: decision.specFingerprint, nodesFingerprint: decision.fingerprints.nodes, status };
-    this.#announceEnsured(subject, decision, status, statusChanged);
-    return { kind: "ensured" };
+    return undefined;
   }
 
   /**

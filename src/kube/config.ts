@@ -43,19 +43,17 @@ function loadFile(kubeConfig: KubeConfig, file: string, origin: string): void {
   }
 }
 
-/** Loads the client configuration (see the module doc for the order) and checks it names a cluster. */
-export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig {
-  const env = options.env ?? process.env;
-  const kubeConfig = new KubeConfig();
-  let origin: string;
+/** Loads `kubeConfig` from the first source that applies, in the module doc's order; returns its name. */
+function loadFromFirstSource(kubeConfig: KubeConfig, options: LoadKubeConfigOptions, env: NodeJS.ProcessEnv): string {
   if (options.kubeconfig !== undefined && options.kubeconfig !== "") {
-    origin = "--kubeconfig";
-    loadFile(kubeConfig, options.kubeconfig, origin);
-  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(options.serviceAccountTokenPath ?? SERVICE_ACCOUNT_TOKEN_PATH)) {
-    origin = "in-cluster service account";
+    loadFile(kubeConfig, options.kubeconfig, "--kubeconfig");
+    return "--kubeconfig";
+  }
+  if (env.KUBERNETES_SERVICE_HOST && existsSync(options.serviceAccountTokenPath ?? SERVICE_ACCOUNT_TOKEN_PATH)) {
     kubeConfig.loadFromCluster();
-  } else if (env.KUBECONFIG) {
-    origin = "KUBECONFIG";
+    return "in-cluster service account";
+  }
+  if (env.KUBECONFIG) {
     // KUBECONFIG may list several files; the client merges them like kubectl does.
     const files = env.KUBECONFIG.split(process.platform === "win32" ? ";" : ":").filter(Boolean);
     const missing = files.filter((file) => !existsSync(file));
@@ -63,17 +61,23 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
       throw new KubeConfigError(`KUBECONFIG names no existing file (${env.KUBECONFIG}); pass --kubeconfig <file>`);
     }
     kubeConfig.loadFromDefault({}, false);
-  } else {
-    origin = "~/.kube/config";
-    const file = join(options.homeDir ?? homedir(), ".kube", "config");
-    if (!existsSync(file)) {
-      throw new KubeConfigError(
-        "no Kubernetes configuration found: pass --kubeconfig <file>, set KUBECONFIG, " +
-          `create ${file}, or run in a Pod with a service account`,
-      );
-    }
-    loadFile(kubeConfig, file, origin);
+    return "KUBECONFIG";
   }
+  const file = join(options.homeDir ?? homedir(), ".kube", "config");
+  if (!existsSync(file)) {
+    throw new KubeConfigError(
+      "no Kubernetes configuration found: pass --kubeconfig <file>, set KUBECONFIG, " +
+        `create ${file}, or run in a Pod with a service account`,
+    );
+  }
+  loadFile(kubeConfig, file, "~/.kube/config");
+  return "~/.kube/config";
+}
+
+/** Loads the client configuration (see the module doc for the order) and checks it names a cluster. */
+export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  const origin = loadFromFirstSource(kubeConfig, options, options.env ?? process.env);
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster?.server) {
     throw new KubeConfigError(

@@ -217,19 +217,7 @@ export async function runWithLeaderElection(
   options: LeaderElectionOptions,
   work: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
-  const leaseDurationMs = options.leaseDurationMs ?? 15_000;
-  const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
-  const retryPeriodMs = options.retryPeriodMs ?? 2_000;
-  if (!(leaseDurationMs > renewDeadlineMs)) {
-    throw new RangeError(
-      `leader election: lease duration (${leaseDurationMs} ms) must exceed the renew deadline (${renewDeadlineMs} ms)`,
-    );
-  }
-  if (!(renewDeadlineMs > retryPeriodMs)) {
-    throw new RangeError(
-      `leader election: renew deadline (${renewDeadlineMs} ms) must exceed the retry period (${retryPeriodMs} ms)`,
-    );
-  }
+  const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = timingsOf(options);
   const identity = options.identity ?? defaultLeaderIdentity();
   const logger = options.logger.child({ lease: `${options.namespace}/${options.name}`, identity });
   const lock = new LeaseLock(
@@ -242,11 +230,7 @@ export async function runWithLeaderElection(
   options.leaderGauge?.set(0);
 
   logger.info("waiting to become the leader");
-  while (!signal.aborted) {
-    if (await within(lock.tryAcquireOrRenew(), renewDeadlineMs)) break;
-    // Jitter keeps candidates that started together from retrying in lockstep.
-    await sleep(retryPeriodMs * (1 + Math.random() * 0.2), signal);
-  }
+  await campaign(lock, renewDeadlineMs, retryPeriodMs, signal);
   if (signal.aborted) return;
 
   logger.info("became the leader");
@@ -268,19 +252,7 @@ export async function runWithLeaderElection(
   void running.then(() => workEndedSignal.abort());
   const stopRenewing = AbortSignal.any([signal, workEndedSignal.signal]);
 
-  let lastRenewed = Date.now();
-  let lost = false;
-  while (!stopRenewing.aborted) {
-    await sleep(retryPeriodMs, stopRenewing);
-    if (stopRenewing.aborted) break;
-    const remaining = renewDeadlineMs - (Date.now() - lastRenewed);
-    if (await within(lock.tryAcquireOrRenew(), remaining)) {
-      lastRenewed = Date.now();
-    } else if (Date.now() - lastRenewed >= renewDeadlineMs) {
-      lost = true;
-      break;
-    }
-  }
+  const lost = await renewUntilStoppedOrLost(lock, renewDeadlineMs, retryPeriodMs, stopRenewing);
 
   if (lost) logger.error({ renewDeadlineMs }, "lost the leader Lease; stopping work");
   leading.abort(lost ? new LeadershipLostError("leader Lease lost") : signal.reason);
@@ -291,4 +263,61 @@ export async function runWithLeaderElection(
   if (lost) throw new LeadershipLostError(`lost the leader Lease ${options.namespace}/${options.name}`);
   if (workError !== undefined) throw workError;
   if (workEnded && !signal.aborted) logger.warn("leader work ended on its own; released the Lease");
+}
+
+interface ElectionTimings {
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+/** The options' timings with client-go's defaults, checked against each other. */
+function timingsOf(options: LeaderElectionOptions): ElectionTimings {
+  const leaseDurationMs = options.leaseDurationMs ?? 15_000;
+  const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+  const retryPeriodMs = options.retryPeriodMs ?? 2_000;
+  if (!(leaseDurationMs > renewDeadlineMs)) {
+    throw new RangeError(
+      `leader election: lease duration (${leaseDurationMs} ms) must exceed the renew deadline (${renewDeadlineMs} ms)`,
+    );
+  }
+  if (!(renewDeadlineMs > retryPeriodMs)) {
+    throw new RangeError(
+      `leader election: renew deadline (${renewDeadlineMs} ms) must exceed the retry period (${retryPeriodMs} ms)`,
+    );
+  }
+  return { leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
+
+/** Tries for the Lease every retry period until it is held or `signal` aborts. */
+async function campaign(lock: LeaseLock, renewDeadlineMs: number, retryPeriodMs: number, signal: AbortSignal) {
+  while (!signal.aborted) {
+    if (await within(lock.tryAcquireOrRenew(), renewDeadlineMs)) return;
+    // Jitter keeps candidates that started together from retrying in lockstep.
+    await sleep(retryPeriodMs * (1 + Math.random() * 0.2), signal);
+  }
+}
+
+/**
+ * Renews the Lease every retry period until `stop` aborts; resolves `true` when no renewal succeeded
+ * for a whole renew deadline (the Lease is lost), `false` when stopped.
+ */
+async function renewUntilStoppedOrLost(
+  lock: LeaseLock,
+  renewDeadlineMs: number,
+  retryPeriodMs: number,
+  stop: AbortSignal,
+): Promise<boolean> {
+  let lastRenewed = Date.now();
+  while (!stop.aborted) {
+    await sleep(retryPeriodMs, stop);
+    if (stop.aborted) return false;
+    const remaining = renewDeadlineMs - (Date.now() - lastRenewed);
+    if (await within(lock.tryAcquireOrRenew(), remaining)) {
+      lastRenewed = Date.now();
+    } else if (Date.now() - lastRenewed >= renewDeadlineMs) {
+      return true;
+    }
+  }
+  return false;
 }
