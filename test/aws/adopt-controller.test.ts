@@ -3,7 +3,8 @@
  * operator does it: the Service exists with the NLB the legacy provider built for it (made here with
  * the SDK, `legacy-nlb.ts`) and the hostname it published; then lb-provisioner starts, is SIGKILLed
  * once it has adopted the NLB, and starts again. Its status never names another address, the NLB is the
- * same, no second one appears, and the legacy target group is gone, replaced by one of this provider's.
+ * same, no second one appears, and the legacy target group is gone, replaced by one of this provider's;
+ * deleting the Service then deletes the adopted NLB.
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
 import {
@@ -108,7 +109,7 @@ describe("lb-provisioner run --provider aws takes over the legacy cloud provider
     return listeners[0]?.DefaultActions?.[0]?.TargetGroupArn;
   }
 
-  it("keeps the DNS name in status through an adoption interrupted by a SIGKILL, and leaves one NLB", async () => {
+  it("keeps the DNS name in status through an adoption interrupted by a SIGKILL, leaves one NLB, deletes it with the Service", async () => {
     const legacy = await legacyService();
     const legacyGroup = legacy.targetGroupArns.get(SEED_SERVICE_PORT) ?? "";
 
@@ -186,5 +187,17 @@ describe("lb-provisioner run --provider aws takes over the legacy cloud provider
     );
     expect(forService.map((lb) => [lb.LoadBalancerArn, lb.DNSName])).toEqual([[legacy.arn, legacy.dnsName]]);
     expect(tags.get(legacy.arn)).toContainEqual({ Key: "lb-provisioner/service-uid", Value: expect.any(String) });
+
+    // Adopted, it goes with the Service like any of lb-provisioner's: the NLB and its target group.
+    await core.deleteNamespacedService({ namespace: "default", name: NAME });
+    await waitFor(
+      async () => {
+        const left = (await elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+        return left.some((lb) => lb.LoadBalancerArn === legacy.arn) ? undefined : true;
+      },
+      { description: "the adopted NLB to be deleted with its Service", timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const groups = (await elbv2.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+    expect(groups.map((g) => g.TargetGroupArn)).not.toContain(ours);
   });
 });
