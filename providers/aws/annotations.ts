@@ -329,6 +329,11 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
 
   let ports: TlsPorts = { all: true };
   const entries = portsValue === undefined ? ["*"] : splitList(portsValue);
+  if (entries.length === 0)
+    issues.error(
+      ANNOTATION.sslPorts,
+      'lists no port, so no listener would get TLS; use "*", or port numbers and names, or remove it',
+    );
   if (!entries.includes("*")) {
     const numbers = new Set<number>();
     const names = new Set<string>();
@@ -761,6 +766,11 @@ function parseOptionalList(
   const list = splitList(raw);
   if (list.length === 0) {
     issues.error(key, "is empty; list comma-separated values or remove the annotation");
+    return undefined;
+  }
+  // Some lists are matched by position (an Elastic IP per subnet): an entry left out is not a typo to skip.
+  if (/,\s*,/.test(raw.trim()) || raw.trim().startsWith(",")) {
+    issues.error(key, `"${raw}" has an empty entry; list the values with one comma between each`);
     return undefined;
   }
   const duplicates = list.filter((v, i) => list.indexOf(v) !== i);

@@ -393,7 +393,10 @@ export class AwsProvider implements LoadBalancerProvider {
       scheme: loadBalancer.scheme,
       ...(loadBalancer.attributes["deletion_protection.enabled"] === "true" && { deletionProtection: true }),
       // "Open to all" is what an empty spec.loadBalancerSourceRanges means, so it reads back as empty.
-      sourceRanges: cidrs.join() === openToAll.join() ? [] : cidrs,
+      // Security groups the Service brought (no managed one) have rules that are not its source ranges.
+      ...((securityGroup !== undefined || loadBalancer.securityGroups.length === 0) && {
+        sourceRanges: cidrs.join() === openToAll.join() ? [] : cidrs,
+      }),
       ipFamilies: addressType === "dualstack" ? ALL_IP_FAMILIES : DEFAULT_IP_FAMILIES,
       resources,
       ...(observation.state.adopt === true && { adoptFrom: LEGACY_CLOUD_PROVIDER }),

@@ -213,6 +213,8 @@ describe("aws-load-balancer-security-groups", () => {
     await ensureTwice(byo);
     expect(await attachedGroups(byo)).toEqual(own);
     expect(await managedGroups(byo)).toEqual([]);
+    // The groups' rules are not the Service's source ranges: read back, the provider does not claim any.
+    expect((await provider.getLoadBalancer(refOf(byo)))?.sourceRanges).toBeUndefined();
   });
 
   it("switched to the Service's groups, detaches the managed group and deletes it", async () => {

@@ -268,6 +268,16 @@ const ROWS: readonly Row[] = [
     annotations: { [`${A}security-groups`]: "sg-0123456789abcdef0" },
     field: annotation(`${A}security-groups`),
   },
+  {
+    name: "eip-empty-entry",
+    annotations: { [`${A}eip-allocations`]: "eipalloc-0a1b,,eipalloc-2c3d" },
+    field: annotation(`${A}eip-allocations`),
+  },
+  {
+    name: "ssl-ports-none",
+    annotations: { [`${A}ssl-cert`]: "arn:aws:acm:us-east-1:123456789012:certificate/a", [`${A}ssl-ports`]: "" },
+    field: annotation(`${A}ssl-ports`),
+  },
   { name: "protocol-sctp", ports: [{ port: 9000, protocol: "SCTP" }], field: "spec.ports[0].protocol" },
   {
     name: "tcp-udp-split-node-ports",

@@ -319,6 +319,31 @@ describe("the annotations charts ship for the AWS Load Balancer Controller", () 
   });
 });
 
+describe("list annotations with a gap", () => {
+  it.each([
+    [{ [ANNOTATION.eipAllocations]: "eipalloc-0a1b,,eipalloc-2c3d" }, ANNOTATION.eipAllocations, /empty entry/],
+    [
+      { [ANNOTATION.internal]: "true", [ANNOTATION.privateIpv4Addresses]: ",10.0.1.10,10.0.2.10" },
+      ANNOTATION.privateIpv4Addresses,
+      /empty entry/,
+    ],
+    [{ [ANNOTATION.subnets]: "subnet-0a, ,subnet-0b" }, ANNOTATION.subnets, /empty entry/],
+    [
+      { [ANNOTATION.sslCert]: "arn:aws:acm:us-east-1:1:certificate/a", [ANNOTATION.sslPorts]: " , " },
+      ANNOTATION.sslPorts,
+      /lists no port/,
+    ],
+  ])("refuses %j, naming the annotation", (annotations, key, message) => {
+    expect(errorsOf(annotations)).toEqual([
+      { field: annotationField(key), message: expect.stringMatching(message), severity: "error" },
+    ]);
+  });
+
+  it("still accepts a trailing comma", () => {
+    expect(errorsOf({ [ANNOTATION.subnets]: "subnet-0a,subnet-0b," })).toEqual([]);
+  });
+});
+
 describe("aws-load-balancer-security-groups", () => {
   it("reads security group ids, and warns that source ranges are then the groups' to enforce", () => {
     const value = "sg-0123456789abcdef0, sg-0a1b2c3d";
