@@ -15,7 +15,7 @@
  * - `unchanged`: the spec, the nodes and the status are what was last ensured: no cloud call;
  * - `ensure`: call the provider, with why (the Service changed, only its nodes did, or a resync that
  *   finds no drift), which also says what to announce — nothing for a load balancer a restart finds
- *   already ensured (our finalizer and an address, nothing remembered yet).
+ *   already ensured (our finalizer and an address, no failure in its condition, nothing remembered yet).
  *
  * @module
  */
@@ -29,6 +29,7 @@ import type {
   NodeSpec,
   ValidationIssue,
 } from "../../providers/index.ts";
+import { conditionOf } from "./condition.ts";
 import { fingerprint } from "./fingerprint.ts";
 import { buildLoadBalancerSpec, describeIssues, loadBalancerRefOf, serviceApiIssues } from "./load-balancer-spec.ts";
 import {
@@ -130,8 +131,9 @@ export type Decision =
       readonly reason: EnsureReason;
       /**
        * Whether Events announce this ensure (Ensuring/Ensured, Updated). False for a resync, and for a
-       * Service this process knows nothing of yet that already holds our finalizer and a published
-       * address: a restart finding its load balancer already ensured is quiet unless the address changes.
+       * Service this process knows nothing of yet that already holds our finalizer and an address, with
+       * no condition saying False: a restart finding its load balancer already ensured is quiet unless
+       * the address changes.
        */
       readonly announce: boolean;
       /** Warn UnAvailableLoadBalancer: there is no eligible node (said when announcing, not on a resync). */
@@ -233,7 +235,13 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
   const wanted = { specFingerprint: specFingerprint(spec), nodesFingerprint: input.nodes.fingerprint };
   const previous = memory?.ensured;
   const hasOurFinalizer = hasFinalizer(service, cleanupFinalizer(input.selection));
-  const published = hasLoadBalancerStatus(service.status?.loadBalancer);
+  // A restart finding the load balancer ensured: our finalizer, an address, and no condition saying the
+  // last attempt failed (a Service provisioned before the condition existed has none).
+  const foundEnsured =
+    memory === undefined &&
+    hasOurFinalizer &&
+    hasLoadBalancerStatus(service.status?.loadBalancer) &&
+    conditionOf(service)?.status !== "False";
   if (
     !input.force &&
     previous?.specFingerprint === wanted.specFingerprint &&
@@ -252,7 +260,7 @@ function decideEnsure(input: DecisionInput, service: V1Service): Decision {
     reason,
     // Memory exists from this process's first look at the Service on, so a retry after a failure, or a
     // change after a restart, is still announced.
-    announce: reason !== "resync" && !(memory === undefined && hasOurFinalizer && published),
+    announce: reason !== "resync" && !foundEnsured,
     noNodes: reason !== "resync" && spec.nodes.length === 0,
     addFinalizer: !hasOurFinalizer,
     ...(checked.validateError === undefined ? {} : { validateError: checked.validateError }),

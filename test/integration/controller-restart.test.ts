@@ -5,11 +5,14 @@ import { createNodes, seedNodes, seedService, waitFor, withControlPlane } from "
 import {
   CLUSTER_NAME,
   createNamespace,
+  eventsFor,
   InstrumentedProvider,
   readService,
+  reconcilesWithResult,
   refOf,
   startController,
   tearDownSuite,
+  waitForEvent,
   waitForIngress,
 } from "./controller-support.ts";
 
@@ -69,5 +72,48 @@ describe("a controller stopped in the middle of a reconcile, then started again"
     } finally {
       await secondRun.stop();
     }
+  });
+});
+
+describe("a controller restarted over provisioned Services", () => {
+  it("re-ensures each one without writing the Service or an Event", async () => {
+    const cloud = createFakeProvider();
+    const names = ["quiet-a", "quiet-b", "quiet-c"];
+    const firstRun = await startController(controlPlane.kubeConfig(), { provider: new InstrumentedProvider(cloud) });
+    try {
+      for (const name of names) {
+        await core.createNamespacedService({
+          namespace,
+          body: seedService({ namespace, name, type: "LoadBalancer", nodePort: null }),
+        });
+      }
+      for (const name of names) await waitForEvent(core, namespace, name, "EnsuredLoadBalancer");
+    } finally {
+      await firstRun.stop();
+    }
+    const before = await Promise.all(names.map((name) => readService(core, namespace, name)));
+    const eventsBefore = await Promise.all(names.map((name) => eventsFor(core, namespace, name)));
+
+    const second = new InstrumentedProvider(cloud);
+    const secondRun = await startController(controlPlane.kubeConfig(), { provider: second });
+    try {
+      await waitFor(async () => (await reconcilesWithResult(secondRun, "success")) >= names.length, {
+        description: "the restarted controller to re-ensure every Service",
+      });
+      expect(names.map((name) => second.ensureCount(`${namespace}/${name}`))).toEqual([1, 1, 1]);
+    } finally {
+      await secondRun.stop();
+    }
+    // Stopping waited for the Events it had recorded: there were none.
+    const written = (await secondRun.metrics.events.get()).values.filter((value) => value.value > 0);
+    expect(written).toEqual([]);
+    const after = await Promise.all(names.map((name) => readService(core, namespace, name)));
+    expect(after.map((service) => service.metadata?.resourceVersion)).toEqual(
+      before.map((service) => service.metadata?.resourceVersion),
+    );
+    const eventsAfter = await Promise.all(names.map((name) => eventsFor(core, namespace, name)));
+    const summary = (events: typeof eventsAfter) =>
+      events.map((list) => list.map((event) => `${event.reason}:${event.count}`).sort());
+    expect(summary(eventsAfter)).toEqual(summary(eventsBefore));
   });
 });

@@ -1,6 +1,7 @@
 import type { V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import type { LoadBalancerSpec, ProviderCapabilities, ValidationIssue } from "../../../providers/index.ts";
+import { LOAD_BALANCER_CONDITION } from "../../../src/controller/condition.ts";
 import {
   type Decision,
   type DecisionInput,
@@ -202,6 +203,26 @@ const cases: Case[] = [
     what: "our finalizer and an address, nothing remembered (a restart): ensure as changed, quietly",
     input: { service: converged },
     expected: { kind: "ensure", reason: "changed", announce: false, addFinalizer: false },
+  },
+  {
+    what: "our finalizer and an address, but a condition saying the last attempt failed (a restart): announced",
+    input: {
+      service: newService("myapp", ours, (service) => {
+        service.status = {
+          loadBalancer: STATUS,
+          conditions: [
+            {
+              type: LOAD_BALANCER_CONDITION,
+              status: "False",
+              reason: "CloudError",
+              message: "throttled",
+              lastTransitionTime: new Date(0),
+            },
+          ],
+        };
+      }),
+    },
+    expected: { kind: "ensure", reason: "changed", announce: true },
   },
   {
     what: "our finalizer and an address, remembered from a failed attempt: ensure as changed, announced",
