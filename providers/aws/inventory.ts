@@ -214,17 +214,23 @@ function groupByService(
     return entry;
   };
   const scope = (owner: ServiceRef) => ({ clusterName, namespace: owner.namespace, name: owner.name });
+  // Load balancers listed that are no Service's of ours (a legacy one not adopted yet, say): what
+  // they use is theirs, whatever its tags say.
+  const others = new Set<string>();
   for (const lb of listing.loadBalancers) {
     const arn = lb.LoadBalancerArn ?? "";
     const owner = ownerOf(listing.tags.get(arn) ?? {}, clusterName);
-    if (owner === undefined || deleted.has(arn) || lb.Type !== "network") continue;
-    const adopted = owner.uid !== undefined && lb.LoadBalancerName === legacyLoadBalancerName(owner.uid);
-    if (lb.LoadBalancerName === loadBalancerName(scope(owner)) || adopted) entryFor(owner).loadBalancer = lb;
+    const adopted = owner?.uid !== undefined && lb.LoadBalancerName === legacyLoadBalancerName(owner.uid);
+    const ours = owner !== undefined && (lb.LoadBalancerName === loadBalancerName(scope(owner)) || adopted);
+    if (!ours) others.add(arn);
+    if (!ours || deleted.has(arn) || lb.Type !== "network") continue;
+    entryFor(owner).loadBalancer = lb;
   }
   for (const tg of listing.targetGroups) {
     const arn = tg.TargetGroupArn ?? "";
     const owner = ownerOf(listing.tags.get(arn) ?? {}, clusterName);
     if (owner === undefined || deleted.has(arn)) continue;
+    if ((tg.LoadBalancerArns ?? []).some((lb) => others.has(lb))) continue;
     if (tg.TargetGroupName?.startsWith(namePrefix(owner))) entryFor(owner).targetGroups.push(tg);
   }
   for (const group of listing.securityGroups) {

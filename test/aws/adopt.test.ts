@@ -293,9 +293,12 @@ describe("what is not adopted is a conflict, and untouched", () => {
     );
     expect(groups.SecurityGroups ?? []).toEqual([]);
 
-    // Deleting the Service leaves the legacy NLB and its target group (tagged as the Service's) alone.
+    // Deleting the Service leaves the legacy NLB and its target group (tagged as the Service's) alone,
+    // and gc, which knows no uid, does not take that target group for something the Service left.
     await provider.ensureLoadBalancerDeleted(refOf(seed));
     expect((await nlbsOf(seed)).map((lb) => lb.LoadBalancerArn)).toEqual([legacy.arn]);
     expect(await targetGroupExists(legacy.targetGroupArns.get(80) ?? "")).toBe(true);
+    const listed = await provider.listLoadBalancers(CLUSTER);
+    expect(listed.filter((lb) => lb.ref.service.name === "settingoff")).toEqual([]);
   });
 });

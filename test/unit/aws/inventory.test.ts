@@ -119,6 +119,24 @@ describe("Inventory", () => {
     expect(region.taggedArns).not.toContain("lb-not-legacy");
   });
 
+  it("leaves out target groups a load balancer that is not ours uses, though tagged as the Service's", async () => {
+    const region = new Region();
+    const legacyName = legacyLoadBalancerName("0b6f1c1e-8a0d-4f7c-9d1e-3c2b1a000001");
+    region.loadBalancers.push({ LoadBalancerArn: "lb-legacy", LoadBalancerName: legacyName, Type: "network" });
+    region.tags.set("lb-legacy", owned);
+    region.targetGroups.push({
+      TargetGroupArn: "tg-legacy",
+      TargetGroupName: `${namePrefix(scope)}ffffffffff`,
+      LoadBalancerArns: ["lb-legacy"],
+    });
+    region.tags.set("tg-legacy", owned);
+    const snapshot = await new Inventory(region.client(), fakeClock()).snapshot(60_000);
+    expect(snapshot.resourcesOf(ref).targetGroups.map((tg) => tg.TargetGroupArn)).toEqual([
+      "tg-attached",
+      "tg-detached",
+    ]);
+  });
+
   it("reuses a snapshot while it is young enough, and reads tags only of ARNs it has not seen", async () => {
     const region = new Region();
     const clock = fakeClock();
