@@ -191,54 +191,82 @@ export class Inventory {
 }
 
 /** Groups a listing's resources by the Service their tags name, keeping only names that fit that Service. */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 function groupByService(
   listing: Listing,
   clusterName: string,
   deleted: ReadonlySet<string>,
 ): Map<string, ServiceResources> {
-  type Entry = {
-    owner: ServiceRef;
-    loadBalancer?: LoadBalancer;
-    targetGroups: TargetGroup[];
-    securityGroup?: SecurityGroup;
-  };
-  const services = new Map<string, Entry>();
-  const entryFor = (owner: ServiceRef) => {
-    const key = serviceKey(owner);
-    let entry = services.get(key);
-    if (entry === undefined) {
-      entry = { owner, targetGroups: [] };
-      services.set(key, entry);
-    }
-    return entry;
-  };
-  const scope = (owner: ServiceRef) => ({ clusterName, namespace: owner.namespace, name: owner.name });
+  const services = new Map<string, ServiceEntry>();
+  // The Service a resource's tags name, unless the resource is being deleted.
+  const owned: OwnerOf = (id, tags) => (deleted.has(id) ? undefined : ownerOf(tags, clusterName));
   // Load balancers listed that are no Service's of ours (a legacy one not adopted yet, say): what
   // they use is theirs, whatever its tags say.
   const others = new Set<string>();
   for (const lb of listing.loadBalancers) {
     const arn = lb.LoadBalancerArn ?? "";
     const owner = ownerOf(listing.tags.get(arn) ?? {}, clusterName);
-    const adopted = owner?.uid !== undefined && lb.LoadBalancerName === legacyLoadBalancerName(owner.uid);
-    const ours = owner !== undefined && (lb.LoadBalancerName === loadBalancerName(scope(owner)) || adopted);
-    if (!ours) others.add(arn);
-    if (!ours || deleted.has(arn) || lb.Type !== "network") continue;
-    entryFor(owner).loadBalancer = lb;
+    if (owner === undefined || !isNamedForService(lb, owner, clusterName)) others.add(arn);
+    else if (!deleted.has(arn) && lb.Type === "network") entryIn(services, owner).loadBalancer = lb;
   }
-  for (const tg of listing.targetGroups) {
-    const arn = tg.TargetGroupArn ?? "";
-    const owner = ownerOf(listing.tags.get(arn) ?? {}, clusterName);
-    if (owner === undefined || deleted.has(arn)) continue;
-    if ((tg.LoadBalancerArns ?? []).some((lb) => others.has(lb))) continue;
-    if (tg.TargetGroupName?.startsWith(namePrefix(owner))) entryFor(owner).targetGroups.push(tg);
-  }
+  addTargetGroups(services, listing, owned, others);
   for (const group of listing.securityGroups) {
-    const owner = ownerOf(fromTagList(group.Tags), clusterName);
-    if (owner === undefined || deleted.has(group.GroupId ?? "")) continue;
-    if (group.GroupName === securityGroupName(scope(owner))) entryFor(owner).securityGroup = group;
+    const owner = owned(group.GroupId ?? "", fromTagList(group.Tags));
+    if (owner !== undefined && group.GroupName === securityGroupName(scopeOf(owner, clusterName))) {
+      entryIn(services, owner).securityGroup = group;
+    }
   }
   return services;
+}
+
+type OwnerOf = (id: string, tags: Readonly<Record<string, string>>) => ServiceRef | undefined;
+
+/**
+ * Adds each target group to the Service its tags name, when its name fits that Service and no load
+ * balancer of `others` uses it.
+ */
+function addTargetGroups(
+  services: Map<string, ServiceEntry>,
+  listing: Listing,
+  owned: OwnerOf,
+  others: ReadonlySet<string>,
+): void {
+  for (const tg of listing.targetGroups) {
+    const arn = tg.TargetGroupArn ?? "";
+    const owner = owned(arn, listing.tags.get(arn) ?? {});
+    if (owner === undefined || (tg.LoadBalancerArns ?? []).some((lb) => others.has(lb))) continue;
+    if (tg.TargetGroupName?.startsWith(namePrefix(owner))) {
+      entryIn(services, owner).targetGroups.push(tg);
+    }
+  }
+}
+
+/** What {@link groupByService} gathers for one Service. */
+interface ServiceEntry {
+  owner: ServiceRef;
+  loadBalancer?: LoadBalancer;
+  targetGroups: TargetGroup[];
+  securityGroup?: SecurityGroup;
+}
+
+/** `owner`'s entry in `services`, made on first use. */
+function entryIn(services: Map<string, ServiceEntry>, owner: ServiceRef): ServiceEntry {
+  const key = serviceKey(owner);
+  let entry = services.get(key);
+  if (entry === undefined) {
+    entry = { owner, targetGroups: [] };
+    services.set(key, entry);
+  }
+  return entry;
+}
+
+function scopeOf(owner: ServiceRef, clusterName: string) {
+  return { clusterName, namespace: owner.namespace, name: owner.name };
+}
+
+/** Whether `lb` has `owner`'s name: this project's name for it, or the legacy provider's it adopted. */
+function isNamedForService(lb: LoadBalancer, owner: ServiceRef, clusterName: string): boolean {
+  const adopted = owner.uid !== undefined && lb.LoadBalancerName === legacyLoadBalancerName(owner.uid);
+  return adopted || lb.LoadBalancerName === loadBalancerName(scopeOf(owner, clusterName));
 }
 
 function serviceKey(service: ServiceRef): string {

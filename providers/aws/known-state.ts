@@ -155,7 +155,6 @@ function withTargets({ targetIds, ...tg }: RecordedTargetGroup): ActualTargetGro
  * in a way only a fresh read can settle: a listener's target group that AWS no longer associates with
  * the load balancer (its listener was deleted or repointed behind our back).
  */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 export function resyncView(
   ref: LoadBalancerRef,
   recorded: RecordedState,
@@ -170,6 +169,25 @@ export function resyncView(
     rawLb === undefined
       ? undefined
       : toLoadBalancer(rawLb, tagsOf(rawLb.LoadBalancerArn), sameLb ? (recorded.loadBalancer?.attributes ?? {}) : {});
+  const listeners = sameLb ? recorded.listeners : [];
+  if (listeners.some((listener) => !stillAssociated(listener, resources, lb?.arn ?? ""))) return undefined;
+  const rawGroup: SecurityGroup | undefined = resources.securityGroup;
+  const securityGroup = rawGroup === undefined ? undefined : toSecurityGroup(rawGroup);
+  return {
+    ...(lb !== undefined && { loadBalancer: lb }),
+    listeners,
+    targetGroups: listedTargetGroups(ref, recorded, resources, tagsOf),
+    ...(securityGroup !== undefined && { securityGroup }),
+  };
+}
+
+/** The Service's listed target groups, with the attributes and targets the record knows of them. */
+function listedTargetGroups(
+  ref: LoadBalancerRef,
+  recorded: RecordedState,
+  resources: ServiceResources,
+  tagsOf: (arn: string | undefined) => Tags,
+): ActualTargetGroup[] {
   const recordedGroups = new Map(recorded.targetGroups.map((tg) => [tg.arn, tg]));
   const targetGroups: ActualTargetGroup[] = [];
   for (const raw of resources.targetGroups) {
@@ -182,19 +200,18 @@ export function resyncView(
       targets: (known?.targetIds ?? []).map((id) => ({ id, port: listed.port })),
     });
   }
-  for (const listener of sameLb ? recorded.listeners : []) {
-    const group = resources.targetGroups.find((tg) => tg.TargetGroupArn === listener.targetGroupArn);
-    const associated = group?.LoadBalancerArns;
-    if (associated !== undefined && !associated.includes(lb?.arn ?? "")) return undefined;
-  }
-  const rawGroup: SecurityGroup | undefined = resources.securityGroup;
-  const securityGroup = rawGroup === undefined ? undefined : toSecurityGroup(rawGroup);
-  return {
-    ...(lb !== undefined && { loadBalancer: lb }),
-    listeners: sameLb ? recorded.listeners : [],
-    targetGroups,
-    ...(securityGroup !== undefined && { securityGroup }),
-  };
+  return targetGroups;
+}
+
+/** Whether AWS still associates the recorded listener's target group with the load balancer `lbArn`. */
+function stillAssociated(
+  listener: RecordedState["listeners"][number],
+  resources: ServiceResources,
+  lbArn: string,
+): boolean {
+  const group = resources.targetGroups.find((tg) => tg.TargetGroupArn === listener.targetGroupArn);
+  const associated = group?.LoadBalancerArns;
+  return associated === undefined || associated.includes(lbArn);
 }
 
 /** Whether a plan only registers or deregisters targets (what a node change needs). */

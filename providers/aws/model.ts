@@ -127,28 +127,12 @@ export function resolveTargets(
 }
 
 /** The health check every target group of the Service gets. */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 export function buildHealthCheck(spec: LoadBalancerSpec, config: AwsServiceConfig): HealthCheck {
   const o = config.healthCheck;
   const local = spec.healthCheck.kind === "http";
-  const base: HealthCheck =
-    spec.healthCheck.kind === "http"
-      ? {
-          protocol: "HTTP",
-          port: spec.healthCheck.port,
-          path: spec.healthCheck.path,
-          intervalSeconds: 10,
-          healthyThreshold: 2,
-          unhealthyThreshold: 2,
-        }
-      : { protocol: "TCP", port: "traffic-port", intervalSeconds: 30, healthyThreshold: 3, unhealthyThreshold: 3 };
+  const base = baseHealthCheck(spec);
   const protocol = o.protocol ?? base.protocol;
-  let port = base.port;
-  if (o.port === "traffic-port" || typeof o.port === "number") port = o.port;
-  else if (o.port !== undefined) {
-    const named = o.port.portName;
-    port = spec.listeners.find((l) => l.name === named)?.nodePort ?? base.port;
-  }
+  const port = healthCheckPort(spec, o.port, base.port);
   const path = protocol === "TCP" ? undefined : (o.path ?? (local ? base.path : undefined) ?? "/");
   const successCodes = protocol === "TCP" ? undefined : o.successCodes;
   return {
@@ -192,7 +176,31 @@ function protocolsOf(
 }
 
 /** The full desired state of `spec` (already validated). */
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
+/** cloud-provider-aws's health check before annotations: HTTP `/healthz` for `Local`, else TCP. */
+function baseHealthCheck(spec: LoadBalancerSpec): HealthCheck {
+  return spec.healthCheck.kind === "http"
+    ? {
+        protocol: "HTTP",
+        port: spec.healthCheck.port,
+        path: spec.healthCheck.path,
+        intervalSeconds: 10,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      }
+    : { protocol: "TCP", port: "traffic-port", intervalSeconds: 30, healthyThreshold: 3, unhealthyThreshold: 3 };
+}
+
+/** The port the annotation asks for — a number, `traffic-port`, or a Service port's nodePort by name — else `base`. */
+function healthCheckPort(
+  spec: LoadBalancerSpec,
+  asked: AwsServiceConfig["healthCheck"]["port"],
+  base: HealthCheck["port"],
+): HealthCheck["port"] {
+  if (asked === undefined) return base;
+  if (asked === "traffic-port" || typeof asked === "number") return asked;
+  return spec.listeners.find((l) => l.name === asked.portName)?.nodePort ?? base;
+}
+
 export function buildDesiredState(
   spec: LoadBalancerSpec,
   config: AwsServiceConfig,
@@ -231,26 +239,8 @@ export function buildDesiredState(
       targets: targets.ids.map((id) => ({ id, port: group.nodePort })),
       tags,
     });
-    const tls = protocols.listener === "TLS" ? config.tls : undefined;
-    listeners.push({
-      port: group.port,
-      protocol: protocols.listener,
-      targetGroupName: name,
-      ...(tls !== undefined && {
-        certificateArn: tls.certificateArn,
-        sniCertificateArns: [...tls.sniCertificateArns].sort(),
-      }),
-      ...(tls?.sslPolicy !== undefined && { sslPolicy: tls.sslPolicy }),
-      ...(tls?.alpnPolicy !== undefined && { alpnPolicy: tls.alpnPolicy }),
-      tags,
-    });
-    const ipProtocols: ("tcp" | "udp")[] =
-      protocols.listener === "TCP_UDP" ? ["tcp", "udp"] : protocols.listener === "UDP" ? ["udp"] : ["tcp"];
-    for (const protocol of ipProtocols)
-      for (const cidr of cidrs) {
-        const rule: IngressRule = { protocol, fromPort: group.port, toPort: group.port, cidr };
-        ingress.set(ingressRuleKey(rule), rule);
-      }
+    listeners.push(desiredListenerOf(group.port, protocols.listener, name, config, tags));
+    for (const rule of ingressRulesOf(group.port, protocols.listener, cidrs)) ingress.set(ingressRuleKey(rule), rule);
   }
 
   return {
@@ -319,4 +309,36 @@ export function buildSubnetMappings(config: AwsServiceConfig, subnets: readonly 
       ...(privateIp !== undefined && { privateIPv4Address: privateIp }),
     };
   });
+}
+
+/** The listener on `port`, forwarding to the target group `targetGroupName`; TLS settings when it is TLS. */
+function desiredListenerOf(
+  port: number,
+  protocol: DesiredListener["protocol"],
+  targetGroupName: string,
+  config: AwsServiceConfig,
+  tags: Tags,
+): DesiredListener {
+  const tls = protocol === "TLS" ? config.tls : undefined;
+  return {
+    port,
+    protocol,
+    targetGroupName,
+    ...(tls !== undefined && {
+      certificateArn: tls.certificateArn,
+      sniCertificateArns: [...tls.sniCertificateArns].sort(),
+    }),
+    ...(tls?.sslPolicy !== undefined && { sslPolicy: tls.sslPolicy }),
+    ...(tls?.alpnPolicy !== undefined && { alpnPolicy: tls.alpnPolicy }),
+    tags,
+  };
+}
+
+/** The security group rules that let `cidrs` reach `port` over the listener's IP protocols. */
+function ingressRulesOf(port: number, protocol: DesiredListener["protocol"], cidrs: readonly string[]): IngressRule[] {
+  const ipProtocols: ("tcp" | "udp")[] =
+    protocol === "TCP_UDP" ? ["tcp", "udp"] : protocol === "UDP" ? ["udp"] : ["tcp"];
+  return ipProtocols.flatMap((ipProtocol) =>
+    cidrs.map((cidr) => ({ protocol: ipProtocol, fromPort: port, toPort: port, cidr })),
+  );
 }
