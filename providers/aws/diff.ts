@@ -27,8 +27,10 @@ import {
   type ActualHealthCheck,
   type ActualListener,
   type ActualState,
+  type ActualTargetGroup,
   type DesiredListener,
   type DesiredState,
+  type DesiredTargetGroup,
   type HealthCheck,
   type IngressRule,
   ingressRuleKey,
@@ -44,93 +46,166 @@ export const TARGETS_PER_CALL = 200;
 /** Protocols a listener can switch between in place; any other change deletes and recreates it. */
 const MODIFIABLE_PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "TLS"]);
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 export function planActions(desired: DesiredState, actual: ActualState): Action[] {
-  const actions: Action[] = [];
   const sg = actual.securityGroup;
-  // Adopting is the first step: once the load balancer carries our tags it is ours (`adopt.ts`).
-  if (actual.adopt === true && actual.loadBalancer !== undefined)
-    actions.push({
-      kind: "adoptLoadBalancer",
-      arn: actual.loadBalancer.arn,
-      name: actual.loadBalancer.name,
-      tags: missingTags(desired.loadBalancer.tags, actual.loadBalancer.tags),
-    });
   // AWS cannot give security groups to an NLB created without any (as the legacy provider makes them).
   const kept = actual.loadBalancer?.scheme === desired.loadBalancer.scheme ? actual.loadBalancer : undefined;
-  const withoutGroups = kept !== undefined && kept.securityGroups.length === 0;
+  const groups: GroupSituation = {
+    withoutGroups: kept !== undefined && kept.securityGroups.length === 0,
+    ownGroups: desired.loadBalancer.securityGroups,
+    sg,
+  };
+  const actions: Action[] = [...adoptActions(desired, actual), ...securityGroupActions(desired, groups)];
 
-  const ownGroups = desired.loadBalancer.securityGroups;
-  if (withoutGroups || ownGroups !== undefined) {
-    // Nothing to attach a security group to (source ranges stay with whatever admits the traffic now),
-    // or the Service brings its own: no managed group, no rules.
-  } else if (sg === undefined) {
-    actions.push({ kind: "createSecurityGroup" });
-    if (desired.securityGroup.ingress.length > 0)
-      actions.push({ kind: "authorizeIngress", rules: desired.securityGroup.ingress });
-  } else {
-    const { add, remove } = diffIngress(desired.securityGroup.ingress, sg.ingress);
-    if (add.length > 0) actions.push({ kind: "authorizeIngress", rules: add });
-    if (remove.length > 0) actions.push({ kind: "revokeIngress", rules: remove });
-  }
+  // A scheme AWS cannot change in place: the load balancer is replaced, and its listeners with it.
+  const replaced = actual.loadBalancer !== undefined && actual.loadBalancer.scheme !== desired.loadBalancer.scheme;
+  if (replaced) actions.push(...replacementActions(desired, actual));
+  const lb = replaced ? undefined : actual.loadBalancer;
+  const listeners: readonly ActualListener[] = replaced ? [] : actual.listeners;
+  actions.push(...loadBalancerActions(desired, actual, lb, groups));
 
-  let lb = actual.loadBalancer;
-  let listeners: readonly ActualListener[] = actual.listeners;
-  if (lb !== undefined && lb.scheme !== desired.loadBalancer.scheme) {
-    for (const listener of listeners) actions.push({ kind: "deleteListener", arn: listener.arn, port: listener.port });
-    actions.push({
-      kind: "deleteLoadBalancer",
-      arn: lb.arn,
-      reason: `scheme changes from ${lb.scheme} to ${desired.loadBalancer.scheme}, which AWS cannot change in place`,
-    });
-    lb = undefined;
-    listeners = [];
-  }
-
-  if (lb === undefined) actions.push({ kind: "createLoadBalancer" });
-  else {
-    if (withoutGroups) {
-      // AWS cannot give security groups to a load balancer created without any.
-    } else if (ownGroups !== undefined) {
-      if (!sameMembers(ownGroups, lb.securityGroups))
-        actions.push({ kind: "setSecurityGroups", securityGroups: ownGroups });
-    } else if (sg === undefined || !lb.securityGroups.includes(sg.id))
-      actions.push({ kind: "setSecurityGroups", securityGroups: "owned" });
-    const tags = missingTags(desired.loadBalancer.tags, lb.tags);
-    if (actual.adopt !== true && Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
-  }
-  const addressType = desired.loadBalancer.ipAddressType;
-  const addressTypeChanges = lb !== undefined && (lb.ipAddressType ?? "ipv4") !== addressType;
-  if (addressTypeChanges && addressType === "dualstack")
-    actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
+  // To dualstack before anything uses IPv6; back to ipv4 last, once nothing does.
+  const addressType = addressTypeChange(desired, lb);
+  if (addressType === "dualstack") actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
   const attributes = changedAttributes(desired.loadBalancer.attributes, lb?.attributes ?? {}, NLB_DEFAULT_ATTRIBUTES);
   if (Object.keys(attributes).length > 0) actions.push({ kind: "modifyLoadBalancerAttributes", attributes });
 
   const actualGroups = new Map(actual.targetGroups.map((tg) => [tg.name, tg]));
-  for (const tg of desired.targetGroups) {
-    const current = actualGroups.get(tg.name);
-    if (current === undefined) {
-      actions.push({ kind: "createTargetGroup", name: tg.name });
-      const attributes = changedAttributes(tg.attributes, {}, TARGET_GROUP_DEFAULT_ATTRIBUTES);
-      if (Object.keys(attributes).length > 0)
-        actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes });
-      for (const chunk of chunks(tg.targets)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
-      continue;
-    }
-    if (healthCheckDiffers(tg.healthCheck, current.healthCheck))
-      actions.push({ kind: "modifyTargetGroup", name: tg.name });
-    if (current.attributes !== undefined) {
-      const changed = changedAttributes(tg.attributes, current.attributes, {});
-      if (Object.keys(changed).length > 0)
-        actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes: changed });
-    }
-    const tags = missingTags(tg.tags, current.tags);
-    if (Object.keys(tags).length > 0) actions.push({ kind: "tagTargetGroup", name: tg.name, tags });
-    const { register, deregister } = diffTargets(tg.targets, current.targets);
-    for (const chunk of chunks(deregister)) actions.push({ kind: "deregisterTargets", name: tg.name, targets: chunk });
-    for (const chunk of chunks(register)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
-  }
+  for (const tg of desired.targetGroups) actions.push(...targetGroupActions(tg, actualGroups.get(tg.name)));
+  actions.push(...listenerActions(desired, listeners, actualGroups));
 
+  actions.push(...cleanupActions(desired, actual, groups));
+  if (addressType === "ipv4") actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
+  return actions;
+}
+
+/** The address type the kept load balancer `lb` changes to, if any. */
+function addressTypeChange(
+  desired: DesiredState,
+  lb: ActualState["loadBalancer"],
+): DesiredState["loadBalancer"]["ipAddressType"] | undefined {
+  const wanted = desired.loadBalancer.ipAddressType;
+  return lb !== undefined && (lb.ipAddressType ?? "ipv4") !== wanted ? wanted : undefined;
+}
+
+/** Target groups no listener wants any more; the managed security group once the Service brings its own. */
+function cleanupActions(desired: DesiredState, actual: ActualState, groups: GroupSituation): Action[] {
+  const actions: Action[] = [];
+  const wantedGroups = new Set(desired.targetGroups.map((tg) => tg.name));
+  for (const tg of actual.targetGroups)
+    if (!wantedGroups.has(tg.name)) actions.push({ kind: "deleteTargetGroup", arn: tg.arn, name: tg.name });
+  // Detached from the load balancer above, deleted last.
+  if (groups.ownGroups !== undefined && !groups.withoutGroups && groups.sg !== undefined)
+    actions.push({ kind: "deleteSecurityGroup", id: groups.sg.id });
+  return actions;
+}
+
+/** What decides the security group actions: an NLB without groups, the Service's own groups, the managed one. */
+interface GroupSituation {
+  readonly withoutGroups: boolean;
+  readonly ownGroups: DesiredState["loadBalancer"]["securityGroups"];
+  readonly sg: ActualState["securityGroup"];
+}
+
+/** Adopting is the first step: once the load balancer carries our tags it is ours (`adopt.ts`). */
+function adoptActions(desired: DesiredState, actual: ActualState): Action[] {
+  if (actual.adopt !== true || actual.loadBalancer === undefined) return [];
+  return [
+    {
+      kind: "adoptLoadBalancer",
+      arn: actual.loadBalancer.arn,
+      name: actual.loadBalancer.name,
+      tags: missingTags(desired.loadBalancer.tags, actual.loadBalancer.tags),
+    },
+  ];
+}
+
+/** The managed security group and its rules. */
+function securityGroupActions(desired: DesiredState, { withoutGroups, ownGroups, sg }: GroupSituation): Action[] {
+  // Nothing to attach a security group to (source ranges stay with whatever admits the traffic now),
+  // or the Service brings its own: no managed group, no rules.
+  if (withoutGroups || ownGroups !== undefined) return [];
+  if (sg === undefined) {
+    const rules = desired.securityGroup.ingress;
+    return [
+      { kind: "createSecurityGroup" },
+      ...(rules.length > 0 ? [{ kind: "authorizeIngress", rules } as const] : []),
+    ];
+  }
+  const { add, remove } = diffIngress(desired.securityGroup.ingress, sg.ingress);
+  return [
+    ...(add.length > 0 ? [{ kind: "authorizeIngress", rules: add } as const] : []),
+    ...(remove.length > 0 ? [{ kind: "revokeIngress", rules: remove } as const] : []),
+  ];
+}
+
+/** Deletes the listeners and the load balancer whose scheme AWS cannot change in place. */
+function replacementActions(desired: DesiredState, actual: ActualState): Action[] {
+  const lb = actual.loadBalancer;
+  if (lb === undefined) return [];
+  return [
+    ...actual.listeners.map((listener): Action => ({ kind: "deleteListener", arn: listener.arn, port: listener.port })),
+    {
+      kind: "deleteLoadBalancer",
+      arn: lb.arn,
+      reason: `scheme changes from ${lb.scheme} to ${desired.loadBalancer.scheme}, which AWS cannot change in place`,
+    },
+  ];
+}
+
+/** Creates the load balancer, or brings the kept one's security groups and tags up to date. */
+function loadBalancerActions(
+  desired: DesiredState,
+  actual: ActualState,
+  lb: ActualState["loadBalancer"],
+  { withoutGroups, ownGroups, sg }: GroupSituation,
+): Action[] {
+  if (lb === undefined) return [{ kind: "createLoadBalancer" }];
+  const actions: Action[] = [];
+  if (withoutGroups) {
+    // AWS cannot give security groups to a load balancer created without any.
+  } else if (ownGroups !== undefined) {
+    if (!sameMembers(ownGroups, lb.securityGroups))
+      actions.push({ kind: "setSecurityGroups", securityGroups: ownGroups });
+  } else if (sg === undefined || !lb.securityGroups.includes(sg.id))
+    actions.push({ kind: "setSecurityGroups", securityGroups: "owned" });
+  const tags = missingTags(desired.loadBalancer.tags, lb.tags);
+  if (actual.adopt !== true && Object.keys(tags).length > 0) actions.push({ kind: "tagLoadBalancer", tags });
+  return actions;
+}
+
+/** Creates `tg` with its attributes and targets, or converges the existing `current` to it. */
+function targetGroupActions(tg: DesiredTargetGroup, current: ActualTargetGroup | undefined): Action[] {
+  const actions: Action[] = [];
+  if (current === undefined) {
+    actions.push({ kind: "createTargetGroup", name: tg.name });
+    const attributes = changedAttributes(tg.attributes, {}, TARGET_GROUP_DEFAULT_ATTRIBUTES);
+    if (Object.keys(attributes).length > 0)
+      actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes });
+    for (const chunk of chunks(tg.targets)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
+    return actions;
+  }
+  if (healthCheckDiffers(tg.healthCheck, current.healthCheck))
+    actions.push({ kind: "modifyTargetGroup", name: tg.name });
+  if (current.attributes !== undefined) {
+    const changed = changedAttributes(tg.attributes, current.attributes, {});
+    if (Object.keys(changed).length > 0)
+      actions.push({ kind: "modifyTargetGroupAttributes", name: tg.name, attributes: changed });
+  }
+  const tags = missingTags(tg.tags, current.tags);
+  if (Object.keys(tags).length > 0) actions.push({ kind: "tagTargetGroup", name: tg.name, tags });
+  const { register, deregister } = diffTargets(tg.targets, current.targets);
+  for (const chunk of chunks(deregister)) actions.push({ kind: "deregisterTargets", name: tg.name, targets: chunk });
+  for (const chunk of chunks(register)) actions.push({ kind: "registerTargets", name: tg.name, targets: chunk });
+  return actions;
+}
+
+/** Listener actions, deletes first, then modifies, then creates. */
+function listenerActions(
+  desired: DesiredState,
+  listeners: readonly ActualListener[],
+  actualGroups: ReadonlyMap<string, ActualTargetGroup>,
+): Action[] {
   const deletes: Action[] = [];
   const modifies: Action[] = [];
   const creates: Action[] = [];
@@ -157,18 +232,7 @@ export function planActions(desired: DesiredState, actual: ActualState): Action[
     // Unread (not TLS before): a listener turning TLS has no certificate but its default yet.
     modifies.push(...sniChanges(listener, current.sniCertificateArns ?? []));
   }
-  actions.push(...deletes, ...modifies, ...creates);
-
-  const wantedGroups = new Set(desired.targetGroups.map((tg) => tg.name));
-  for (const tg of actual.targetGroups)
-    if (!wantedGroups.has(tg.name)) actions.push({ kind: "deleteTargetGroup", arn: tg.arn, name: tg.name });
-  // The managed group, once the Service brings its own: detached above, deleted last.
-  if (ownGroups !== undefined && !withoutGroups && sg !== undefined)
-    actions.push({ kind: "deleteSecurityGroup", id: sg.id });
-  if (addressTypeChanges && addressType === "ipv4")
-    actions.push({ kind: "setIpAddressType", ipAddressType: addressType });
-
-  return actions;
+  return [...deletes, ...modifies, ...creates];
 }
 
 /** Rules to authorize and to revoke. */
