@@ -4,10 +4,11 @@
  * A specifier is a built-in name (`aws`, `fake`, `local`), a path (absolute, or relative to the working directory
  * and then starting with `./` or `../`), a `file:` URL, or an installed package name. The module's
  * default export must be a {@link ProviderFactory}; it may declare its settings as `providerSettings`
- * (see `settings.ts`), which are then checked here, before the factory runs. Every way loading can go
- * wrong is one {@link ProviderLoadError} whose message is a single line naming the specifier and what was
- * expected, because it is what an operator sees when the controller refuses to start; settings that
- * break the declaration are an {@link InvalidConfigurationError} naming `--provider-config <key>`.
+ * (see `settings.ts`), which are then checked here, before the factory runs. A setting the provider
+ * refuses is an {@link InvalidConfigurationError} naming `--provider-config <key>`; every other way
+ * loading can go wrong is one {@link ProviderLoadError} whose message is a single line naming the
+ * specifier and what was expected, because it is what an operator sees when the controller refuses to
+ * start.
  *
  * @module
  */
