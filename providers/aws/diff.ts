@@ -21,11 +21,13 @@
  *
  * @module
  */
+import { ConflictError } from "../errors.ts";
 import { NLB_DEFAULT_ATTRIBUTES, TARGET_GROUP_DEFAULT_ATTRIBUTES } from "./model.ts";
 import {
   type Action,
   type ActualHealthCheck,
   type ActualListener,
+  type ActualLoadBalancer,
   type ActualState,
   type ActualTargetGroup,
   type DesiredListener,
@@ -46,6 +48,10 @@ export const TARGETS_PER_CALL = 200;
 /** Protocols a listener can switch between in place; any other change deletes and recreates it. */
 const MODIFIABLE_PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "TLS"]);
 
+/**
+ * The actions, in order. Throws {@link ConflictError} when the scheme changes but the load balancer to
+ * replace has deletion protection on (and the Service does not switch it off).
+ */
 export function planActions(desired: DesiredState, actual: ActualState): Action[] {
   const sg = actual.securityGroup;
   // AWS cannot give security groups to an NLB created without any (as the legacy provider makes them).
@@ -144,6 +150,7 @@ function replacementActions(desired: DesiredState, actual: ActualState): Action[
   const lb = actual.loadBalancer;
   if (lb === undefined) return [];
   return [
+    ...releaseProtection(desired, lb),
     ...actual.listeners.map((listener): Action => ({ kind: "deleteListener", arn: listener.arn, port: listener.port })),
     {
       kind: "deleteLoadBalancer",
@@ -234,6 +241,27 @@ function listenerActions(
   }
   return [...deletes, ...modifies, ...creates];
 }
+
+/**
+ * Before a load balancer is replaced: AWS would refuse to delete it while its deletion protection is
+ * on, after its listeners were already gone. Switched off first when the Service now asks for that;
+ * otherwise nothing is changed and the Service is told how to proceed.
+ */
+function releaseProtection(desired: DesiredState, lb: ActualLoadBalancer): Action[] {
+  if (lb.attributes[PROTECTION] !== "true") return [];
+  if (desired.loadBalancer.attributes[PROTECTION] === "false")
+    return [{ kind: "modifyLoadBalancerAttributes", attributes: { [PROTECTION]: "false" } }];
+  throw new ConflictError(
+    lb.arn,
+    `the scheme changes from ${lb.scheme} to ${desired.loadBalancer.scheme}, which needs a new load balancer, ` +
+      `but ${lb.arn} has deletion protection on, so nothing is changed; switch it off ` +
+      `(${PROTECTION}=false in service.beta.kubernetes.io/aws-load-balancer-attributes, or with ` +
+      `aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${lb.arn} --attributes Key=${PROTECTION},Value=false) ` +
+      "and it is replaced at the next retry",
+  );
+}
+
+const PROTECTION = "deletion_protection.enabled";
 
 /** Rules to authorize and to revoke. */
 export function diffIngress(

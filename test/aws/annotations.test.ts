@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AwsProvider } from "../../providers/aws/index.ts";
 import { loadBalancerName, securityGroupName } from "../../providers/aws/names.ts";
 import { conformanceSpec, listener, refOf } from "../../providers/conformance/index.ts";
-import { InvalidConfigurationError } from "../../providers/errors.ts";
+import { ConflictError, InvalidConfigurationError } from "../../providers/errors.ts";
 import type { LoadBalancerRef, LoadBalancerSpec, NodeSpec } from "../../providers/types.ts";
 import { seedAwsNetwork, withAwsEndpoint } from "../harness/index.ts";
 import {
@@ -242,6 +242,37 @@ describe("aws-load-balancer-security-groups", () => {
 });
 
 describe("aws-load-balancer-attributes", () => {
+  it("keeps a protected load balancer whose scheme changes, listeners and all, until the Service switches protection off", async () => {
+    const protectedAt = (internal: string, protection: string) =>
+      spec("rescheme", {
+        annotations: { [`${A}internal`]: internal, [`${A}attributes`]: `deletion_protection.enabled=${protection}` },
+      });
+    const before = protectedAt("false", "true");
+    await provider.ensureLoadBalancer(before);
+    const arn = await loadBalancerArn(before);
+
+    recorder.reset();
+    const refused = await provider.ensureLoadBalancer(protectedAt("true", "true")).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConflictError);
+    expect((refused as Error).message).toContain(`${arn} has deletion protection on, so nothing is changed`);
+    expect(recorder.mutatingOperations()).toEqual([]);
+    expect((await listenersInAws(before)).size).toBe(1);
+
+    const released = protectedAt("true", "false");
+    await provider.ensureLoadBalancer(released);
+    expect(
+      recorder
+        .mutating()
+        .slice(0, 3)
+        .map((c) => [c.operation, c.input.LoadBalancerArn]),
+    ).toEqual([
+      ["ModifyLoadBalancerAttributes", arn],
+      ["DeleteListener", undefined],
+      ["DeleteLoadBalancer", arn],
+    ]);
+    expect(await loadBalancerArn(released)).not.toBe(arn);
+  });
+
   it("sets each attribute given, with cross-zone and access logs from either annotation", async () => {
     const attributed = spec("attributed", {
       annotations: {

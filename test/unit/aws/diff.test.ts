@@ -10,6 +10,7 @@ import {
 import { buildDesiredState } from "../../../providers/aws/model.ts";
 import type { Action, DesiredState } from "../../../providers/aws/state.ts";
 import { requireValidSpec } from "../../../providers/aws/validate.ts";
+import { ConflictError } from "../../../providers/errors.ts";
 import type { LoadBalancerSpec } from "../../../providers/types.ts";
 import {
   arnOf,
@@ -366,6 +367,40 @@ describe("planActions", () => {
     const { securityGroup: _gone, ...withoutManaged } = managed;
     const converged = { ...withoutManaged, loadBalancer: { ...lb, securityGroups: [...own].reverse() } };
     expect(planActions(byo, converged)).toEqual([]);
+  });
+
+  it("replaces a protected load balancer for a new scheme only once the Service switches protection off", () => {
+    const internal = (attributes?: string) =>
+      desiredOf(
+        newSpec(
+          withAnnotations({
+            [ANNOTATION.internal]: "true",
+            ...(attributes !== undefined && { [ANNOTATION.attributes]: attributes }),
+          }),
+        ),
+      );
+    const actual = inSync(desiredOf(newSpec()));
+    const lb = actual.loadBalancer;
+    if (lb === undefined) throw new Error("no load balancer");
+    const guarded = {
+      ...actual,
+      loadBalancer: { ...lb, attributes: { ...lb.attributes, "deletion_protection.enabled": "true" } },
+    };
+    // Nothing is touched (listeners included) while protection stays on.
+    expect(() => planActions(internal(), guarded)).toThrow(ConflictError);
+    expect(() => planActions(internal("deletion_protection.enabled=true"), guarded)).toThrow(
+      /deletion protection on, so nothing is changed/,
+    );
+    const actions = planActions(internal("deletion_protection.enabled=false"), guarded);
+    expect(kinds(actions).slice(0, 3)).toEqual([
+      "modifyLoadBalancerAttributes",
+      "deleteListener",
+      "deleteLoadBalancer",
+    ]);
+    expect(actions[0]).toEqual({
+      kind: "modifyLoadBalancerAttributes",
+      attributes: { "deletion_protection.enabled": "false" },
+    });
   });
 
   it("changes only the load balancer attributes the Service gives, against AWS's defaults", () => {
