@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AwsClient, type AwsClientOptions } from "../../../providers/aws/client.ts";
+import { DeletionProtectedError } from "../../../providers/aws/errors.ts";
 import { DEFAULT_RATE_LIMITS } from "../../../providers/aws/operations.ts";
 import type { Clock } from "../../../providers/aws/rate-limit.ts";
 import { ThrottledError, TransientError } from "../../../providers/errors.ts";
@@ -144,6 +145,27 @@ describe("AwsClient", () => {
     const { client, requests } = clientWith([page("a", "m1"), page("b", "m2"), page("c")]);
     expect((await client.listTargetGroups()).map((tg) => tg.TargetGroupName)).toEqual(["a", "b", "c"]);
     expect(requests).toHaveLength(3);
+  });
+
+  it("lists a listener's certificates besides its default, over every page", async () => {
+    const cert = (arn: string, isDefault: boolean) =>
+      `<member><CertificateArn>${arn}</CertificateArn><IsDefault>${isDefault}</IsDefault></member>`;
+    const { client, requests } = clientWith([
+      elbOk(
+        "DescribeListenerCertificates",
+        `<Certificates>${cert("arn:default", true)}${cert("arn:a", false)}</Certificates><NextMarker>m1</NextMarker>`,
+      ),
+      elbOk("DescribeListenerCertificates", `<Certificates>${cert("arn:b", false)}</Certificates>`),
+    ]);
+    expect(await client.describeListenerCertificates("arn:listener")).toEqual(["arn:a", "arn:b"]);
+    expect(requests).toEqual(["DescribeListenerCertificates", "DescribeListenerCertificates"]);
+  });
+
+  it("says a load balancer AWS refuses to delete has deletion protection on, naming it", async () => {
+    const { client } = clientWith([elbError("OperationNotPermitted", "deletion protection is enabled")]);
+    const error = await client.deleteLoadBalancer("arn:lb").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeletionProtectedError);
+    expect((error as Error).message).toContain("load balancer arn:lb has deletion protection on");
   });
 
   it("narrows a DescribeTags batch down when AWS refuses it for one vanished resource", async () => {
