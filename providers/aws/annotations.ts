@@ -286,7 +286,6 @@ function parsePrivateAddresses(
   return list;
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined {
   const a = spec.annotations;
   const cert = a[ANNOTATION.sslCert]?.trim();
@@ -294,14 +293,7 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
   const policy = a[ANNOTATION.sslNegotiationPolicy]?.trim();
   const backend = a[ANNOTATION.backendProtocol]?.trim().toLowerCase();
 
-  if (backend !== undefined && backend !== "" && !["ssl", "tcp", "http", "https"].includes(backend))
-    issues.error(ANNOTATION.backendProtocol, `"${backend}" is not a backend protocol; use "ssl" or "tcp"`);
-  else if (backend === "http" || backend === "https")
-    issues.warn(
-      ANNOTATION.backendProtocol,
-      `"${backend}" applies to Classic Load Balancers only; an NLB forwards TCP (or TLS with "ssl"), so it has no effect`,
-    );
-
+  checkBackendProtocol(backend, issues);
   const alpnPolicy = parseAlpnPolicy(a, issues);
   if (cert === undefined || cert === "") {
     for (const key of [ANNOTATION.sslPorts, ANNOTATION.sslNegotiationPolicy, ANNOTATION.alpnPolicy])
@@ -309,42 +301,10 @@ function parseTls(spec: LoadBalancerSpec, issues: Issues): TlsConfig | undefined
     if (backend === "ssl") issues.warn(ANNOTATION.backendProtocol, `"ssl" has no effect without ${ANNOTATION.sslCert}`);
     return undefined;
   }
-  const certificates = parseOptionalList(a, ANNOTATION.sslCert, issues) ?? [];
-  const notArns = certificates.filter((arn) => !/^arn:aws[a-z-]*:(acm|iam):/.test(arn));
-  if (notArns.length > 0) {
-    issues.error(
-      ANNOTATION.sslCert,
-      `${quoteAll(notArns)} ${notArns.length === 1 ? "is not an ACM or IAM certificate ARN" : "are not ACM or IAM certificate ARNs"} (arn:aws:acm:...); list the default certificate first, then any for SNI`,
-    );
-    return undefined;
-  }
-  const [certificateArn = cert, ...sniCertificateArns] = certificates;
-  if (sniCertificateArns.length > MAX_SNI_CERTIFICATES) {
-    issues.error(
-      ANNOTATION.sslCert,
-      `lists ${certificates.length} certificates; a listener takes at most ${MAX_SNI_CERTIFICATES} besides the default`,
-    );
-    return undefined;
-  }
-
-  let ports: TlsPorts = { all: true };
-  const entries = portsValue === undefined ? ["*"] : splitList(portsValue);
-  if (entries.length === 0)
-    issues.error(
-      ANNOTATION.sslPorts,
-      'lists no port, so no listener would get TLS; use "*", or port numbers and names, or remove it',
-    );
-  if (!entries.includes("*")) {
-    const numbers = new Set<number>();
-    const names = new Set<string>();
-    for (const entry of entries) {
-      if (/^\d+$/.test(entry)) numbers.add(Number(entry));
-      else names.add(entry);
-      const known = spec.listeners.some((l) => String(l.port) === entry || (l.name !== "" && l.name === entry));
-      if (!known) issues.warn(ANNOTATION.sslPorts, `"${entry}" names no port of this Service; it is ignored`);
-    }
-    ports = { numbers, names };
-  }
+  const certificates = parseCertificates(a, cert, issues);
+  if (certificates === undefined) return undefined;
+  const { certificateArn, sniCertificateArns } = certificates;
+  const ports = parseTlsPorts(spec, portsValue, issues);
   const selected = spec.listeners.filter((l) => tlsSelects(ports, l));
   if (selected.length > 0 && selected.every((l) => l.protocol !== "TCP"))
     issues.warn(ANNOTATION.sslCert, "selects only UDP ports, which cannot use TLS; no TLS listener is made");
@@ -377,7 +337,63 @@ export function tlsSelects(ports: TlsPorts, listener: Pick<ListenerSpec, "port" 
   return ports.numbers.has(listener.port) || (listener.name !== "" && ports.names.has(listener.name));
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
+/** `backend-protocol`: `ssl` or `tcp` for an NLB; `http` and `https` only warn, as they do nothing here. */
+function checkBackendProtocol(backend: string | undefined, issues: Issues): void {
+  if (backend !== undefined && backend !== "" && !["ssl", "tcp", "http", "https"].includes(backend))
+    issues.error(ANNOTATION.backendProtocol, `"${backend}" is not a backend protocol; use "ssl" or "tcp"`);
+  else if (backend === "http" || backend === "https")
+    issues.warn(
+      ANNOTATION.backendProtocol,
+      `"${backend}" applies to Classic Load Balancers only; an NLB forwards TCP (or TLS with "ssl"), so it has no effect`,
+    );
+}
+
+/** `ssl-cert`: the default certificate, then the SNI ones, each an ACM or IAM ARN; undefined after an error. */
+function parseCertificates(
+  a: Readonly<Record<string, string>>,
+  cert: string,
+  issues: Issues,
+): { readonly certificateArn: string; readonly sniCertificateArns: string[] } | undefined {
+  const certificates = parseOptionalList(a, ANNOTATION.sslCert, issues) ?? [];
+  const notArns = certificates.filter((arn) => !/^arn:aws[a-z-]*:(acm|iam):/.test(arn));
+  if (notArns.length > 0) {
+    issues.error(
+      ANNOTATION.sslCert,
+      `${quoteAll(notArns)} ${notArns.length === 1 ? "is not an ACM or IAM certificate ARN" : "are not ACM or IAM certificate ARNs"} (arn:aws:acm:...); list the default certificate first, then any for SNI`,
+    );
+    return undefined;
+  }
+  const [certificateArn = cert, ...sniCertificateArns] = certificates;
+  if (sniCertificateArns.length > MAX_SNI_CERTIFICATES) {
+    issues.error(
+      ANNOTATION.sslCert,
+      `lists ${certificates.length} certificates; a listener takes at most ${MAX_SNI_CERTIFICATES} besides the default`,
+    );
+    return undefined;
+  }
+  return { certificateArn, sniCertificateArns };
+}
+
+/** `ssl-ports`: `*` (the default), or port numbers and names; a name or number no port has is warned about. */
+function parseTlsPorts(spec: LoadBalancerSpec, portsValue: string | undefined, issues: Issues): TlsPorts {
+  const entries = portsValue === undefined ? ["*"] : splitList(portsValue);
+  if (entries.length === 0)
+    issues.error(
+      ANNOTATION.sslPorts,
+      'lists no port, so no listener would get TLS; use "*", or port numbers and names, or remove it',
+    );
+  if (entries.includes("*")) return { all: true };
+  const numbers = new Set<number>();
+  const names = new Set<string>();
+  for (const entry of entries) {
+    if (/^\d+$/.test(entry)) numbers.add(Number(entry));
+    else names.add(entry);
+    const known = spec.listeners.some((l) => String(l.port) === entry || (l.name !== "" && l.name === entry));
+    if (!known) issues.warn(ANNOTATION.sslPorts, `"${entry}" names no port of this Service; it is ignored`);
+  }
+  return { numbers, names };
+}
+
 function parseAdditionalTags(
   a: Readonly<Record<string, string>>,
   clusterName: string,
@@ -386,18 +402,7 @@ function parseAdditionalTags(
   const value = a[ANNOTATION.additionalTags];
   if (value === undefined) return {};
   const { entries, problems } = parseKeyValueList(value);
-  for (const [key, tagValue] of entries) {
-    if (key.length > 128) problems.push(`key "${key.slice(0, 20)}..." is longer than 128 characters`);
-    else if (!TAG_TEXT.test(key))
-      problems.push(`key "${key}" has characters AWS refuses in tags (allowed: letters, digits, spaces and _.:/=+-@)`);
-    if (tagValue.length > 256) problems.push(`the value of "${key}" is longer than 256 characters`);
-    else if (!TAG_TEXT.test(tagValue))
-      problems.push(
-        `the value of "${key}" has characters AWS refuses in tags (allowed: letters, digits, spaces and _.:/=+-@)`,
-      );
-    if (key.toLowerCase().startsWith("aws:")) problems.push(`"${key}" uses the reserved aws: prefix`);
-    if (isReservedTagKey(key, clusterName)) problems.push(`"${key}" is an ownership tag set by the provider`);
-  }
+  for (const [key, tagValue] of entries) problems.push(...tagProblems(key, tagValue, clusterName));
   if (entries.size > 40) problems.push("more than 40 tags (AWS allows 50 per resource, 10 are reserved)");
   if (problems.length > 0) {
     issues.error(ANNOTATION.additionalTags, `${problems.join("; ")}; fix the "Key1=Value1,Key2=Value2" list`);
@@ -408,6 +413,22 @@ function parseAdditionalTags(
 
 /** What Elastic Load Balancing accepts in a tag key or value (EC2 accepts more, so this is the bound). */
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** What AWS, or this provider's ownership, refuses in one tag. */
+function tagProblems(key: string, tagValue: string, clusterName: string): string[] {
+  const problems: string[] = [];
+  if (key.length > 128) problems.push(`key "${key.slice(0, 20)}..." is longer than 128 characters`);
+  else if (!TAG_TEXT.test(key))
+    problems.push(`key "${key}" has characters AWS refuses in tags (allowed: letters, digits, spaces and _.:/=+-@)`);
+  if (tagValue.length > 256) problems.push(`the value of "${key}" is longer than 256 characters`);
+  else if (!TAG_TEXT.test(tagValue))
+    problems.push(
+      `the value of "${key}" has characters AWS refuses in tags (allowed: letters, digits, spaces and _.:/=+-@)`,
+    );
+  if (key.toLowerCase().startsWith("aws:")) problems.push(`"${key}" uses the reserved aws: prefix`);
+  if (isReservedTagKey(key, clusterName)) problems.push(`"${key}" is an ownership tag set by the provider`);
+  return problems;
+}
 
 // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOverrides {
