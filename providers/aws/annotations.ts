@@ -430,41 +430,13 @@ function tagProblems(key: string, tagValue: string, clusterName: string): string
   return problems;
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 function parseHealthCheck(spec: LoadBalancerSpec, issues: Issues): HealthCheckOverrides {
   const a = spec.annotations;
-  const protocolValue = a[ANNOTATION.healthCheckProtocol];
-  let protocol: HealthCheckProtocol | undefined;
-  if (protocolValue !== undefined) {
-    const upper = protocolValue.trim().toUpperCase();
-    if (upper === "TCP" || upper === "HTTP" || upper === "HTTPS") protocol = upper;
-    else issues.error(ANNOTATION.healthCheckProtocol, `"${protocolValue}" is not one of tcp, http, https`);
-  }
-
-  let port: HealthCheckOverrides["port"];
-  const portValue = a[ANNOTATION.healthCheckPort]?.trim();
-  if (portValue !== undefined) {
-    if (portValue === "traffic-port") port = "traffic-port";
-    else if (/^\d+$/.test(portValue)) {
-      const n = Number(portValue);
-      if (n >= 1 && n <= 65535) port = n;
-      else issues.error(ANNOTATION.healthCheckPort, `${portValue} is not a port number (1-65535)`);
-    } else if (spec.listeners.some((l) => l.name !== "" && l.name === portValue)) port = { portName: portValue };
-    else
-      issues.error(
-        ANNOTATION.healthCheckPort,
-        `"${portValue}" is neither "traffic-port", a port number, nor the name of a port of this Service`,
-      );
-  }
-
+  const protocol = parseHealthCheckProtocol(a[ANNOTATION.healthCheckProtocol], issues);
+  const port = parseHealthCheckPort(spec, a[ANNOTATION.healthCheckPort]?.trim(), issues);
   const path = a[ANNOTATION.healthCheckPath];
-  if (path !== undefined) {
-    const effective = protocol ?? (spec.healthCheck.kind === "http" ? "HTTP" : "TCP");
-    if (!path.startsWith("/") || path.length > 1024)
-      issues.error(ANNOTATION.healthCheckPath, `"${path}" must start with "/" and be at most 1024 characters`);
-    else if (effective === "TCP")
-      issues.warn(ANNOTATION.healthCheckPath, "has no effect with a TCP health check; set healthcheck-protocol: http");
-  }
+  if (path !== undefined)
+    checkHealthCheckPath(path, protocol ?? (spec.healthCheck.kind === "http" ? "HTTP" : "TCP"), issues);
 
   const successCodes = parseSuccessCodes(spec, protocol, issues);
   const intervalSeconds = parseIntegerAnnotation(a, ANNOTATION.healthCheckInterval, 5, 300, issues);
@@ -539,6 +511,45 @@ const CLIENT_ROUTING_POLICIES = [
  * that set some of the same attributes (cross-zone, access logs). Each attribute has one value: given
  * by both, the two must agree.
  */
+/** `healthcheck-protocol`: tcp, http or https, in any case. */
+function parseHealthCheckProtocol(value: string | undefined, issues: Issues): HealthCheckProtocol | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.trim().toUpperCase();
+  if (upper === "TCP" || upper === "HTTP" || upper === "HTTPS") return upper;
+  issues.error(ANNOTATION.healthCheckProtocol, `"${value}" is not one of tcp, http, https`);
+  return undefined;
+}
+
+/** `healthcheck-port`: `traffic-port`, a port number, or the name of one of the Service's ports. */
+function parseHealthCheckPort(
+  spec: LoadBalancerSpec,
+  value: string | undefined,
+  issues: Issues,
+): HealthCheckOverrides["port"] {
+  if (value === undefined) return undefined;
+  if (value === "traffic-port") return "traffic-port";
+  if (/^\d+$/.test(value)) {
+    const n = Number(value);
+    if (n >= 1 && n <= 65535) return n;
+    issues.error(ANNOTATION.healthCheckPort, `${value} is not a port number (1-65535)`);
+    return undefined;
+  }
+  if (spec.listeners.some((l) => l.name !== "" && l.name === value)) return { portName: value };
+  issues.error(
+    ANNOTATION.healthCheckPort,
+    `"${value}" is neither "traffic-port", a port number, nor the name of a port of this Service`,
+  );
+  return undefined;
+}
+
+/** `healthcheck-path`: an absolute path of at most 1024 characters, of use only to an HTTP(S) check. */
+function checkHealthCheckPath(path: string, effective: HealthCheckProtocol, issues: Issues): void {
+  if (!path.startsWith("/") || path.length > 1024)
+    issues.error(ANNOTATION.healthCheckPath, `"${path}" must start with "/" and be at most 1024 characters`);
+  else if (effective === "TCP")
+    issues.warn(ANNOTATION.healthCheckPath, "has no effect with a TCP health check; set healthcheck-protocol: http");
+}
+
 // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 function parseLoadBalancerAttributes(a: Readonly<Record<string, string>>, issues: Issues): Record<string, string> {
   const given = parseAttributesAnnotation(a, issues);
