@@ -550,7 +550,6 @@ function checkHealthCheckPath(path: string, effective: HealthCheckProtocol, issu
     issues.warn(ANNOTATION.healthCheckPath, "has no effect with a TCP health check; set healthcheck-protocol: http");
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
 function parseLoadBalancerAttributes(a: Readonly<Record<string, string>>, issues: Issues): Record<string, string> {
   const given = parseAttributesAnnotation(a, issues);
   const attributes: Record<string, string> = {};
@@ -598,26 +597,41 @@ function parseLoadBalancerAttributes(a: Readonly<Record<string, string>>, issues
     ANNOTATION.accessLogPrefix,
     legacyText(ANNOTATION.accessLogPrefix, expectLogPrefix),
   );
-  const enabledBy = given.has("access_logs.s3.enabled") ? ANNOTATION.attributes : ANNOTATION.accessLogEnabled;
-  if (enabled === "true" && (bucket === undefined || bucket === "")) {
+  return { ...attributes, ...accessLogAttributes(a, given, { enabled, bucket, prefix }, issues) };
+}
+
+/**
+ * The `access_logs.s3.*` attributes from what the two annotations agreed on: on with a bucket, or off
+ * (an error when on without a bucket; a warning for a bucket or prefix that has no effect).
+ */
+function accessLogAttributes(
+  a: Readonly<Record<string, string>>,
+  given: ReadonlyMap<string, string>,
+  logs: {
+    readonly enabled?: string | undefined;
+    readonly bucket?: string | undefined;
+    readonly prefix?: string | undefined;
+  },
+  issues: Issues,
+): Record<string, string> {
+  const { enabled, bucket, prefix } = logs;
+  if (enabled === "true" && bucket !== undefined && bucket !== "") {
+    return { "access_logs.s3.enabled": "true", "access_logs.s3.bucket": bucket, "access_logs.s3.prefix": prefix ?? "" };
+  }
+  if (enabled === "true") {
+    const enabledBy = given.has("access_logs.s3.enabled") ? ANNOTATION.attributes : ANNOTATION.accessLogEnabled;
     issues.error(
       given.has("access_logs.s3.enabled") ? ANNOTATION.attributes : ANNOTATION.accessLogBucket,
       `a bucket is required when access logs are enabled (by ${enabledBy}); name it in ${ANNOTATION.accessLogBucket} or as access_logs.s3.bucket in ${ANNOTATION.attributes}`,
     );
-    attributes["access_logs.s3.enabled"] = "false";
-  } else if (enabled === "true") {
-    attributes["access_logs.s3.enabled"] = "true";
-    attributes["access_logs.s3.bucket"] = bucket ?? "";
-    attributes["access_logs.s3.prefix"] = prefix ?? "";
-  } else {
-    attributes["access_logs.s3.enabled"] = "false";
-    for (const key of [ANNOTATION.accessLogBucket, ANNOTATION.accessLogPrefix])
-      if (a[key] !== undefined)
-        issues.warn(key, `has no effect unless access logs are enabled (${ANNOTATION.accessLogEnabled}: "true")`);
-    for (const key of ["access_logs.s3.bucket", "access_logs.s3.prefix"])
-      if (given.has(key)) issues.warn(ANNOTATION.attributes, `${key} has no effect unless access_logs.s3.enabled=true`);
+    return { "access_logs.s3.enabled": "false" };
   }
-  return attributes;
+  for (const key of [ANNOTATION.accessLogBucket, ANNOTATION.accessLogPrefix])
+    if (a[key] !== undefined)
+      issues.warn(key, `has no effect unless access logs are enabled (${ANNOTATION.accessLogEnabled}: "true")`);
+  for (const key of ["access_logs.s3.bucket", "access_logs.s3.prefix"])
+    if (given.has(key)) issues.warn(ANNOTATION.attributes, `${key} has no effect unless access_logs.s3.enabled=true`);
+  return { "access_logs.s3.enabled": "false" };
 }
 
 /** The entries of `aws-load-balancer-attributes`, each checked; none when any is wrong. */
