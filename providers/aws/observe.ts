@@ -81,27 +81,18 @@ export interface ObserveOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: older than the rule; to be split (issue 15)
+/**
+ * Observes in phases, each reading only after the one before has decided what it needs: find the load
+ * balancer (under the legacy name too), read its listeners, describe the target groups and every tag
+ * in one call, decide ownership, sort the target groups, then read their targets and attributes and
+ * the security group together.
+ */
 export async function observe(client: AwsClient, ref: LoadBalancerRef, options: ObserveOptions): Promise<Observation> {
   const { mode, desired, signal } = options;
-  let lbName = loadBalancerName(scopeOf(ref));
-  let found = await client.findLoadBalancers(lbName, { signal });
-  const uid = ref.service.uid;
-  let legacy = false;
-  if (options.legacy !== undefined && uid !== undefined && uid !== "" && !found.some((lb) => lb.Type === "network")) {
-    const legacyName = legacyLoadBalancerName(uid);
-    const legacyFound = (await client.findLoadBalancers(legacyName, { signal })).filter((lb) => lb.Type === "network");
-    if (legacyFound.length > 0) [lbName, found, legacy] = [legacyName, legacyFound, true];
-  }
+  const { lbName, found, legacy } = await findLoadBalancers(client, ref, options);
   // AWS keeps names unique; of an emulator's duplicates, the first network load balancer is read.
   const candidate = found.find((lb) => lb.Type === "network");
-  // A delete needs no listeners: AWS deletes them with the load balancer.
-  const candidateListeners =
-    candidate?.LoadBalancerArn === undefined || mode === "delete"
-      ? []
-      : (await client.describeListeners(candidate.LoadBalancerArn, { signal }))
-          .map(toListener)
-          .filter((l): l is ActualListener => l !== undefined);
+  const candidateListeners = await readListeners(client, candidate, mode, signal);
   const forwardedTo = new Set(
     candidateListeners.flatMap((l) => (l.targetGroupArn === undefined ? [] : [l.targetGroupArn])),
   );
@@ -113,11 +104,169 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
     { signal },
   );
 
+  const { verdict, mine } = decideOwnership(ref, options, { lbName, found, legacy, candidate, tags });
+  const ours = mine !== undefined && mine === candidate;
+  const listeners = ours ? await withSniCertificates(client, candidateListeners, mode, desired, signal) : [];
+  const lb = await readLoadBalancer(client, mine, tags, mode, signal);
+
+  const wantedNames = new Set(desired?.targetGroups.map((tg) => tg.name) ?? []);
+  const { listenerTargetGroups, owned } = sortTargetGroups(ref, mode, described, tags, {
+    ours,
+    forwardedTo,
+    wantedNames,
+    // What a load balancer that is not ours uses is not ours to clean up either, tags or not.
+    skip: (raw) =>
+      verdict?.kind === "conflict" && (forwardedTo.has(raw.TargetGroupArn ?? "") || usedBy(raw, candidate)),
+  });
+  if (mode === "ensure") await findWantedTargetGroups(client, ref, wantedNames, owned, signal);
+  const detachedTargetGroups = [...owned.values()].filter((tg) => !ours || !forwardedTo.has(tg.arn));
+
+  const [securityGroup, { health, groupAttributes }] = await Promise.all([
+    ownedSecurityGroup(client, ref, lb?.vpcId, signal),
+    readTargetDetail(client, options, { owned, wantedNames, listenerTargetGroups }),
+  ]);
+  const state: ActualState = {
+    ...(lb !== undefined && { loadBalancer: lb }),
+    listeners,
+    targetGroups: withTargets(owned, health, groupAttributes),
+    ...(securityGroup !== undefined && { securityGroup }),
+    ...(verdict?.kind === "adopt" && lb !== undefined && { adopt: true as const }),
+  };
+  return { state, listenerTargetGroups, detachedTargetGroups, health };
+}
+
+/** Our load balancer as the diff sees it, with its attributes unless deleting. */
+async function readLoadBalancer(
+  client: AwsClient,
+  mine: LoadBalancer | undefined,
+  tags: ReadonlyMap<string, Tags>,
+  mode: ObserveMode,
+  signal: AbortSignal | undefined,
+): Promise<ActualLoadBalancer | undefined> {
+  if (mine === undefined) return undefined;
+  const attributes =
+    mode !== "delete" ? await client.describeLoadBalancerAttributes(mine.LoadBalancerArn ?? "", { signal }) : {};
+  return toLoadBalancer(mine, tags.get(mine.LoadBalancerArn ?? "") ?? {}, attributes);
+}
+
+/** Adds to `owned` each wanted target group that exists under its name but no listener showed. */
+async function findWantedTargetGroups(
+  client: AwsClient,
+  ref: LoadBalancerRef,
+  wantedNames: ReadonlySet<string>,
+  owned: Map<string, ActualTargetGroup>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (const name of wantedNames) {
+    if (owned.has(name)) continue;
+    const tg = await findOwnedTargetGroup(client, ref, name, signal);
+    if (tg !== undefined) owned.set(name, tg);
+  }
+}
+
+/**
+ * Targets with health of what the diff converges (`ensure`) or of everything a listener shows (`read`),
+ * and in `ensure` mode the attributes of the target groups the desired state sets some on.
+ */
+async function readTargetDetail(
+  client: AwsClient,
+  options: ObserveOptions,
+  groups: {
+    readonly owned: ReadonlyMap<string, ActualTargetGroup>;
+    readonly wantedNames: ReadonlySet<string>;
+    readonly listenerTargetGroups: ReadonlyMap<string, ActualTargetGroup>;
+  },
+): Promise<{ health: Map<string, TargetHealth[]>; groupAttributes: Map<string, Tags> }> {
+  const { mode, desired, signal } = options;
+  const owned = [...groups.owned.values()];
+  const healthOf =
+    mode === "ensure"
+      ? owned.filter((tg) => groups.wantedNames.has(tg.name))
+      : mode === "read"
+        ? [...groups.listenerTargetGroups.values()]
+        : [];
+  const withAttributes = new Set(
+    desired?.targetGroups.filter((tg) => Object.keys(tg.attributes).length > 0).map((tg) => tg.name) ?? [],
+  );
+  const attributesOf = mode === "ensure" ? owned.filter((tg) => withAttributes.has(tg.name)) : [];
+  const [health, groupAttributes] = await Promise.all([
+    readTargetHealth(client, healthOf, signal),
+    readTargetGroupAttributes(client, attributesOf, signal),
+  ]);
+  return { health, groupAttributes };
+}
+
+/** The owned target groups with their registered targets (draining ones left out) and attributes read. */
+function withTargets(
+  owned: ReadonlyMap<string, ActualTargetGroup>,
+  health: ReadonlyMap<string, readonly TargetHealth[]>,
+  groupAttributes: ReadonlyMap<string, Tags>,
+): ActualTargetGroup[] {
+  return [...owned.values()].map((tg): ActualTargetGroup => {
+    const registered = (health.get(tg.arn) ?? [])
+      .filter((t) => t.state !== "draining")
+      .map(({ id, port }) => ({ id, port }));
+    const attrs = groupAttributes.get(tg.name);
+    return { ...tg, targets: sortTargets(registered), ...(attrs !== undefined && { attributes: attrs }) };
+  });
+}
+
+/**
+ * The load balancers with our name; when there is no network one and `options.legacy` is set, those
+ * with the legacy cloud provider's name for the Service (then `legacy` is true).
+ */
+async function findLoadBalancers(
+  client: AwsClient,
+  ref: LoadBalancerRef,
+  options: ObserveOptions,
+): Promise<{ lbName: string; found: LoadBalancer[]; legacy: boolean }> {
+  const { signal } = options;
+  const lbName = loadBalancerName(scopeOf(ref));
+  const found = await client.findLoadBalancers(lbName, { signal });
+  const uid = ref.service.uid;
+  if (options.legacy === undefined || uid === undefined || uid === "" || found.some((lb) => lb.Type === "network"))
+    return { lbName, found, legacy: false };
+  const legacyName = legacyLoadBalancerName(uid);
+  const legacyFound = (await client.findLoadBalancers(legacyName, { signal })).filter((lb) => lb.Type === "network");
+  return legacyFound.length > 0
+    ? { lbName: legacyName, found: legacyFound, legacy: true }
+    : { lbName, found, legacy: false };
+}
+
+/** The listeners of `candidate`; none in `delete` mode, since AWS deletes them with the load balancer. */
+async function readListeners(
+  client: AwsClient,
+  candidate: LoadBalancer | undefined,
+  mode: ObserveMode,
+  signal: AbortSignal | undefined,
+): Promise<ActualListener[]> {
+  if (candidate?.LoadBalancerArn === undefined || mode === "delete") return [];
+  return (await client.describeListeners(candidate.LoadBalancerArn, { signal }))
+    .map(toListener)
+    .filter((l): l is ActualListener => l !== undefined);
+}
+
+/**
+ * Which load balancer is the Service's (`mine`), and for one found under the legacy name, the adoption
+ * verdict. In `ensure` mode a load balancer with our name that is not ours is a conflict.
+ */
+function decideOwnership(
+  ref: LoadBalancerRef,
+  options: ObserveOptions,
+  seen: {
+    readonly lbName: string;
+    readonly found: readonly LoadBalancer[];
+    readonly legacy: boolean;
+    readonly candidate: LoadBalancer | undefined;
+    readonly tags: ReadonlyMap<string, Tags>;
+  },
+): { verdict: ReturnType<typeof judgeLegacyLoadBalancer> | undefined; mine: LoadBalancer | undefined } {
+  const { lbName, found, legacy, candidate, tags } = seen;
   const verdict =
     legacy && candidate !== undefined
       ? judgeLegacyLoadBalancer(tags.get(candidate.LoadBalancerArn ?? "") ?? {}, ref, options.legacy?.adopt ?? false)
       : undefined;
-  if (verdict?.kind === "conflict" && mode === "ensure")
+  if (verdict?.kind === "conflict" && options.mode === "ensure")
     throw new ConflictError(
       lbName,
       `the load balancer ${lbName} has this Service's legacy name, but ${verdict.reason}`,
@@ -126,77 +275,72 @@ export async function observe(client: AwsClient, ref: LoadBalancerRef, options: 
     verdict?.kind === "conflict"
       ? undefined
       : found.find((lb) => lb.Type === "network" && isOwnedBy(tags.get(lb.LoadBalancerArn ?? "") ?? {}, ref));
-  if (mine === undefined && found.length > 0 && mode === "ensure") throw conflict(lbName, "load balancer", ref);
-  const ours = mine !== undefined && mine === candidate;
-  const listeners = ours ? await withSniCertificates(client, candidateListeners, mode, desired, signal) : [];
-  const attributes =
-    mine !== undefined && mode !== "delete"
-      ? await client.describeLoadBalancerAttributes(mine.LoadBalancerArn ?? "", { signal })
-      : {};
-  const lb =
-    mine === undefined ? undefined : toLoadBalancer(mine, tags.get(mine.LoadBalancerArn ?? "") ?? {}, attributes);
+  if (mine === undefined && found.length > 0 && options.mode === "ensure") throw conflict(lbName, "load balancer", ref);
+  return { verdict, mine };
+}
 
+/**
+ * The described target groups sorted: those our listeners forward to (by ARN), and those whose tags
+ * say they are the Service's (by name). In `ensure` mode, a wanted name held by someone else's target
+ * group is a conflict.
+ */
+function sortTargetGroups(
+  ref: LoadBalancerRef,
+  mode: ObserveMode,
+  described: readonly TargetGroup[],
+  tags: ReadonlyMap<string, Tags>,
+  how: {
+    readonly ours: boolean;
+    readonly forwardedTo: ReadonlySet<string>;
+    readonly wantedNames: ReadonlySet<string>;
+    readonly skip: (raw: TargetGroup) => boolean;
+  },
+): { listenerTargetGroups: Map<string, ActualTargetGroup>; owned: Map<string, ActualTargetGroup> } {
   const listenerTargetGroups = new Map<string, ActualTargetGroup>();
   const owned = new Map<string, ActualTargetGroup>();
-  const wantedNames = new Set(desired?.targetGroups.map((tg) => tg.name) ?? []);
   for (const raw of described) {
-    // What a load balancer that is not ours uses is not ours to clean up either, tags or not.
-    if (verdict?.kind === "conflict" && (forwardedTo.has(raw.TargetGroupArn ?? "") || usedBy(raw, candidate))) continue;
+    if (how.skip(raw)) continue;
     const tg = toTargetGroup(raw, tags.get(raw.TargetGroupArn ?? "") ?? {});
     if (tg === undefined) continue;
-    if (ours && forwardedTo.has(tg.arn)) listenerTargetGroups.set(tg.arn, tg);
+    if (how.ours && how.forwardedTo.has(tg.arn)) listenerTargetGroups.set(tg.arn, tg);
     if (isOwnedBy(tg.tags, ref)) owned.set(tg.name, tg);
-    else if (mode === "ensure" && wantedNames.has(tg.name)) throw conflict(tg.name, "target group", ref);
+    else if (mode === "ensure" && how.wantedNames.has(tg.name)) throw conflict(tg.name, "target group", ref);
   }
-  if (mode === "ensure")
-    for (const name of wantedNames) {
-      if (owned.has(name)) continue;
-      const tg = await findOwnedTargetGroup(client, ref, name, signal);
-      if (tg !== undefined) owned.set(name, tg);
-    }
-  const detachedTargetGroups = [...owned.values()].filter((tg) => !ours || !forwardedTo.has(tg.arn));
+  return { listenerTargetGroups, owned };
+}
 
-  // Targets: of what the diff converges (ensure), or of everything a listener shows (read).
-  const healthOf =
-    mode === "ensure"
-      ? [...owned.values()].filter((tg) => wantedNames.has(tg.name))
-      : mode === "read"
-        ? [...listenerTargetGroups.values()]
-        : [];
-  const withAttributes = new Set(
-    desired?.targetGroups.filter((tg) => Object.keys(tg.attributes).length > 0).map((tg) => tg.name) ?? [],
-  );
+/** The targets of each target group with the health AWS reports, by target group ARN. */
+async function readTargetHealth(
+  client: AwsClient,
+  targetGroups: readonly ActualTargetGroup[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, TargetHealth[]>> {
   const health = new Map<string, TargetHealth[]>();
-  const groupAttributes = new Map<string, Tags>();
-  const [securityGroup] = await Promise.all([
-    ownedSecurityGroup(client, ref, lb?.vpcId, signal),
-    ...healthOf.map(async (tg) => {
+  await Promise.all(
+    targetGroups.map(async (tg) => {
       const described = await client.describeTargetHealth(tg.arn, { signal });
       health.set(
         tg.arn,
         described.map(toTargetHealth).filter((t): t is TargetHealth => t !== undefined),
       );
     }),
-    ...(mode === "ensure" ? [...owned.values()] : [])
-      .filter((tg) => withAttributes.has(tg.name))
-      .map(async (tg) => groupAttributes.set(tg.name, await client.describeTargetGroupAttributes(tg.arn, { signal }))),
-  ]);
+  );
+  return health;
+}
 
-  const targetGroups = [...owned.values()].map((tg): ActualTargetGroup => {
-    const registered = (health.get(tg.arn) ?? [])
-      .filter((t) => t.state !== "draining")
-      .map(({ id, port }) => ({ id, port }));
-    const attrs = groupAttributes.get(tg.name);
-    return { ...tg, targets: sortTargets(registered), ...(attrs !== undefined && { attributes: attrs }) };
-  });
-  const state: ActualState = {
-    ...(lb !== undefined && { loadBalancer: lb }),
-    listeners,
-    targetGroups,
-    ...(securityGroup !== undefined && { securityGroup }),
-    ...(verdict?.kind === "adopt" && lb !== undefined && { adopt: true as const }),
-  };
-  return { state, listenerTargetGroups, detachedTargetGroups, health };
+/** The attributes of each target group, by target group name. */
+async function readTargetGroupAttributes(
+  client: AwsClient,
+  targetGroups: readonly ActualTargetGroup[],
+  signal: AbortSignal | undefined,
+): Promise<Map<string, Tags>> {
+  const attributes = new Map<string, Tags>();
+  await Promise.all(
+    targetGroups.map(async (tg) =>
+      attributes.set(tg.name, await client.describeTargetGroupAttributes(tg.arn, { signal })),
+    ),
+  );
+  return attributes;
 }
 
 /** Whether AWS reports `tg` in use by `lb` (a listener of it forwards there). */
