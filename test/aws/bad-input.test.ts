@@ -11,8 +11,8 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import { CoreV1Api, type CoreV1Event, type V1Service, type V1ServicePort } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  controllerWarningsOn,
   createNodes,
-  isControllerWarning,
   seedAwsNetwork,
   seedNodes,
   waitFor,
@@ -330,13 +330,7 @@ describe("bad input through the controller as a process (aws provider, moto)", (
     elbv2?.destroy();
   });
 
-  async function warningsOf(name: string): Promise<CoreV1Event[]> {
-    const events = await core.listNamespacedEvent({
-      namespace: NAMESPACE,
-      fieldSelector: `involvedObject.name=${name}`,
-    });
-    return events.items.filter(isControllerWarning);
-  }
+  const warningsOf = (name: string): Promise<CoreV1Event[]> => controllerWarningsOn(core, NAMESPACE, name);
 
   async function metrics(): Promise<Map<string, number>> {
     return parseMetrics(await (await fetch(`${await controller.endpoint("/metrics")}/metrics`)).text());

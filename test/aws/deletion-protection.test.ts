@@ -23,8 +23,8 @@ import { renderGc, runGc } from "../../src/plan/gc.ts";
 import { renderStatusTable, runStatus } from "../../src/plan/service-status.ts";
 import { type AwsProxy, startAwsProxy } from "../harness/aws-proxy.ts";
 import {
+  controllerWarningsOn,
   createNodes,
-  isControllerWarning,
   seedAwsNetwork,
   seedNodes,
   waitFor,
@@ -141,13 +141,7 @@ describe("deletion protection through the controller (aws provider, moto behind 
       },
       { description: `${NAMESPACE}/${name} to be deleted`, timeoutMs: 120_000, intervalMs: 500 },
     );
-  async function warningsOf(name: string): Promise<CoreV1Event[]> {
-    const events = await core.listNamespacedEvent({
-      namespace: NAMESPACE,
-      fieldSelector: `involvedObject.name=${name}`,
-    });
-    return events.items.filter(isControllerWarning);
-  }
+  const warningsOf = (name: string): Promise<CoreV1Event[]> => controllerWarningsOn(core, NAMESPACE, name);
 
   it("blocks the deletion with a Warning saying how to proceed, leaves other Services alone, then completes it", async () => {
     await core.createNamespacedService({

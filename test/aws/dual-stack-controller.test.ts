@@ -12,6 +12,7 @@ import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOAD_BALANCER_CONDITION } from "../../src/controller/condition.ts";
 import {
+  controllerWarningsOn,
   createNodes,
   DUAL_STACK_SERVICE_RANGES,
   type SeededAwsNetwork,
@@ -118,11 +119,7 @@ describe("a dual-stack Service through the controller as a process (aws provider
     );
     expect(condition?.message).toContain("spec.ipFamilies");
     expect(condition?.message).toContain(subnetId);
-    const events = await core.listNamespacedEvent({
-      namespace: NAMESPACE,
-      fieldSelector: "involvedObject.name=no-ipv6",
-    });
-    const warnings = events.items.filter((e) => e.type === "Warning" && e.source?.component === "lb-provisioner");
+    const warnings = await controllerWarningsOn(core, NAMESPACE, "no-ipv6");
     expect(warnings.map((w) => w.reason)).toEqual(["SyncLoadBalancerFailed"]);
     expect(warnings[0]?.message).toContain(subnetId);
     const mine = resourcesOf(await auditCloud(elbv2, ec2, CLUSTER), `${NAMESPACE}/no-ipv6`);

@@ -17,8 +17,8 @@ import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  controllerWarningsOn,
   createNodes,
-  isControllerWarning,
   seedAwsNetwork,
   seedNodes,
   seedService,
@@ -167,11 +167,7 @@ describe("cloud outages (aws provider, moto)", () => {
     const attemptsAllowed = 2 + Math.ceil(Math.log2(1 + AWS_OUTAGE_MS / FIRST_BACKOFF_MS));
     const warningCounts: Record<string, number> = {};
     for (const name of [...during, "steady"]) {
-      const events = await core.listNamespacedEvent({
-        namespace: NAMESPACE,
-        fieldSelector: `involvedObject.name=${name}`,
-      });
-      const warnings = events.items.filter(isControllerWarning);
+      const warnings = await controllerWarningsOn(core, NAMESPACE, name);
       const total = warnings.reduce((sum, event) => sum + (event.count ?? 1), 0);
       expect(total, `${name}: ${warnings.map((w) => `${w.count}x ${w.message}`).join(" | ")}`).toBeGreaterThan(0);
       expect(total, name).toBeLessThanOrEqual(attemptsAllowed);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CoreV1Event } from "@kubernetes/client-node";
+import type { CoreV1Api, CoreV1Event } from "@kubernetes/client-node";
 
 /** The component the controller's Event recorder names by default (src/controller/controller.ts). */
 export const CONTROLLER_EVENT_COMPONENT = "lb-provisioner";
@@ -14,4 +14,10 @@ export const CONTROLLER_EVENT_COMPONENT = "lb-provisioner";
 export function isControllerWarning(event: CoreV1Event): boolean {
   const component = event.reportingComponent || event.source?.component;
   return event.type === "Warning" && component === CONTROLLER_EVENT_COMPONENT;
+}
+
+/** The Warning Events lb-provisioner wrote on the object `name` in `namespace`. */
+export async function controllerWarningsOn(core: CoreV1Api, namespace: string, name: string): Promise<CoreV1Event[]> {
+  const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return events.items.filter(isControllerWarning);
 }
