@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { DestinationStream } from "pino";
 import {
   isSettingError,
@@ -18,7 +17,7 @@ import {
   ProviderLoadError,
 } from "../providers/index.ts";
 import { type Config, ConfigError } from "./config/index.ts";
-import { KubeConfigError, loadKubeConfig } from "./kube/config.ts";
+import { type ClusterAccess, KubeConfigError, loadKubeConfig } from "./kube/config.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
 import type { ControllerMetrics } from "./observability/metrics.ts";
 
@@ -35,7 +34,7 @@ export function commandLogger(config: Config, kind: CommandKind, destination?: D
 
 /** A cluster and a provider to work on. Close the provider when done. */
 export interface Connection {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   readonly provider: LoadBalancerProvider;
 }
 
@@ -51,7 +50,7 @@ export interface ConnectOptions {
  * @throws {ConfigError} naming `--kubeconfig`, `--provider` or `--provider-config` when one cannot be used.
  */
 export async function connect(config: Config, options: ConnectOptions): Promise<Connection> {
-  let kubeConfig: KubeConfig;
+  let kubeConfig: ClusterAccess;
   try {
     kubeConfig = loadKubeConfig({ kubeconfig: config.kubeconfig });
   } catch (error) {

@@ -20,11 +20,12 @@
  *
  * @module
  */
-import { CoreV1Api, type KubeConfig, type V1Node, type V1Service } from "@kubernetes/client-node";
+import type { V1Node, V1Service } from "@kubernetes/client-node";
 import type { LoadBalancerProvider } from "../../providers/index.ts";
-import { withConnectionPool } from "../kube/connection-pool.ts";
+import { apiClientFor } from "../kube/api-client.ts";
+import type { ClusterAccess } from "../kube/config.ts";
 import { EventRecorder } from "../kube/event-recorder.ts";
-import { listInPages, ResilientInformer } from "../kube/informer.ts";
+import { ResilientInformer } from "../kube/informer.ts";
 import { LeadershipLostError } from "../kube/leader-election.ts";
 import { ServiceWriter } from "../kube/service-writer.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -54,7 +55,7 @@ import {
 
 export interface ServiceControllerOptions {
   /** Where the cluster is; see `loadKubeConfig` in `src/kube/config.ts`. */
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   /** The cloud. The controller never closes it: the caller owns its lifetime. */
   readonly provider: LoadBalancerProvider;
   /** `--cluster-name`, passed to the provider in every ref and spec. */
@@ -158,21 +159,18 @@ class Run {
     this.#options = options;
     this.#log = options.logger.child({ controller: "service" });
     this.#selection = { loadBalancerClass: options.loadBalancerClass };
-    const kubeConfig = withConnectionPool(options.kubeConfig);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const api = apiClientFor(options.kubeConfig);
     this.#services = new ResilientInformer<V1Service>({
       name: "services",
-      kubeConfig,
+      api,
       path: "/api/v1/services",
-      list: () => listInPages((page) => core.listServiceForAllNamespaces(page), trimService),
       trim: trimService,
       logger: this.#log,
     });
     this.#nodes = new ResilientInformer<V1Node>({
       name: "nodes",
-      kubeConfig,
+      api,
       path: "/api/v1/nodes",
-      list: () => listInPages((page) => core.listNode(page), trimNode),
       trim: trimNode,
       logger: this.#log,
     });
@@ -182,7 +180,7 @@ class Run {
       onDepthChange: (depth) => metrics.queueDepth.set(depth),
     });
     this.#recorder = new EventRecorder({
-      core,
+      api,
       component: options.eventComponent ?? "lb-provisioner",
       logger: this.#log,
       ...(options.events ? { qps: options.events.qps, writeBurst: options.events.burst } : {}),
@@ -194,7 +192,7 @@ class Run {
       provider: options.provider,
       getService: (key) => this.#services.get(key),
       getNodes: () => this.#nodeSnapshot(),
-      writer: new ServiceWriter(core),
+      writer: new ServiceWriter(api),
       events: this.#recorder,
       memory: this.#memory,
       signal: this.#stopWork.signal,

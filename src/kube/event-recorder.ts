@@ -20,8 +20,9 @@
  * @module
  */
 import { hostname } from "node:os";
-import { type CoreV1Api, type CoreV1Event, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { CoreV1Event } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
+import { type KubeApi, namespacedPath } from "./api-client.ts";
 import { describeApiError, isNotFound } from "./api-errors.ts";
 
 /** The object an Event is about. */
@@ -42,7 +43,7 @@ export interface EventSink {
 }
 
 export interface EventRecorderOptions {
-  readonly core: CoreV1Api;
+  readonly api: KubeApi;
   /** `source.component` / `reportingComponent`, e.g. `service-controller`. */
   readonly component: string;
   /** `reportingInstance` / `source.host`; defaults to the host name. */
@@ -106,7 +107,7 @@ interface Queued {
 }
 
 export class EventRecorder implements EventSink {
-  readonly #core: CoreV1Api;
+  readonly #api: KubeApi;
   readonly #component: string;
   readonly #instance: string;
   readonly #logger: Logger;
@@ -134,7 +135,7 @@ export class EventRecorder implements EventSink {
   #sequence = 0;
 
   constructor(options: EventRecorderOptions) {
-    this.#core = options.core;
+    this.#api = options.api;
     this.#component = options.component;
     this.#instance = options.instance ?? hostname();
     this.#logger = options.logger;
@@ -267,13 +268,10 @@ export class EventRecorder implements EventSink {
         existing.lastSeen = now;
         this.#touch(key, existing);
         try {
-          await this.#core.patchNamespacedEvent(
-            {
-              name: existing.name,
-              namespace: existing.namespace,
-              body: { count: existing.count, lastTimestamp: new Date(now).toISOString() },
-            },
-            setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+          await this.#api.patch(
+            namespacedPath("/api/v1", "events", existing.namespace, existing.name),
+            { count: existing.count, lastTimestamp: new Date(now).toISOString() },
+            "merge",
           );
           this.#onOutcome("written");
           return;
@@ -282,10 +280,10 @@ export class EventRecorder implements EventSink {
           if (!isNotFound(error)) throw error;
         }
       }
-      const created = await this.#core.createNamespacedEvent({
-        namespace: subject.namespace,
-        body: this.#newEvent(subject, type, reason, message, now, count),
-      });
+      const created = await this.#api.create<CoreV1Event>(
+        namespacedPath("/api/v1", "events", subject.namespace),
+        this.#newEvent(subject, type, reason, message, now, count),
+      );
       this.#touch(key, {
         name: created.metadata?.name ?? "",
         namespace: subject.namespace,

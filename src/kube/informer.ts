@@ -1,24 +1,20 @@
 /**
- * A list-watch cache that keeps going. `makeInformer` from the client relists on 410 Gone but stops for
- * good on any other error (an API server restart, a 5xx, a dropped connection); this wrapper restarts
- * it after a jittered backoff, resumes the watch from the last resourceVersion (relisting only when the
- * server says that is too old), and tells a stop we asked for apart from a failure.
+ * A list-watch cache that keeps going: it lists a collection in pages, watches from the list's
+ * resourceVersion (with bookmarks, so a resumed watch starts from a recent point), watches again from
+ * where it was when the server ends a watch, relists only when the server says that point is too old
+ * (410 Gone), and after any other failure (an API server restart, a 5xx, a dropped connection)
+ * restarts after a jittered backoff from where it was. A stop we asked for is not a failure.
  *
- * It also keeps its own view of the objects so update handlers get the previous version too, which is
- * what lets the controller ignore updates that change nothing it cares about. Both views hold the same
- * objects, trimmed in place by `trim` as they arrive, so each object is held once and small; lists are
- * read in pages ({@link listInPages}) so a large collection is never decoded all at once.
+ * Update handlers get the previous version too, which is what lets the controller ignore updates that
+ * change nothing it cares about. Each object is held once, trimmed by `trim` as it arrives, and lists
+ * are read in pages ({@link listInPages}) so a large collection is never decoded all at once.
  *
  * @module
  */
-import {
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  makeInformer,
-} from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
-import { describeApiError } from "./api-errors.ts";
+import type { KubeApi, ObjectList, WatchEvent } from "./api-client.ts";
+import { apiStatusCode, describeApiError } from "./api-errors.ts";
 
 /** Callbacks for cache changes. They run synchronously inside the watch; keep them cheap (enqueue a key). */
 export interface InformerHandlers<T> {
@@ -30,15 +26,12 @@ export interface InformerHandlers<T> {
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   /** For logs: `services`, `nodes`. */
   readonly name: string;
-  readonly kubeConfig: KubeConfig;
-  /** The collection's API path, e.g. `/api/v1/services`. */
+  readonly api: KubeApi;
+  /** The collection's API path, e.g. `/api/v1/services`: listed in pages, then watched. */
   readonly path: string;
-  /** Lists the collection (the initial list and every relist); see {@link listInPages}. */
-  readonly list: () => Promise<KubernetesListObject<T>>;
   /**
-   * Strips an arriving object, in place, of what no handler or reader of the cache needs, and returns
-   * it. In place, because the client's own list-watch cache holds the same object. It must keep
-   * `metadata.name`, `namespace` and `resourceVersion`.
+   * Strips an arriving object of what no handler or reader of the cache needs, and returns it (it may
+   * change the object in place). It must keep `metadata.name`, `namespace` and `resourceVersion`.
    */
   readonly trim?: (object: T) => T;
   readonly logger: Logger;
@@ -51,31 +44,43 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
 /** Objects per list page, as client-go's reflector pages. */
 export const LIST_PAGE_SIZE = 500;
 
-/** One page of a list call: `limit` objects from `continueToken` on. */
-export type ListPage<T extends KubernetesObject> = (page: {
-  limit: number;
-  _continue?: string;
-}) => Promise<KubernetesListObject<T>>;
+/** One page of a list call: `limit` objects from the `continue` token on. */
+export type ListPage<T> = (page: { limit: number; continue?: string }) => Promise<ObjectList<T>>;
 
 /**
  * The whole collection, read {@link LIST_PAGE_SIZE} objects at a time and each page trimmed before the
  * next is read, so a list of thousands of objects never holds them all decoded and untrimmed at once.
  * The pages are one consistent snapshot (the continue token pins it); its resourceVersion is the list's.
  */
-export async function listInPages<T extends KubernetesObject>(
+export async function listInPages<T>(
   listPage: ListPage<T>,
   trim: (object: T) => T = (object) => object,
-): Promise<KubernetesListObject<T>> {
+): Promise<{ resourceVersion: string | undefined; items: T[] }> {
   const items: T[] = [];
   let resourceVersion: string | undefined;
   let next: string | undefined;
   do {
-    const page = await listPage({ limit: LIST_PAGE_SIZE, ...(next ? { _continue: next } : {}) });
+    const page = await listPage({ limit: LIST_PAGE_SIZE, ...(next ? { continue: next } : {}) });
     for (const item of page.items) items.push(trim(item));
     resourceVersion ??= page.metadata?.resourceVersion;
-    next = page.metadata?._continue || undefined;
+    next = page.metadata?.continue || undefined;
   } while (next);
-  return { apiVersion: "v1", kind: "List", metadata: { ...(resourceVersion ? { resourceVersion } : {}) }, items };
+  return { resourceVersion, items };
+}
+
+/** `path` listed in pages through `api`; see {@link listInPages}. */
+export function listCollection<T>(
+  api: KubeApi,
+  path: string,
+  trim?: (object: T) => T,
+  query: Readonly<Record<string, string>> = {},
+): Promise<{ resourceVersion: string | undefined; items: T[] }> {
+  return listInPages<T>((page) => api.get<ObjectList<T>>(path, { query: { ...query, ...page } }), trim);
+}
+
+/** How long the server may keep a watch open: 5 to 10 minutes, spread so watches do not end together. */
+function watchTimeoutSeconds(): number {
+  return 300 + Math.floor(Math.random() * 300);
 }
 
 /** The cache key of an object: `namespace/name`, or `/name` for cluster-scoped objects. */
@@ -89,14 +94,15 @@ export class ResilientInformer<T extends KubernetesObject> {
   readonly #objects = new Map<string, T>();
   readonly #handlers: InformerHandlers<T>[] = [];
   readonly #syncWaiters: Array<() => void> = [];
-  #informer: ReturnType<typeof makeInformer<T>> | undefined;
+  /** Aborts the running list/watch loop; set while started. */
+  #running: AbortController | undefined;
+  #loop: Promise<void> | undefined;
+  /** Where the next watch resumes; `undefined` means list first. */
+  #resourceVersion: string | undefined;
   #synced = false;
-  #stopping = false;
   #failures = 0;
-  #attemptFailed = false;
   /** Whether the last list/watch attempt succeeded and nothing has failed since. */
   #connected = false;
-  #restartTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ResilientInformerOptions<T>) {
     this.#options = options;
@@ -116,7 +122,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   /** Resolves once synced, or `false` if `signal` aborts (or the informer stops) first. */
   waitForSync(signal?: AbortSignal): Promise<boolean> {
     if (this.#synced) return Promise.resolve(true);
-    if (signal?.aborted || this.#stopping) return Promise.resolve(false);
+    if (signal?.aborted || !this.#running) return Promise.resolve(false);
     return new Promise((resolve) => {
       const onAbort = (): void => resolve(false);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -150,43 +156,60 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** Starts listing and watching. Failures are retried in the background; this never rejects. */
   start(): void {
-    if (this.#informer) return;
-    this.#stopping = false;
-    const informer = makeInformer<T>(this.#options.kubeConfig, this.#options.path, this.#options.list);
-    informer.on("add", (object) => this.#added(object));
-    informer.on("update", (object) => this.#added(object));
-    informer.on("delete", (object) => this.#deleted(object));
-    informer.on("error", (error) => this.#failed(error));
-    this.#informer = informer;
-    void this.#attempt();
+    if (this.#running) return;
+    const running = new AbortController();
+    this.#running = running;
+    this.#loop = this.#run(running.signal);
   }
 
   /** Stops watching; errors caused by the stop are not failures. The cache stays readable. */
   async stop(): Promise<void> {
-    this.#stopping = true;
+    const running = this.#running;
+    if (!running) return;
+    this.#running = undefined;
     this.#connected = false;
-    if (this.#restartTimer) clearTimeout(this.#restartTimer);
-    this.#restartTimer = undefined;
+    running.abort();
     for (const wake of this.#syncWaiters.splice(0)) wake();
-    await this.#informer?.stop();
-    this.#informer = undefined;
+    await this.#loop;
   }
 
-  async #attempt(): Promise<void> {
-    const informer = this.#informer;
-    if (!informer || this.#stopping) return;
-    this.#attemptFailed = false;
-    try {
-      // Resolves once the list (when one is needed) is loaded and the watch is open — or after an error
-      // has been reported through the "error" callback.
-      await informer.start();
-    } catch (error) {
-      this.#failed(error);
-      return;
+  async #run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let listing = false;
+      try {
+        if (this.#resourceVersion === undefined) {
+          listing = true;
+          await this.#relist();
+          listing = false;
+        }
+        await this.#watch(signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (apiStatusCode(error) === 410 && !listing) {
+          // The watch's starting point was compacted away: list again, at once.
+          this.#resourceVersion = undefined;
+          continue;
+        }
+        await this.#backOff(error, signal);
+      }
     }
-    if (this.#attemptFailed || this.#stopping) return;
-    this.#failures = 0;
-    this.#connected = true;
+  }
+
+  /** Replaces the cache with a fresh list, telling handlers what was added, changed and deleted. */
+  async #relist(): Promise<void> {
+    const { resourceVersion, items } = await listCollection<T>(
+      this.#options.api,
+      this.#options.path,
+      this.#options.trim,
+    );
+    const listed = new Set<string>();
+    for (const item of items) {
+      listed.add(cacheKey(item));
+      this.#store(item);
+    }
+    for (const [key, object] of this.#objects) if (!listed.has(key)) this.#deleted(object);
+    this.#resourceVersion = resourceVersion;
+    this.#reachable();
     if (!this.#synced) {
       this.#synced = true;
       this.#logger.debug({ objects: this.#objects.size }, "informer synced");
@@ -194,12 +217,44 @@ export class ResilientInformer<T extends KubernetesObject> {
     }
   }
 
-  #failed(error: unknown): void {
-    // Stopping aborts the watch request, which the client reports as an error.
-    if (this.#stopping) return;
-    this.#attemptFailed = true;
+  /** One watch from the current resourceVersion, until the server ends it. */
+  async #watch(signal: AbortSignal): Promise<void> {
+    await this.#options.api.watch<T>(
+      this.#options.path,
+      {
+        resourceVersion: this.#resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: watchTimeoutSeconds(),
+      },
+      {
+        onOpen: () => this.#reachable(),
+        onEvent: (event) => this.#apply(event),
+      },
+      signal,
+    );
+  }
+
+  #apply(event: WatchEvent<T>): void {
+    if (event.type === "ERROR") {
+      const status = event.object as { code?: number; message?: string };
+      throw Object.assign(new Error(`watch ${this.#options.path}: ${status.message ?? "error event"}`), {
+        code: status.code,
+        body: status,
+      });
+    }
+    const resourceVersion = event.object.metadata?.resourceVersion;
+    if (event.type === "ADDED" || event.type === "MODIFIED") this.#store(this.#trim(event.object));
+    else if (event.type === "DELETED") this.#deleted(event.object);
+    if (resourceVersion) this.#resourceVersion = resourceVersion;
+  }
+
+  #reachable(): void {
+    this.#failures = 0;
+    this.#connected = true;
+  }
+
+  async #backOff(error: unknown, signal: AbortSignal): Promise<void> {
     this.#connected = false;
-    if (this.#restartTimer) return; // a restart is already scheduled
     const base = this.#options.restartBaseMs ?? 1_000;
     const max = this.#options.restartMaxMs ?? 30_000;
     const nominal = Math.min(base * 2 ** Math.min(this.#failures, 30), max);
@@ -209,15 +264,23 @@ export class ResilientInformer<T extends KubernetesObject> {
       { err: describeApiError(error), failures: this.#failures, retryInMs: delayMs },
       "list/watch failed; restarting",
     );
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      void this.#attempt();
-    }, delayMs);
-    this.#restartTimer.unref?.();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delayMs);
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
-  #added(object: T): void {
-    this.#options.trim?.(object);
+  #trim(object: T): T {
+    return this.#options.trim ? this.#options.trim(object) : object;
+  }
+
+  /** Puts a trimmed object in the cache and tells the handlers. */
+  #store(object: T): void {
     const key = cacheKey(object);
     const previous = this.#objects.get(key);
     this.#objects.set(key, object);

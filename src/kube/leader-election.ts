@@ -20,13 +20,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import type { V1ObjectMeta } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
+import { apiClientFor, type KubeApi, namespacedPath } from "./api-client.ts";
 import { describeApiError, isConflict, isNotFound } from "./api-errors.ts";
-import { withConnectionPool } from "./connection-pool.ts";
+import type { ClusterAccess } from "./config.ts";
 
 export interface LeaderElectionOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   /** Namespace of the Lease, e.g. the controller's own (`kube-system` upstream). */
   readonly namespace: string;
   /** Name of the Lease; every replica of one deployment must use the same. */
@@ -92,8 +93,27 @@ async function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   }
 }
 
+/** A `coordination.k8s.io/v1` Lease as the API server sends it (times are MicroTime strings). */
+interface Lease {
+  metadata?: V1ObjectMeta;
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** A MicroTime as the API server writes it: RFC 3339 with microseconds. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, "000Z");
+}
+
+const LEASES_API = "/apis/coordination.k8s.io/v1";
+
 class LeaseLock {
-  readonly #api: CoordinationV1Api;
+  readonly #api: KubeApi;
   readonly #namespace: string;
   readonly #name: string;
   readonly #identity: string;
@@ -103,7 +123,7 @@ class LeaseLock {
   #observedRecord = "";
   #observedAt = 0;
 
-  constructor(api: CoordinationV1Api, options: LeaderElectionOptions, identity: string, leaseDurationMs: number) {
+  constructor(api: KubeApi, options: LeaderElectionOptions, identity: string, leaseDurationMs: number) {
     this.#api = api;
     this.#namespace = options.namespace;
     this.#name = options.name;
@@ -115,9 +135,9 @@ class LeaseLock {
   /** One attempt to become or stay the holder. Never throws: `false` means "not the holder now". */
   async tryAcquireOrRenew(): Promise<boolean> {
     const now = Date.now();
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.#api.readNamespacedLease({ namespace: this.#namespace, name: this.#name });
+      lease = await this.#api.get<Lease>(this.#path());
     } catch (error) {
       if (isNotFound(error)) return this.#create(now);
       this.#logger.warn({ err: describeApiError(error) }, "could not read the leader Lease");
@@ -134,8 +154,8 @@ class LeaseLock {
     const validForMs = (spec.leaseDurationSeconds ?? this.#leaseDurationSeconds) * 1000;
     if (holder !== "" && !mine && this.#observedAt + validForMs > now) return false;
 
-    const stamp = new V1MicroTime(now);
-    const body: V1Lease = {
+    const stamp = microTime(now);
+    const body: Lease = {
       ...lease,
       spec: {
         ...spec,
@@ -152,14 +172,13 @@ class LeaseLock {
   /** Gives the Lease up if we hold it, so a standby need not wait for it to expire. */
   async release(): Promise<void> {
     try {
-      const lease = await this.#api.readNamespacedLease({ namespace: this.#namespace, name: this.#name });
+      const lease = await this.#api.get<Lease>(this.#path());
       if (lease.spec?.holderIdentity !== this.#identity) return;
-      const stamp = new V1MicroTime(Date.now());
+      const stamp = microTime(Date.now());
       const { holderIdentity: _released, ...spec } = lease.spec;
-      await this.#api.replaceNamespacedLease({
-        namespace: this.#namespace,
-        name: this.#name,
-        body: { ...lease, spec: { ...spec, leaseDurationSeconds: 1, renewTime: stamp, acquireTime: stamp } },
+      await this.#api.replace(this.#path(), {
+        ...lease,
+        spec: { ...spec, leaseDurationSeconds: 1, renewTime: stamp, acquireTime: stamp },
       });
       this.#logger.info({ lease: `${this.#namespace}/${this.#name}` }, "released the leader Lease");
     } catch (error) {
@@ -168,20 +187,22 @@ class LeaseLock {
   }
 
   async #create(now: number): Promise<boolean> {
-    const stamp = new V1MicroTime(now);
+    const stamp = microTime(now);
     try {
-      await this.#api.createNamespacedLease({
-        namespace: this.#namespace,
-        body: {
-          metadata: { name: this.#name, namespace: this.#namespace },
-          spec: {
-            holderIdentity: this.#identity,
-            leaseDurationSeconds: this.#leaseDurationSeconds,
-            acquireTime: stamp,
-            renewTime: stamp,
-            leaseTransitions: 0,
-          },
+      const body: Lease = {
+        metadata: { name: this.#name, namespace: this.#namespace },
+        spec: {
+          holderIdentity: this.#identity,
+          leaseDurationSeconds: this.#leaseDurationSeconds,
+          acquireTime: stamp,
+          renewTime: stamp,
+          leaseTransitions: 0,
         },
+      };
+      await this.#api.create(namespacedPath(LEASES_API, "leases", this.#namespace), {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        ...body,
       });
       this.#observedAt = now;
       return true;
@@ -191,9 +212,13 @@ class LeaseLock {
     }
   }
 
-  async #replace(body: V1Lease, now: number): Promise<boolean> {
+  #path(): string {
+    return namespacedPath(LEASES_API, "leases", this.#namespace, this.#name);
+  }
+
+  async #replace(body: Lease, now: number): Promise<boolean> {
     try {
-      const updated = await this.#api.replaceNamespacedLease({ namespace: this.#namespace, name: this.#name, body });
+      const updated = await this.#api.replace<Lease>(this.#path(), body);
       const spec = updated.spec ?? {};
       this.#observedRecord = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
       this.#observedAt = now;
@@ -220,12 +245,7 @@ export async function runWithLeaderElection(
   const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = timingsOf(options);
   const identity = options.identity ?? defaultLeaderIdentity();
   const logger = options.logger.child({ lease: `${options.namespace}/${options.name}`, identity });
-  const lock = new LeaseLock(
-    withConnectionPool(options.kubeConfig).makeApiClient(CoordinationV1Api),
-    options,
-    identity,
-    leaseDurationMs,
-  );
+  const lock = new LeaseLock(apiClientFor(options.kubeConfig), options, identity, leaseDurationMs);
   const { signal } = options;
   options.leaderGauge?.set(0);
 

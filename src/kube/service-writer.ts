@@ -9,14 +9,8 @@
  *
  * @module
  */
-import {
-  type CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Condition,
-  type V1LoadBalancerIngress,
-  type V1Service,
-} from "@kubernetes/client-node";
+import type { V1Condition, V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
+import { type KubeApi, namespacedPath } from "./api-client.ts";
 import { isConflict } from "./api-errors.ts";
 
 /** What reconcile needs to write; {@link ServiceWriter} implements it against the API server. */
@@ -45,8 +39,10 @@ export interface StatusChange {
   readonly condition?: { readonly set: V1Condition } | { readonly remove: string };
 }
 
-const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const STRATEGIC_MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
+/** The API path of a Service. */
+export function servicePath(namespace: string, name: string): string {
+  return namespacedPath("/api/v1", "services", namespace, name);
+}
 
 /** The strategic merge patch body of `change` (see {@link StatusChange}). */
 export function statusPatchBody(change: StatusChange, resourceVersion: string | undefined): object {
@@ -65,10 +61,10 @@ export function statusPatchBody(change: StatusChange, resourceVersion: string | 
 }
 
 export class ServiceWriter implements ServiceWrites {
-  readonly #core: CoreV1Api;
+  readonly #api: KubeApi;
 
-  constructor(core: CoreV1Api) {
-    this.#core = core;
+  constructor(api: KubeApi) {
+    this.#api = api;
   }
 
   async setFinalizer(service: V1Service, finalizer: string, present: boolean): Promise<V1Service> {
@@ -79,7 +75,7 @@ export class ServiceWriter implements ServiceWrites {
     } catch (error) {
       // The cache was behind the API server. Read the current object once and try again from it.
       if (!isConflict(error)) throw error;
-      const current = await this.#core.readNamespacedService({ namespace, name });
+      const current = await this.#api.get<V1Service>(servicePath(namespace, name));
       if ((current.metadata?.finalizers ?? []).includes(finalizer) === present) return current;
       return await this.#patchFinalizers(current, finalizer, present);
     }
@@ -92,14 +88,14 @@ export class ServiceWriter implements ServiceWrites {
       const computed = change(current);
       if (computed === undefined) return Promise.resolve(current);
       const body = statusPatchBody(computed, current.metadata?.resourceVersion);
-      return this.#core.patchNamespacedServiceStatus({ namespace, name, body }, STRATEGIC_MERGE_PATCH);
+      return this.#api.patch<V1Service>(`${servicePath(namespace, name)}/status`, body, "strategic-merge");
     };
     try {
       return await write(service);
     } catch (error) {
       // The cache was behind the API server (another writer's status, say): compute again from the truth.
       if (!isConflict(error)) throw error;
-      return await write(await this.#core.readNamespacedService({ namespace, name }));
+      return await write(await this.#api.get<V1Service>(servicePath(namespace, name)));
     }
   }
 
@@ -110,9 +106,10 @@ export class ServiceWriter implements ServiceWrites {
       : current.filter((item) => item !== finalizer);
     // A merge patch replaces the whole list; the resourceVersion makes that safe against concurrent edits.
     const body = { metadata: { finalizers, resourceVersion: service.metadata?.resourceVersion } };
-    return this.#core.patchNamespacedService(
-      { namespace: service.metadata?.namespace ?? "", name: service.metadata?.name ?? "", body },
-      MERGE_PATCH,
+    return this.#api.patch<V1Service>(
+      servicePath(service.metadata?.namespace ?? "", service.metadata?.name ?? ""),
+      body,
+      "merge",
     );
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CoreV1Api } from "@kubernetes/client-node";
+import { apiClientFor } from "../kube/api-client.ts";
 import { formatIngress } from "./diff.ts";
 import { findOrphans, type Orphan } from "./orphans.ts";
 import { listServices, type OperatorDeps } from "./run-plan.ts";
@@ -36,7 +36,7 @@ export async function runGc(deps: OperatorDeps, options: { readonly yes: boolean
     );
   }
   const owned = await provider.listLoadBalancers(deps.clusterName);
-  const services = await listServices(deps.kubeConfig.makeApiClient(CoreV1Api));
+  const services = await listServices(apiClientFor(deps.kubeConfig));
   const orphans = findOrphans(owned, services, deps.selection);
   const failed: { orphan: Orphan; message: string }[] = [];
   // One orphan the cloud will not delete (deletion protection) does not keep gc from the others.

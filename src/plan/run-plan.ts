@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CoreV1Api, type KubeConfig, type V1Service } from "@kubernetes/client-node";
+import type { V1Node, V1Service } from "@kubernetes/client-node";
 import type { LoadBalancerProvider, LoadBalancerRef } from "../../providers/index.ts";
 import { decide, type NodeSnapshot } from "../controller/decide.ts";
 import { fingerprint } from "../controller/fingerprint.ts";
@@ -14,12 +14,17 @@ import { loadBalancerRefOf } from "../controller/load-balancer-spec.ts";
 import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
 import { objectKey, type ServiceSelection } from "../controller/service-filters.ts";
 import { loadBalancerStatusEqual } from "../controller/status.ts";
+import { apiClientFor, type KubeApi } from "../kube/api-client.ts";
+import { isNotFound } from "../kube/api-errors.ts";
+import type { ClusterAccess } from "../kube/config.ts";
+import { listCollection } from "../kube/informer.ts";
+import { servicePath } from "../kube/service-writer.ts";
 import { planService } from "./diff.ts";
 import type { ServicePlan } from "./types.ts";
 
 /** What `plan`, `status` and `gc` work with: a cluster, a provider, and the controller's selection. */
 export interface OperatorDeps {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: ClusterAccess;
   readonly provider: LoadBalancerProvider;
   /** `--cluster-name`: which cloud resources are this controller's. */
   readonly clusterName: string;
@@ -40,10 +45,10 @@ export async function runPlan(
   deps: OperatorDeps,
   target?: { readonly namespace: string; readonly name: string },
 ): Promise<ServicePlan[]> {
-  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const api = apiClientFor(deps.kubeConfig);
   const [services, nodeList] = await Promise.all([
-    target === undefined ? listServices(core) : readService(core, target),
-    core.listNode(),
+    target === undefined ? listServices(api) : readService(api, target),
+    listCollection<V1Node>(api, "/api/v1/nodes"),
   ]);
   const eligible = eligibleNodeSpecs(nodeList.items);
   const nodes: NodeSnapshot = { nodes: eligible, fingerprint: fingerprint(eligible) };
@@ -118,22 +123,15 @@ export function refOf(clusterName: string, service: V1Service): LoadBalancerRef 
 }
 
 /** Every Service in the cluster, following list pagination. */
-export async function listServices(core: CoreV1Api): Promise<V1Service[]> {
-  const services: V1Service[] = [];
-  let next: string | undefined;
-  do {
-    const page = await core.listServiceForAllNamespaces({ limit: 500, ...(next ? { _continue: next } : {}) });
-    services.push(...page.items);
-    next = page.metadata?._continue || undefined;
-  } while (next);
-  return services;
+export async function listServices(api: KubeApi): Promise<V1Service[]> {
+  return (await listCollection<V1Service>(api, "/api/v1/services")).items;
 }
 
-async function readService(core: CoreV1Api, target: { namespace: string; name: string }): Promise<V1Service[]> {
+async function readService(api: KubeApi, target: { namespace: string; name: string }): Promise<V1Service[]> {
   try {
-    return [await core.readNamespacedService(target)];
+    return [await api.get<V1Service>(servicePath(target.namespace, target.name))];
   } catch (error) {
-    if ((error as { code?: number }).code === 404) {
+    if (isNotFound(error)) {
       throw new ServiceNotFoundError(`Service ${target.namespace}/${target.name} not found`);
     }
     throw error;

@@ -6,11 +6,13 @@
  *
  * @module
  */
-import { CoreV1Api, type CoreV1Event, type V1Service } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Node, V1Service } from "@kubernetes/client-node";
 import type { ObservedLoadBalancer } from "../../providers/index.ts";
 import { conditionOf } from "../controller/condition.ts";
 import { eligibleNodeSpecs } from "../controller/node-eligibility.ts";
 import { cleanupFinalizer, hasFinalizer, objectKey, wantsLoadBalancer } from "../controller/service-filters.ts";
+import { apiClientFor } from "../kube/api-client.ts";
+import { listCollection } from "../kube/informer.ts";
 import { formatIngress } from "./diff.ts";
 import { listServices, type OperatorDeps, refOf } from "./run-plan.ts";
 import { renderTable } from "./table.ts";
@@ -51,11 +53,11 @@ const CONTROLLER_REASONS: ReadonlySet<string> = new Set([
 
 /** Rows for every Service the controller manages (wants a load balancer, or holds the finalizer), sorted. */
 export async function runStatus(deps: OperatorDeps): Promise<ServiceStatusRow[]> {
-  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const api = apiClientFor(deps.kubeConfig);
   const [services, nodeList, events] = await Promise.all([
-    listServices(core),
-    core.listNode(),
-    core.listEventForAllNamespaces({ fieldSelector: "involvedObject.kind=Service" }),
+    listServices(api),
+    listCollection<V1Node>(api, "/api/v1/nodes"),
+    listCollection<CoreV1Event>(api, "/api/v1/events", undefined, { fieldSelector: "involvedObject.kind=Service" }),
   ]);
   const nodes = eligibleNodeSpecs(nodeList.items);
   const finalizer = cleanupFinalizer(deps.selection);

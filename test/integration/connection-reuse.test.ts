@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_CONNECTIONS } from "../../src/kube/connection-pool.ts";
+import { MAX_CONNECTIONS } from "../../src/kube/api-client.ts";
 import { createNodes, seedNodes, seedService, withControlPlane } from "../harness/index.ts";
 import { createNamespace, startController, tearDownSuite, waitForIngress } from "./controller-support.ts";
 

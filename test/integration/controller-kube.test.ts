@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { CoreV1Api, RbacAuthorizationV1Api, type V1Node, type V1Service } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
+import { KubeApiClient } from "../../src/kube/api-client.ts";
 import { EventRecorder } from "../../src/kube/event-recorder.ts";
 import { ResilientInformer } from "../../src/kube/informer.ts";
 import { createNodes, newNode, seedNodes, seedService, waitFor, withControlPlane } from "../harness/index.ts";
@@ -34,9 +35,8 @@ describe("ResilientInformer", () => {
     const unprivileged = controlPlane.kubeConfig("unprivileged");
     const nodes = new ResilientInformer<V1Node>({
       name: "nodes",
-      kubeConfig: unprivileged,
+      api: new KubeApiClient(unprivileged),
       path: "/api/v1/nodes",
-      list: () => unprivileged.makeApiClient(CoreV1Api).listNode(),
       logger,
       restartBaseMs: 100,
       restartMaxMs: 400,
@@ -79,9 +79,8 @@ describe("ResilientInformer", () => {
     const namespace = await createNamespace(core, "informer");
     const services = new ResilientInformer<V1Service>({
       name: "services",
-      kubeConfig: controlPlane.kubeConfig(),
+      api: new KubeApiClient(controlPlane.kubeConfig()),
       path: `/api/v1/namespaces/${namespace}/services`,
-      list: () => core.listNamespacedService({ namespace }),
       logger: pino({ level: "silent" }),
     });
     const updates: Array<[string | undefined, string | undefined]> = [];
@@ -117,7 +116,7 @@ describe("EventRecorder", () => {
       uid: service.metadata?.uid,
     };
     const recorder = new EventRecorder({
-      core,
+      api: new KubeApiClient(controlPlane.kubeConfig()),
       component: "lb-provisioner-test",
       logger: pino({ level: "silent" }),
       burst: 5,

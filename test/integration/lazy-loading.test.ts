@@ -1,6 +1,8 @@
 /**
  * Commands load only what they use: `version` loads neither the Kubernetes client nor any provider, and
- * `run --provider fake`, running against a real kube-apiserver, loads no AWS SDK module. What the
+ * `run --provider fake`, running against a real kube-apiserver, loads no AWS SDK module and neither
+ * `@kubernetes/client-node` nor undici: the controller's own client (`src/kube/api-client.ts`) talks to
+ * the apiserver, and the library is loaded only for `exec` or `auth-provider` credentials. What the
  * process loaded is recorded by a module hook inside it (`test/harness/record-loaded-modules.ts`), so
  * this checks the running program, not its source (`test/unit/layering/import-graph.test.ts` does that).
  */
@@ -54,7 +56,7 @@ describe("what a command loads", () => {
     expect(awsSdk(modules)).toEqual([]);
   });
 
-  it("`run --provider fake` serving a real cluster loads the fake provider and no AWS SDK", async () => {
+  it("`run --provider fake` serving a real cluster loads the fake provider and no AWS SDK or client library", async () => {
     const file = join(work, "run.txt");
     const controller = await startController({
       name: "lazy-loading",
@@ -71,7 +73,9 @@ describe("what a command loads", () => {
     }
     expect(controller.process.exit).toEqual({ code: 0, signal: null });
     const modules = loadedModules(file);
-    expect(fromPackage(modules, "@kubernetes/client-node").length).toBeGreaterThan(0);
+    expect(modules.some((url) => url.endsWith("/src/kube/api-client.ts"))).toBe(true);
+    expect(fromPackage(modules, "@kubernetes/client-node")).toEqual([]);
+    expect(fromPackage(modules, "undici")).toEqual([]);
     expect(modules.some((url) => url.endsWith("/providers/fake/index.ts"))).toBe(true);
     expect(awsSdk(modules)).toEqual([]);
   });

@@ -1,26 +1,26 @@
-import type { CoreV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import type { KubeApi } from "../../../src/kube/api-client.ts";
 import { type EventOutcome, EventRecorder } from "../../../src/kube/event-recorder.ts";
 
 /** An API that records each write and answers at once; the clock and timers are the test's. */
 function setUp(options: { qps: number; writeBurst: number; maxQueued?: number; burst?: number }) {
   const writes: Array<{ verb: "create" | "patch"; reason: string; count: number }> = [];
-  const core = {
-    async createNamespacedEvent({ body }: { body: { reason: string; count: number; metadata: { name: string } } }) {
+  const api = {
+    async create(_path: string, body: { reason: string; count: number; metadata: { name: string } }) {
       writes.push({ verb: "create", reason: body.reason, count: body.count });
       return body;
     },
-    async patchNamespacedEvent({ name, body }: { name: string; body: { count: number } }) {
-      writes.push({ verb: "patch", reason: name, count: body.count });
+    async patch(path: string, body: { count: number }) {
+      writes.push({ verb: "patch", reason: decodeURIComponent(path.split("/").at(-1) ?? ""), count: body.count });
       return body;
     },
-  } as unknown as CoreV1Api;
+  } as unknown as KubeApi;
   let now = 0;
   const timers: Array<{ at: number; callback: () => void }> = [];
   const outcomes: EventOutcome[] = [];
   const recorder = new EventRecorder({
-    core,
+    api,
     component: "test",
     instance: "test",
     logger: pino({ level: "silent" }),

@@ -1,6 +1,7 @@
-import type { CoreV1Api, V1Service } from "@kubernetes/client-node";
+import type { V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { toServiceIngress } from "../../../src/controller/status.ts";
+import type { KubeApi } from "../../../src/kube/api-client.ts";
 import { ServiceWriter, statusPatchBody } from "../../../src/kube/service-writer.ts";
 
 const CONDITION = {
@@ -39,18 +40,19 @@ describe("ServiceWriter.patchStatus", () => {
   it("computes the ingress again from a fresh read when another writer got in between, keeping their ports", async () => {
     const bodies: object[] = [];
     const fresh = service("8", { loadBalancer: { ingress: [{ ip: "127.0.0.1", ports }] } });
-    const core = {
-      patchNamespacedServiceStatus: async ({ body }: { body: object }) => {
+    const api = {
+      patch: async (path: string, body: object, type: string) => {
+        expect([path, type]).toEqual(["/api/v1/namespaces/default/services/web/status", "strategic-merge"]);
         bodies.push(body);
         if (bodies.length === 1) throw Object.assign(new Error("conflict"), { code: 409 });
         return fresh;
       },
-      readNamespacedService: async () => fresh,
-    } as unknown as CoreV1Api;
+      get: async () => fresh,
+    } as unknown as KubeApi;
     const stale = service("7", { loadBalancer: { ingress: [{ ip: "127.0.0.1" }] } });
     const status = { ingress: [{ ip: "127.0.0.1", ipMode: "Proxy" as const }] };
 
-    await new ServiceWriter(core).patchStatus(stale, (current) => ({
+    await new ServiceWriter(api).patchStatus(stale, (current) => ({
       ingress: toServiceIngress(status, current.status?.loadBalancer),
     }));
     expect(bodies).toEqual([
@@ -66,12 +68,12 @@ describe("ServiceWriter.patchStatus", () => {
   });
 
   it("writes nothing when the change is nothing", async () => {
-    const core = {
-      patchNamespacedServiceStatus: async () => {
+    const api = {
+      patch: async () => {
         throw new Error("no write expected");
       },
-    } as unknown as CoreV1Api;
+    } as unknown as KubeApi;
     const current = service("3", {});
-    expect(await new ServiceWriter(core).patchStatus(current, () => undefined)).toBe(current);
+    expect(await new ServiceWriter(api).patchStatus(current, () => undefined)).toBe(current);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * One bounded connection pool per apiserver, shared by every request a KubeConfig's clients make.
+ * The benchmark's own `@kubernetes/client-node` clients (creating objects, watching for addresses)
+ * through one bounded connection pool per apiserver. (The controller has its own client,
+ * `src/kube/api-client.ts`.)
  *
  * `@kubernetes/client-node` 2.x builds a new undici Agent inside `applySecurityAuthentication`, which
  * its API clients and watches call once per request; a new Agent has no pooled connection, so every
