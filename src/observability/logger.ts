@@ -49,7 +49,7 @@ function keyFromService(mergeObject: object, _level: number, logger: Logger): ob
 }
 
 /**
- * The process logger: JSON lines on stdout (pino), one object per line, `key` bound by the reconciler
+ * The process logger: JSON lines on stdout (pino, written asynchronously), one object per line, `key` bound by the reconciler
  * on every line it logs for a Service. `destination` is for tests that read the lines back.
  */
 export function createLogger(level: LevelWithSilent = "info", destination?: DestinationStream): Logger {
@@ -61,5 +61,8 @@ export function createLogger(level: LevelWithSilent = "info", destination?: Dest
     mixin: keyFromService,
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Written without blocking the event loop: a reconcile does not wait for its log line to reach the
+  // disk or the pipe. Lines still go out as they come (no batching threshold), and pino flushes what
+  // is pending when the process exits; only a SIGKILL mid-write can lose the line being written.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

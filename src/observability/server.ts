@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { BindAddress } from "../config/index.ts";
@@ -95,7 +95,8 @@ export class ListenError extends Error {
 }
 
 function listen(purpose: EndpointPurpose, bind: BindAddress, routes: ReadonlyMap<string, Route>): Promise<Server> {
-  const server = createServer(handler(routes));
+  // Not `import { createServer } from "node:http"`: see `src/kube/api-client.ts` for why.
+  const server = process.getBuiltinModule("node:http").createServer(handler(routes));
   // A scrape or probe never needs a long-lived connection; keep shutdown from waiting on idle ones.
   server.keepAliveTimeout = 5_000;
   return new Promise((resolve, reject) => {
