@@ -68,14 +68,18 @@ export async function listInPages<T>(
   return { resourceVersion, items };
 }
 
-/** `path` listed in pages through `api`; see {@link listInPages}. */
+/** `path` listed in pages through `api`; see {@link listInPages}. `signal` cancels the page in flight. */
 export function listCollection<T>(
   api: KubeApi,
   path: string,
   trim?: (object: T) => T,
   query: Readonly<Record<string, string>> = {},
+  signal?: AbortSignal,
 ): Promise<{ resourceVersion: string | undefined; items: T[] }> {
-  return listInPages<T>((page) => api.get<ObjectList<T>>(path, { query: { ...query, ...page } }), trim);
+  return listInPages<T>(
+    (page) => api.get<ObjectList<T>>(path, { query: { ...query, ...page }, ...(signal ? { signal } : {}) }),
+    trim,
+  );
 }
 
 /** How long the server may keep a watch open: 5 to 10 minutes, spread so watches do not end together. */
@@ -179,7 +183,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       try {
         if (this.#resourceVersion === undefined) {
           listing = true;
-          await this.#relist();
+          await this.#relist(signal);
           listing = false;
         }
         await this.#watch(signal);
@@ -195,13 +199,20 @@ export class ResilientInformer<T extends KubernetesObject> {
     }
   }
 
-  /** Replaces the cache with a fresh list, telling handlers what was added, changed and deleted. */
-  async #relist(): Promise<void> {
+  /**
+   * Replaces the cache with a fresh list, telling handlers what was added, changed and deleted. A stop
+   * cancels the list: an API server that hangs must not hold up shutdown, and a list that answers
+   * after the stop must not reach the handlers.
+   */
+  async #relist(signal: AbortSignal): Promise<void> {
     const { resourceVersion, items } = await listCollection<T>(
       this.#options.api,
       this.#options.path,
       this.#options.trim,
+      {},
+      signal,
     );
+    signal.throwIfAborted();
     const listed = new Set<string>();
     for (const item of items) {
       listed.add(cacheKey(item));

@@ -35,6 +35,10 @@ function openStream(response: ServerResponse): void {
 type WatchScript = (response: ServerResponse) => void;
 
 interface FakeApiServer {
+  /** Whether list requests are left unanswered, as by an API server that hangs. */
+  holdLists: boolean;
+  /** The sockets of the list requests, in order. */
+  readonly listRequests: IncomingMessage[];
   /** The collection as a list shows it, by name. */
   readonly objects: Map<string, Service>;
   /** The resourceVersion lists report. */
@@ -65,6 +69,8 @@ afterEach(async () => {
 
 async function startFakeApiServer(initial: Service[]): Promise<FakeApiServer> {
   const fake: FakeApiServer = {
+    holdLists: false,
+    listRequests: [],
     objects: new Map(initial.map((object) => [object.metadata.name, object])),
     listResourceVersion: "10",
     lists: [],
@@ -82,6 +88,8 @@ async function startFakeApiServer(initial: Service[]): Promise<FakeApiServer> {
       return;
     }
     fake.lists.push(url.searchParams);
+    fake.listRequests.push(request);
+    if (fake.holdLists) return;
     // Fewer objects a page than the client's limit asks, so that a handful of objects spans pages.
     const from = Number(url.searchParams.get("continue") ?? 0);
     const all = [...fake.objects.values()];
@@ -241,6 +249,21 @@ describe("ResilientInformer", () => {
     expect(informer.isConnected()).toBe(false);
     expect(informer.hasSynced()).toBe(true);
     expect(names(informer)).toEqual(["a@1"]);
+    expect(failures()).toEqual([]);
+  });
+
+  it("stop() during a list resolves without the server's answer, cancels the list and tells the handlers nothing", async () => {
+    const fake = await startFakeApiServer([service("a", "1")]);
+    fake.holdLists = true;
+    const { informer, calls, failures } = startInformer();
+    await waitFor(() => fake.listRequests.length === 1, { description: "the first list", intervalMs: 5 });
+    const listSocket = fake.listRequests[0]?.socket;
+    const closed = new Promise<void>((resolve) => listSocket?.once("close", () => resolve()));
+    await expect(informer.stop()).resolves.toBeUndefined();
+    await closed;
+    expect([informer.hasSynced(), informer.isConnected(), informer.size]).toEqual([false, false, 0]);
+    await expect(informer.waitForSync()).resolves.toBe(false);
+    expect(calls).toEqual([]);
     expect(failures()).toEqual([]);
   });
 });
