@@ -49,12 +49,20 @@ function tlsMaterial(cluster: Cluster, user: User | null): TlsMaterial {
 }
 
 function tokenFileReader(file: string): () => Promise<string> {
-  let token = "";
+  let token: string | undefined;
   let readAt = Number.NEGATIVE_INFINITY;
   return async () => {
     if (Date.now() - readAt >= TOKEN_FILE_REREAD_MS) {
-      token = readFileSync(file, "utf8").trim();
-      readAt = Date.now();
+      try {
+        const read = readFileSync(file, "utf8").trim();
+        if (read === "") throw new Error(`token file ${file} is empty`);
+        token = read;
+        readAt = Date.now();
+      } catch (error) {
+        // As client-go: a file caught missing or empty mid-rotation keeps the last token in use (it is
+        // still valid for a while) and is read again on the next request; without one, say why.
+        if (token === undefined) throw error;
+      }
     }
     return `Bearer ${token}`;
   };

@@ -50,6 +50,29 @@ describe("credentialsFor", () => {
     await expect(credentials.authorization()).resolves.toBe("Bearer second");
   });
 
+  it("keeps the last token while the file reads missing or empty mid-rotation, and takes the next one it reads", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: 1_000_000 });
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "first");
+    const credentials = credentialsFor(access({}, { authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    await expect(credentials.authorization()).resolves.toBe("Bearer first");
+    rmSync(tokenFile);
+    vi.advanceTimersByTime(60_000);
+    await expect(credentials.authorization()).resolves.toBe("Bearer first");
+    writeFileSync(tokenFile, "");
+    await expect(credentials.authorization()).resolves.toBe("Bearer first");
+    writeFileSync(tokenFile, "second");
+    await expect(credentials.authorization()).resolves.toBe("Bearer second");
+  });
+
+  it("fails naming the token file when its first read finds it missing or empty", async () => {
+    const tokenFile = join(dir, "token");
+    const credentials = credentialsFor(access({}, { authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    await expect(credentials.authorization()).rejects.toThrow(tokenFile);
+    writeFileSync(tokenFile, "\n");
+    await expect(credentials.authorization()).rejects.toThrow(`token file ${tokenFile} is empty`);
+  });
+
   it("takes TLS material from inline data and files, and the cluster's verification settings", () => {
     const keyFile = join(dir, "client.key");
     writeFileSync(keyFile, "KEY FROM FILE");
