@@ -24,6 +24,14 @@ describe("credentialsFor", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A token file user's credentials, the file written with `content` unless undefined. */
+  function tokenFileUser(content: string | undefined) {
+    const tokenFile = join(dir, "token");
+    if (content !== undefined) writeFileSync(tokenFile, content);
+    const credentials = credentialsFor(access({}, { authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    return { tokenFile, credentials };
+  }
+
   it("sends a bearer token as given", async () => {
     await expect(credentialsFor(access({}, { token: "abc" })).authorization()).resolves.toBe("Bearer abc");
   });
@@ -39,9 +47,7 @@ describe("credentialsFor", () => {
 
   it("reads a token file once, then again only when a minute has passed (the kubelet rotates it)", async () => {
     vi.useFakeTimers({ toFake: ["Date"], now: 1_000_000 });
-    const tokenFile = join(dir, "token");
-    writeFileSync(tokenFile, "first\n");
-    const credentials = credentialsFor(access({}, { authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    const { tokenFile, credentials } = tokenFileUser("first\n");
     await expect(credentials.authorization()).resolves.toBe("Bearer first");
     writeFileSync(tokenFile, "second\n");
     vi.advanceTimersByTime(59_999);
@@ -52,9 +58,7 @@ describe("credentialsFor", () => {
 
   it("keeps the last token while the file reads missing or empty mid-rotation, and takes the next one it reads", async () => {
     vi.useFakeTimers({ toFake: ["Date"], now: 1_000_000 });
-    const tokenFile = join(dir, "token");
-    writeFileSync(tokenFile, "first");
-    const credentials = credentialsFor(access({}, { authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    const { tokenFile, credentials } = tokenFileUser("first");
     await expect(credentials.authorization()).resolves.toBe("Bearer first");
     rmSync(tokenFile);
     vi.advanceTimersByTime(60_000);
@@ -66,8 +70,7 @@ describe("credentialsFor", () => {
   });
 
   it("fails naming the token file when its first read finds it missing or empty", async () => {
-    const tokenFile = join(dir, "token");
-    const credentials = credentialsFor(access({}, { authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    const { tokenFile, credentials } = tokenFileUser(undefined);
     await expect(credentials.authorization()).rejects.toThrow(tokenFile);
     writeFileSync(tokenFile, "\n");
     await expect(credentials.authorization()).rejects.toThrow(`token file ${tokenFile} is empty`);
