@@ -39,7 +39,16 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   readonly restartBaseMs?: number;
   /** Longest restart delay. Default 30 s. */
   readonly restartMaxMs?: number;
+  /** The clock that times a watch (see {@link SHORT_WATCH_MS}); default `Date.now`. */
+  readonly now?: () => number;
 }
+
+/**
+ * A watch the server ends sooner than this without a single event is a failure, as client-go counts
+ * it: something between us and the API server is closing watches, and watching again at once would
+ * spin.
+ */
+export const SHORT_WATCH_MS = 1_000;
 
 /** Objects per list page, as client-go's reflector pages. */
 export const LIST_PAGE_SIZE = 500;
@@ -230,6 +239,9 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** One watch from the current resourceVersion, until the server ends it. */
   async #watch(signal: AbortSignal): Promise<void> {
+    const now = this.#options.now ?? Date.now;
+    const startedAt = now();
+    let events = 0;
     await this.#options.api.watch<T>(
       this.#options.path,
       {
@@ -239,10 +251,16 @@ export class ResilientInformer<T extends KubernetesObject> {
       },
       {
         onOpen: () => this.#reachable(),
-        onEvent: (event) => this.#apply(event),
+        onEvent: (event) => {
+          events++;
+          this.#apply(event);
+        },
       },
       signal,
     );
+    if (events === 0 && !signal.aborted && now() - startedAt < SHORT_WATCH_MS) {
+      throw new Error(`watch ${this.#options.path}: the API server ended it at once, with no events`);
+    }
   }
 
   #apply(event: WatchEvent<T>): void {

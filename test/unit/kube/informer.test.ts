@@ -111,7 +111,7 @@ interface Started {
   readonly failures: () => Array<{ msg: string; err?: string }>;
 }
 
-function startInformer(): Started {
+function startInformer(now?: () => number): Started {
   if (!server) throw new Error("start the fake API server first");
   client = new KubeApiClient(accessTo(server.url));
   const lines: Array<{ level: number; msg: string; err?: string }> = [];
@@ -128,6 +128,7 @@ function startInformer(): Started {
     logger: pino({ level: "debug" }, logStream),
     restartBaseMs: 1,
     restartMaxMs: 1,
+    ...(now ? { now } : {}),
   });
   const calls: string[] = [];
   const key = (object: Service) => `${object.metadata.namespace}/${object.metadata.name}`;
@@ -236,6 +237,25 @@ describe("ResilientInformer", () => {
       { msg: "list/watch failed; restarting", err: "HTTP 500: etcdserver: leader changed" },
     ]);
     await waitFor(() => informer.isConnected(), { description: "the retried watch to open", intervalMs: 5 });
+  });
+
+  it("counts a watch the server ends at once with no events as a failure, so it backs off instead of spinning", async () => {
+    const fake = await startFakeApiServer([service("a", "1")]);
+    fake.watchScripts.push((response) => {
+      openStream(response);
+      response.end();
+    });
+    // A clock that does not move: however slow the machine, the watch lasted less than a second.
+    const { failures } = startInformer(() => 0);
+    const retried = await watchNumber(fake, 2);
+    expect(retried.get("resourceVersion")).toBe("10");
+    expect(listsStarted(fake)).toBe(1);
+    expect(failures()).toMatchObject([
+      {
+        msg: "list/watch failed; restarting",
+        err: "watch /api/v1/services: the API server ended it at once, with no events",
+      },
+    ]);
   });
 
   it("stop() resolves with a watch open, closes its connection, keeps the cache and logs no failure", async () => {
