@@ -14,7 +14,9 @@ COPY sandbox ./sandbox
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
-ENV NODE_ENV=production
+# glibc gives threads that allocate their own malloc arenas; the runtime's worker threads then keep tens
+# of MiB resident that the process never uses again (docs/benchmarks.md). Two arenas are enough.
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules

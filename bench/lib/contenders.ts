@@ -4,8 +4,9 @@
  * - `upstream`: k8s.io/cloud-provider's service controller over its fake cloud
  *   (`bench/upstream/service-controller`, a Go program built once and cached, see
  *   {@link ensureReferenceBinaries});
- * - `lb-provisioner`: `lb-provisioner run --provider fake`, compiled to JavaScript as the image runs it
- *   (`dist/`), without leader election (the reference has none either).
+ * - `lb-provisioner`: `lb-provisioner run --provider fake`, compiled to JavaScript and with the
+ *   environment the image runs it with (`dist/`, the Dockerfile's ENV), without leader election (the
+ *   reference has none either).
  *
  * Settings are given once and mapped onto each side's flags: workers, client rate limits (left at each
  * side's default when not given; lb-provisioner has none), and the cloud's cost of one new load
@@ -16,7 +17,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { conformanceSpec, exampleNodes } from "../../providers/conformance/specs.ts";
@@ -24,6 +25,7 @@ import { createFakeProvider } from "../../providers/fake/index.ts";
 import { launchProcess, type ManagedProcess } from "../../sandbox/child-process.ts";
 import { freeLoopbackPort } from "../../sandbox/ports.ts";
 import { SETTINGS } from "../../src/config/index.ts";
+import { imageEnvironment } from "../../test/harness/dockerfile-replay.ts";
 import { pollUntil } from "./concurrency.ts";
 import { type ProcessUsage, readProcessUsage } from "./process-usage.ts";
 import { parsePrometheusText, type Sample, sumByLabel, sumSamples } from "./prometheus-text.ts";
@@ -151,6 +153,8 @@ export interface StartOptions {
 
 const BENCH_DIR = fileURLToPath(new URL("../", import.meta.url));
 const BUILD_DIR = join(BENCH_DIR, "results", ".build");
+/** The environment the container image runs lb-provisioner with (the Dockerfile's last stage). */
+const IMAGE_ENVIRONMENT = imageEnvironment(readFileSync(join(BENCH_DIR, "..", "Dockerfile"), "utf8"));
 const STOP_GRACE_MS = 30_000;
 
 let referenceDir: Promise<string> | undefined;
@@ -300,7 +304,8 @@ export async function startContender(
       "--health-probe-bind-address=0",
       ...(settings.resyncPeriod ? [`--resync-period=${settings.resyncPeriod}`] : []),
     ];
-    env = { ...(options.env ?? {}) };
+    // As the image runs it: its ENV (MALLOC_ARENA_MAX among them), then the what-if's.
+    env = { ...IMAGE_ENVIRONMENT, ...(options.env ?? {}) };
     effective = { workers, qps: "none", burst: "none", cloudLatencyPerCallMs: perCall, callsPerNewLoadBalancer: calls };
   }
   if (aws) {

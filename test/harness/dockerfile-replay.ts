@@ -68,6 +68,24 @@ export function parseDockerfile(text: string): Instruction[] {
   return instructions;
 }
 
+/** The `NAME=value` pairs of an ENV instruction's arguments, quotes removed. */
+function envPairs(args: string): Array<[string, string]> {
+  return (args.match(/\S+=("[^"]*"|\S*)/g) ?? []).map((pair) => {
+    const at = pair.indexOf("=");
+    return [pair.slice(0, at), pair.slice(at + 1).replace(/^"|"$/g, "")];
+  });
+}
+
+/** The environment the last stage sets: what the image's ENTRYPOINT runs with. */
+export function imageEnvironment(dockerfileText: string): Record<string, string> {
+  let env: Record<string, string> = {};
+  for (const { keyword, args } of parseDockerfile(dockerfileText)) {
+    if (keyword === "FROM") env = {};
+    else if (keyword === "ENV") Object.assign(env, Object.fromEntries(envPairs(args)));
+  }
+  return env;
+}
+
 function dockerignorePatterns(contextDir: string): string[] {
   const file = join(contextDir, ".dockerignore");
   if (!existsSync(file)) return [];
@@ -120,10 +138,7 @@ export async function replayDockerfile(dockerfile: string, options: ReplayOption
         mkdirSync(inStage(stage.workdir), { recursive: true });
         break;
       case "ENV":
-        for (const pair of args.match(/\S+=("[^"]*"|\S*)/g) ?? []) {
-          const at = pair.indexOf("=");
-          stage.env[pair.slice(0, at)] = pair.slice(at + 1).replace(/^"|"$/g, "");
-        }
+        Object.assign(stage.env, Object.fromEntries(envPairs(args)));
         break;
       case "USER":
         stage.user = args;

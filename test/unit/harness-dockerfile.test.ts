@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseDockerfile } from "../harness/dockerfile-replay.ts";
+import { imageEnvironment, parseDockerfile } from "../harness/dockerfile-replay.ts";
 
 const dockerfile = readFileSync(fileURLToPath(new URL("../../Dockerfile", import.meta.url)), "utf8");
 
@@ -20,6 +20,13 @@ describe("Dockerfile parsing", () => {
   });
 });
 
+describe("imageEnvironment", () => {
+  it("is the last stage's ENV, quoted values unquoted, later values winning", () => {
+    const text = 'FROM a AS build\nENV BUILD_ONLY=1\nFROM b\nENV A=1 B="two words"\nENV A=3\n';
+    expect(imageEnvironment(text)).toEqual({ A: "3", B: "two words" });
+  });
+});
+
 describe("the project's Dockerfile", () => {
   const instructions = parseDockerfile(dockerfile);
   const stages = instructions.filter((instruction) => instruction.keyword === "FROM");
@@ -29,6 +36,10 @@ describe("the project's Dockerfile", () => {
     expect(stages.map((stage) => stage.args)).toEqual(["node:24-slim AS build", "node:24-slim"]);
     const buildSteps = instructions.filter((instruction) => instruction.keyword === "RUN").map((run) => run.args);
     expect(buildSteps.join(" && ")).toMatch(/npm ci .*&& npm run build && npm prune --omit=dev/);
+  });
+
+  it("runs with production settings and two malloc arenas (the memory figures in docs/benchmarks.md are measured so)", () => {
+    expect(imageEnvironment(dockerfile)).toEqual({ NODE_ENV: "production", MALLOC_ARENA_MAX: "2" });
   });
 
   it("runs as a non-root user with the CLI as entrypoint and only what `run` needs: no sandbox, no scripts", () => {
