@@ -249,6 +249,7 @@ export class KubeApiClient implements KubeApi {
     contentType: string | undefined,
     options: RequestOptions,
     timed: boolean,
+    firstTry = true,
   ): Promise<IncomingMessage> {
     const headers: Record<string, string> = { Accept: "application/json" };
     const authorization = await this.#credentials.authorization();
@@ -273,7 +274,16 @@ export class KubeApiClient implements KubeApi {
         },
         resolve,
       );
-      request.on("error", reject);
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        // A pooled connection the server closed while it sat idle fails the next request sent on it
+        // before the server read any of it (unlike Go's, Node's client does not retry that itself):
+        // send it once more, on a fresh connection.
+        if (firstTry && request.reusedSocket && error.code === "ECONNRESET" && !options.signal?.aborted) {
+          resolve(this.#send(method, target, payload, contentType, options, timed, false));
+        } else {
+          reject(error);
+        }
+      });
       request.on("timeout", () =>
         request.destroy(new Error(`${method} ${target}: no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)),
       );

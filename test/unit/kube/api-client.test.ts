@@ -193,6 +193,30 @@ describe("KubeApiClient connections", () => {
     expect(server.connections()).toBe(1);
   });
 
+  it("sends a request again on a fresh connection when the pooled one it took was closed by the server", async () => {
+    // The server cuts a connection at its second request, before answering: what a server that closed
+    // the connection while idle looks like to the request that picked it from the pool.
+    const served = new WeakMap<object, number>();
+    const { server, client } = await connect((request, response) => {
+      const count = (served.get(request.socket) ?? 0) + 1;
+      served.set(request.socket, count);
+      if (count === 2) request.socket.destroy();
+      else echo(request, response);
+    });
+    await client.get("/api/v1/namespaces/first");
+    await expect(client.patch("/api/v1/namespaces/second", { a: 1 }, "merge")).resolves.toMatchObject({
+      method: "PATCH",
+      url: "/api/v1/namespaces/second",
+    });
+    expect(server.connections()).toBe(2);
+  });
+
+  it("does not send again a request whose fresh connection failed", async () => {
+    const { server, client } = await connect((request) => request.socket.destroy());
+    await expect(client.get("/api/v1/namespaces/x")).rejects.toMatchObject({ code: "ECONNRESET" });
+    expect(server.connections()).toBe(1);
+  });
+
   it(`opens no more than ${MAX_CONNECTIONS} connections for 20 requests at once`, async () => {
     const held: ServerResponse[] = [];
     const { server, client } = await connect((_request, response) => held.push(response));
