@@ -154,11 +154,6 @@ export class KubeApiClient implements KubeApi {
     this.#agent.getName = () => "apiserver";
   }
 
-  /** The server's base URL, for logs. */
-  get server(): string {
-    return this.#server.origin;
-  }
-
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.#json<T>("GET", path, undefined, undefined, options);
   }
@@ -185,7 +180,12 @@ export class KubeApiClient implements KubeApi {
       throw error;
     }
     if (response.statusCode !== 200) {
-      throw new KubeApiError("GET", path, response.statusCode ?? 0, parseBody(await readText(response)));
+      const text = await readText(response).catch((error: unknown) => {
+        if (signal.aborted) return "";
+        throw error;
+      });
+      if (signal.aborted) return;
+      throw new KubeApiError("GET", path, response.statusCode ?? 0, parseBody(text));
     }
     handlers.onOpen?.();
     const onEvent = handlers.onEvent;
