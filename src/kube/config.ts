@@ -30,8 +30,6 @@ export interface ClusterAccess {
   getCurrentCluster(): Cluster | null;
   getCurrentUser(): User | null;
   getCurrentContext(): string;
-  /** Present on the client library's `KubeConfig`: lets it sign requests for `exec` and `auth-provider` users. */
-  applyToHTTPSOptions?(options: object): Promise<void>;
 }
 
 interface Named<T> {

@@ -68,29 +68,28 @@ function tokenFileReader(file: string): () => Promise<string> {
   };
 }
 
-/** The client library's authenticators, for a user whose credentials come from a plugin. */
-function pluginAuthorization(access: ClusterAccess, cluster: Cluster, user: User): () => Promise<string | undefined> {
-  let kubeConfig: Promise<Pick<ClusterAccess, "applyToHTTPSOptions">> | undefined;
+/**
+ * The client library's authenticators, for a user whose credentials come from a plugin. Only the
+ * Authorization header is taken from it; the connection and its TLS stay this client's, so the
+ * library is shown the cluster as one it need not check (it refuses to sign for a plain-HTTP server
+ * otherwise, which it never connects to here).
+ */
+function pluginAuthorization(cluster: Cluster, user: User): () => Promise<string | undefined> {
+  let kubeConfig: Promise<{ applyToHTTPSOptions(options: object): Promise<void> }> | undefined;
   return async () => {
-    kubeConfig ??= access.applyToHTTPSOptions
-      ? Promise.resolve(access)
-      : import("@kubernetes/client-node").then(({ KubeConfig }) => {
-          const loaded = new KubeConfig();
-          loaded.loadFromClusterAndUser(cluster, user);
-          return loaded;
-        });
+    kubeConfig ??= import("@kubernetes/client-node").then(({ KubeConfig }) => {
+      const loaded = new KubeConfig();
+      loaded.loadFromClusterAndUser({ name: cluster.name, server: cluster.server, skipTLSVerify: true }, user);
+      return loaded;
+    });
     const options: { headers?: Record<string, unknown> } = {};
-    await (await kubeConfig).applyToHTTPSOptions?.(options);
+    await (await kubeConfig).applyToHTTPSOptions(options);
     const header = options.headers?.Authorization;
     return typeof header === "string" ? header : undefined;
   };
 }
 
-function authorizationOf(
-  access: ClusterAccess,
-  cluster: Cluster,
-  user: User | null,
-): () => Promise<string | undefined> {
+function authorizationOf(cluster: Cluster, user: User | null): () => Promise<string | undefined> {
   if (!user) return async () => undefined;
   if (user.token) {
     const header = `Bearer ${user.token}`;
@@ -98,7 +97,7 @@ function authorizationOf(
   }
   const tokenFile = user.authProvider?.name === "tokenFile" ? user.authProvider.config?.tokenFile : undefined;
   if (typeof tokenFile === "string") return tokenFileReader(tokenFile);
-  if (user.exec || user.authProvider) return pluginAuthorization(access, cluster, user);
+  if (user.exec || user.authProvider) return pluginAuthorization(cluster, user);
   if (user.username) {
     const header = `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`;
     return async () => header;
@@ -114,5 +113,5 @@ export function credentialsFor(access: ClusterAccess): Credentials {
     throw new Error(`cluster ${cluster.name}: proxy-url is not supported; reach the API server directly`);
   }
   const user = access.getCurrentUser();
-  return { tls: tlsMaterial(cluster, user), authorization: authorizationOf(access, cluster, user) };
+  return { tls: tlsMaterial(cluster, user), authorization: authorizationOf(cluster, user) };
 }

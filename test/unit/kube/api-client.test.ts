@@ -145,6 +145,37 @@ describe("KubeApiClient requests", () => {
     await expect(client.get<Seen>("/api/v1/nodes")).resolves.toMatchObject({ authorization: "Bearer abc.def" });
   });
 
+  it("signs requests with the token an exec credential plugin prints (through the client library, loaded for it)", async () => {
+    server = await startLoopbackServer(echo);
+    const dir = mkdtempSync(join(tmpdir(), "lbp-api-client-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const credential = {
+      apiVersion: "client.authentication.k8s.io/v1",
+      kind: "ExecCredential",
+      status: { token: "from-the-plugin" },
+    };
+    const exec = {
+      apiVersion: "client.authentication.k8s.io/v1",
+      command: process.execPath,
+      args: ["-e", `console.log(${JSON.stringify(JSON.stringify(credential))})`],
+      interactiveMode: "Never",
+    };
+    const file = join(dir, "config");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        "current-context": "loopback",
+        clusters: [{ name: "c", cluster: { server: server.url } }],
+        users: [{ name: "u", user: { exec } }],
+        contexts: [{ name: "loopback", context: { cluster: "c", user: "u" } }],
+      }),
+    );
+    client = new KubeApiClient(loadKubeConfig({ kubeconfig: file, env: {} }));
+    await expect(client.get<Seen>("/api/v1/nodes")).resolves.toMatchObject({
+      authorization: "Bearer from-the-plugin",
+    });
+  });
+
   it.each([
     [404, "NotFound", 'services "web" not found'],
     [409, "AlreadyExists", 'services "web" already exists'],
