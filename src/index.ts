@@ -38,6 +38,7 @@ export {
 } from "./controller/index.ts";
 export { EXIT_CHANGES_PENDING, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 export {
+  type ClusterAccess,
   defaultLeaderIdentity,
   KubeConfigError,
   type LeaderElectionOptions,

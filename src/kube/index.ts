@@ -2,7 +2,10 @@
  * Kubernetes plumbing the controller is built on, each piece usable alone:
  *
  * - `loadKubeConfig({ kubeconfig? })` — `--kubeconfig`, else in-cluster, else `$KUBECONFIG`, else
- *   `~/.kube/config`; a {@link KubeConfigError} that says what to pass otherwise.
+ *   `~/.kube/config`; a {@link KubeConfigError} that says what to pass otherwise. It returns a
+ *   {@link ClusterAccess}, a shape `@kubernetes/client-node`'s `KubeConfig` has too.
+ * - {@link KubeApiClient} — the API client all of these share ({@link apiClientFor}: one connection
+ *   pool per {@link ClusterAccess}).
  * - {@link ResilientInformer} — a list-watch cache that restarts after errors, reports `hasSynced()`, and
  *   keeps one trimmed copy of each object ({@link listInPages} reads a collection a page at a time).
  * - {@link EventRecorder} — core/v1 Events with aggregation and a per-object spam filter.
@@ -11,8 +14,17 @@
  *
  * @module
  */
+
+export {
+  apiClientFor,
+  type KubeApi,
+  KubeApiClient,
+  KubeApiError,
+  type PatchType,
+  type WatchEvent,
+} from "./api-client.ts";
 export { apiStatusCode, describeApiError, isConflict, isNotFound } from "./api-errors.ts";
-export { KubeConfigError, type LoadKubeConfigOptions, loadKubeConfig } from "./config.ts";
+export { type ClusterAccess, KubeConfigError, type LoadKubeConfigOptions, loadKubeConfig } from "./config.ts";
 export {
   type EventOutcome,
   EventRecorder,
