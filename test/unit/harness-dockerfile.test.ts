@@ -38,10 +38,11 @@ describe("the project's Dockerfile", () => {
     expect(buildSteps.join(" && ")).toMatch(/npm ci .*&& npm run build && npm prune --omit=dev/);
   });
 
-  it("runs with production settings, two malloc arenas and a compile cache in /tmp (as docs/benchmarks.md measures it)", () => {
+  it("runs with production settings, two malloc arenas, a fixed mmap threshold and a compile cache in /tmp (as docs/benchmarks.md measures it)", () => {
     expect(imageEnvironment(dockerfile)).toEqual({
       NODE_ENV: "production",
       MALLOC_ARENA_MAX: "2",
+      MALLOC_MMAP_THRESHOLD_: "131072",
       NODE_COMPILE_CACHE: "/tmp/node-compile-cache",
     });
   });
