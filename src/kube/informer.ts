@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { setTimeout as wait } from "node:timers/promises";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
 import type { KubeApi, ObjectList, WatchEvent } from "./api-client.ts";
@@ -293,15 +294,8 @@ export class ResilientInformer<T extends KubernetesObject> {
       { err: describeApiError(error), failures: this.#failures, retryInMs: delayMs },
       "list/watch failed; restarting",
     );
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delayMs);
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done, { once: true });
-    });
+    // A stop ends the wait early (the abort rejects it; that is not a failure).
+    await wait(delayMs, undefined, { signal }).catch(() => undefined);
   }
 
   #trim(object: T): T {

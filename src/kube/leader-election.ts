@@ -20,6 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { setTimeout as wait } from "node:timers/promises";
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import type { Logger } from "../observability/logger.ts";
 import { apiClientFor, type KubeApi, namespacedPath } from "./api-client.ts";
@@ -61,20 +62,9 @@ export function defaultLeaderIdentity(): string {
   return `${hostname()}_${randomUUID()}`;
 }
 
+/** Waits `ms`, or less if `signal` aborts first; never rejects. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return wait(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /**
