@@ -1,7 +1,8 @@
 /**
  * What every side-by-side scenario shares: its common options (repetitions, one side only, what-ifs
  * for the lb-provisioner process), running a body once per controller per repetition in alternating
- * order with the load average recorded, and folding the runs into comparison rows (medians).
+ * order with the load average recorded, and folding the runs into comparison rows (medians of the
+ * runs, or percentiles of every run's samples pooled).
  *
  * @module
  */
@@ -12,7 +13,7 @@ import type { ComparisonRow } from "./comparison.ts";
 import { median } from "./comparison.ts";
 import { CONTENDERS, type ContenderName, orderFor, type StartOptions } from "./contenders.ts";
 import { intOption, type ScenarioContext } from "./scenario.ts";
-import { round } from "./stats.ts";
+import { percentile, round } from "./stats.ts";
 
 /** Options every side-by-side scenario reads, with their help. */
 export const COMMON_OPTION_HELP = {
@@ -104,3 +105,26 @@ export function compareRuns<T>(
 }
 
 export const mebibytes = (bytes: number): number => bytes / 2 ** 20;
+
+/**
+ * A comparison row from `runs`: the `p`th percentile of every sample of each side's runs, pooled. For a
+ * tail percentile this is the statistic to judge: the p99 of one run of 200 samples is its second-largest
+ * sample, and the median of a few of those moves by half from set to set; pooled, four runs give 800.
+ */
+export function comparePooled<T>(
+  runs: readonly Run<T>[],
+  metric: string,
+  unit: string,
+  samples: (run: Run<T>) => readonly number[],
+  p: number,
+  digits = 1,
+): ComparisonRow {
+  const side = (contender: ContenderName) => {
+    const pooled = runs
+      .filter((run) => run.contender === contender)
+      .flatMap(samples)
+      .sort((a, b) => a - b);
+    return pooled.length === 0 ? undefined : percentile(pooled, p);
+  };
+  return { metric, unit, reference: side("upstream"), lbProvisioner: side("lb-provisioner"), digits };
+}

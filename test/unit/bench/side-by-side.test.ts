@@ -13,7 +13,7 @@ import { legacyAwsCloudConfig, orderFor } from "../../../bench/lib/contenders.ts
 import { realisticNode } from "../../../bench/lib/objects.ts";
 import { parseCpuTicks, parseResidentBytes } from "../../../bench/lib/process-usage.ts";
 import { parsePrometheusText, sumByLabel, sumSamples } from "../../../bench/lib/prometheus-text.ts";
-import { compareRuns, parseEnv } from "../../../bench/lib/session.ts";
+import { comparePooled, compareRuns, parseEnv } from "../../../bench/lib/session.ts";
 
 describe("ratios", () => {
   it("divides lb-provisioner by the reference, and has none without both sides or at a zero reference", () => {
@@ -105,6 +105,30 @@ describe("runs of both controllers", () => {
       lbProvisioner: 9,
       digits: 1,
     });
+  });
+
+  it("pools every run's samples of a side before taking the percentile", () => {
+    const runs = [
+      { contender: "upstream", repetition: 0, loadAverage: 1, samples: [1, 2, 3, 4] },
+      { contender: "lb-provisioner", repetition: 0, loadAverage: 1, samples: [2, 2, 9, 10] },
+      { contender: "upstream", repetition: 1, loadAverage: 1, samples: [5, 6, 7, 40] },
+      { contender: "lb-provisioner", repetition: 1, loadAverage: 1, samples: [1, 3, 3, 3] },
+    ] as const;
+    // Nearest rank over 8 pooled samples: p50 is the 4th, p99 the 8th (the largest).
+    expect(comparePooled(runs, "p50", "ms", (run) => run.samples, 50)).toMatchObject({
+      reference: 4,
+      lbProvisioner: 3,
+    });
+    expect(comparePooled(runs, "p99", "ms", (run) => run.samples, 99)).toMatchObject({
+      reference: 40,
+      lbProvisioner: 10,
+    });
+    // A median of the runs' own p50s (2 and 6; 2 and 3) would give other figures.
+    expect(compareRuns(runs, "p50", "ms", (run) => run.samples[1], 1)).toMatchObject({
+      reference: 4,
+      lbProvisioner: 2.5,
+    });
+    expect(comparePooled(runs.slice(0, 1), "p50", "ms", (run) => run.samples, 50).lbProvisioner).toBeUndefined();
   });
 
   it("parses --child-env and names a malformed pair", () => {
