@@ -13,6 +13,7 @@
  * @module
  */
 import type { Agent, IncomingMessage } from "node:http";
+import { VERSION } from "../version.ts";
 import type { ClusterAccess } from "./config.ts";
 import { type Credentials, credentialsFor } from "./credentials.ts";
 
@@ -21,6 +22,14 @@ import { type Credentials, credentialsFor } from "./credentials.ts";
  * milliseconds each, so the rest serve dozens of workers. Requests beyond the limit wait for a free one.
  */
 export const MAX_CONNECTIONS = 8;
+
+/**
+ * Sent with every request, shaped as client-go's (`name/version (os/arch) runtime`). The API server
+ * names the field manager of each write after the part before the first slash, so the finalizer, the
+ * status and the Lease show `lb-provisioner` in `managedFields` (without it: `unknown`), and audit
+ * logs and API priority-and-fairness rules can tell this controller's requests apart.
+ */
+export const USER_AGENT = `lb-provisioner/${VERSION} (${process.platform}/${process.arch}) node/${process.version}`;
 
 /** How long a request other than a watch may take before it fails. */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -251,7 +260,7 @@ export class KubeApiClient implements KubeApi {
     timed: boolean,
     firstTry = true,
   ): Promise<IncomingMessage> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": USER_AGENT };
     const authorization = await this.#credentials.authorization();
     if (authorization) headers.Authorization = authorization;
     if (payload !== undefined) {

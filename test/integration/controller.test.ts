@@ -88,6 +88,12 @@ describe("the seed scenario, node changes and Service changes", () => {
     const service = await waitForIngress(core, namespace, name);
 
     expect(service.metadata?.finalizers).toEqual([UPSTREAM_FINALIZER]);
+    // The API server names a write's field manager after its User-Agent: the finalizer and the status are ours.
+    const managers = (service.metadata?.managedFields ?? []).map(
+      (entry) => `${entry.manager} ${entry.subresource ?? ""}`,
+    );
+    expect(managers).toEqual(expect.arrayContaining(["lb-provisioner ", "lb-provisioner status"]));
+    expect(managers.filter((manager) => manager.startsWith("unknown"))).toEqual([]);
     const lb = inspect(name);
     expect(listenersOf(lb)).toEqual(["80/TCP->30008"]);
     expect(targetsOf(lb)).toEqual(SEED_TARGETS);

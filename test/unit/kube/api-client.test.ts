@@ -14,6 +14,7 @@ import {
   MAX_CONNECTIONS,
   namespacedPath,
   type PatchType,
+  USER_AGENT,
   type WatchEvent,
 } from "../../../src/kube/api-client.ts";
 import { loadKubeConfig } from "../../../src/kube/config.ts";
@@ -34,6 +35,7 @@ interface Seen {
   readonly url: string | null;
   readonly contentType: string | null;
   readonly authorization: string | null;
+  readonly userAgent: string | null;
   readonly body: unknown;
 }
 
@@ -64,6 +66,7 @@ function echo(request: IncomingMessage, response: ServerResponse): void {
       url: request.url ?? null,
       contentType: request.headers["content-type"] ?? null,
       authorization: request.headers.authorization ?? null,
+      userAgent: request.headers["user-agent"] ?? null,
       body: body ?? null,
     };
     sendJson(response, 200, seen);
@@ -94,6 +97,7 @@ describe("KubeApiClient requests", () => {
       url: services,
       contentType: "application/json",
       authorization: null,
+      userAgent: USER_AGENT,
       body: service,
     });
     await expect(client.replace<Seen>(`${services}/web`, service)).resolves.toMatchObject({
@@ -119,6 +123,13 @@ describe("KubeApiClient requests", () => {
       contentType,
       body: patch,
     });
+  });
+
+  it("names itself in User-Agent as client-go does, so the API server names its writes' field manager lb-provisioner", async () => {
+    const { client } = await connect(echo);
+    expect(USER_AGENT).toMatch(/^lb-provisioner\/\d+\.\d+\.\d+\S* \((linux|darwin|win32)\/\w+\) node\/v\d+/);
+    await expect(client.patch<Seen>(`${services}/web`, {}, "merge")).resolves.toMatchObject({ userAgent: USER_AGENT });
+    await expect(client.get<Seen>(services)).resolves.toMatchObject({ userAgent: USER_AGENT });
   });
 
   it("sends requests under the path of a server URL that has one", async () => {
