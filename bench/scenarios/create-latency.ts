@@ -12,7 +12,7 @@
  * finalizer (the controller's first write). CPU is the controller process's own over the measured
  * Services. Between runs the Services are deleted, so each controller starts on the same cluster.
  *
- * The percentiles judged are those of every run's samples pooled per side (four runs a side give 800
+ * The percentiles judged are those of every run's samples pooled per side (eight runs a side give 1,600
  * samples); the medians of the runs' own p50 and p99 are shown beside them.
  *
  * @module
@@ -39,7 +39,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const warmup = intOption(context, "warmup", 5);
   const nodes = intOption(context, "nodes", 3);
   const workers = intOption(context, "workers", CLI_DEFAULT_WORKERS);
-  const common = commonOptions(context, 4);
+  const common = commonOptions(context, 8);
 
   const cluster = await startBenchCluster(context.log);
   try {
@@ -137,7 +137,7 @@ export const createLatency: Scenario = {
     nodes: "Nodes in the cluster (3, the seed scenario's)",
     workers: `workers of both controllers (lb-provisioner's default, ${CLI_DEFAULT_WORKERS})`,
     ...COMMON_OPTION_HELP,
-    repetitions: "runs of each controller, alternating which goes first (4)",
+    repetitions: "runs of each controller, alternating which goes first (8)",
   },
   run,
 };
