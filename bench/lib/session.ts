@@ -108,7 +108,7 @@ export const mebibytes = (bytes: number): number => bytes / 2 ** 20;
 
 /**
  * A comparison row from `runs`: the `p`th percentile of every sample of each side's runs, pooled. For a
- * tail percentile this is the statistic to judge: the p99 of one run of 200 samples is its second-largest
+ * tail percentile this is the statistic to judge: the p99 of one run of 200 samples is its third-largest
  * sample, and the median of a few of those moves by half from set to set; pooled, eight runs give 1,600.
  */
 export function comparePooled<T>(
